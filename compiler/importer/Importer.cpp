@@ -1,0 +1,326 @@
+//===- Importer.cpp - ONNX ModelProto to the nuri dialect -----------------===//
+//
+// Reads the protobuf, resolves external data inside the model's folder,
+// turns initializers into constants and graph inputs into the arguments of
+// @main, then converts node by node. Every op gets a location naming its
+// ONNX node so diagnostics downstream can name it too.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/importer/Importer.h"
+#include "compiler/importer/ImporterContext.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace mlir;
+namespace fs = std::filesystem;
+
+namespace nuri {
+
+bool parseInputShape(const std::string &spec, ImportOptions &options) {
+  auto colon = spec.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+    return false;
+  std::vector<int64_t> dims;
+  std::stringstream ss(spec.substr(colon + 1));
+  std::string part;
+  while (std::getline(ss, part, 'x')) {
+    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    dims.push_back(std::stoll(part));
+  }
+  if (spec.substr(colon + 1) == "scalar")
+    dims.clear();
+  options.inputShapes[spec.substr(0, colon)] = dims;
+  return true;
+}
+
+namespace {
+
+/// Reads an external-data tensor's bytes. The location must be a relative
+/// path that stays inside the model's folder: a model file must not be able
+/// to make the compiler read arbitrary files.
+LogicalResult readExternal(const onnx::TensorProto &t, const fs::path &modelDir,
+                           std::string &out, std::string &error) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto &kv : t.external_data()) {
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::atoll(kv.value().c_str());
+    else if (kv.key() == "length")
+      length = std::atoll(kv.value().c_str());
+  }
+  std::string what = "tensor '" + t.name() + "': external data '" + location + "'";
+  if (location.empty()) {
+    error = what + " has no location";
+    return failure();
+  }
+  fs::path rel(location);
+  if (rel.is_absolute() || location.find("..") != std::string::npos) {
+    error = what + " leaves the model's folder (absolute paths and '..' are rejected)";
+    return failure();
+  }
+  std::error_code ec;
+  fs::path dir = fs::weakly_canonical(modelDir, ec);
+  fs::path full = fs::weakly_canonical(modelDir / rel, ec);
+  auto [end, _] = std::mismatch(dir.begin(), dir.end(), full.begin(), full.end());
+  if (ec || end != dir.end()) {
+    error = what + " leaves the model's folder";
+    return failure();
+  }
+  std::ifstream in(full, std::ios::binary);
+  if (!in) {
+    error = what + ": cannot open " + full.string();
+    return failure();
+  }
+  in.seekg(0, std::ios::end);
+  int64_t size = in.tellg();
+  if (offset < 0 || offset > size || (length >= 0 && offset + length > size)) {
+    error = what + ": offset/length outside the file";
+    return failure();
+  }
+  if (length < 0)
+    length = size - offset;
+  out.resize(length);
+  in.seekg(offset);
+  in.read(out.data(), length);
+  return success();
+}
+
+Location nodeLocation(MLIRContext &ctx, const std::string &file,
+                      const onnx::NodeProto &node, int index) {
+  std::string name = node.name().empty()
+                         ? node.op_type() + "_" + std::to_string(index)
+                         : node.name();
+  return NameLoc::get(StringAttr::get(&ctx, name),
+                      FileLineColLoc::get(&ctx, file, index + 1, 0));
+}
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext &ctx, const std::string &path, const ImportOptions &opts,
+                std::string &error)
+      : ctx(ctx), path(path), opts(opts), error(error) {}
+
+  OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
+
+private:
+  LogicalResult importInitializers(const onnx::GraphProto &g, OpBuilder &b);
+  FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
+
+  MLIRContext &ctx;
+  std::string path;
+  const ImportOptions &opts;
+  std::string &error;
+  std::map<std::string, Value> values;
+};
+
+LogicalResult GraphImporter::importInitializers(const onnx::GraphProto &g,
+                                                OpBuilder &b) {
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty())
+    dir = ".";
+  for (const auto &t : g.initializer()) {
+    std::string external, err;
+    const std::string *ext = nullptr;
+    if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+      if (failed(readExternal(t, dir, external, err))) {
+        error = path + ": " + err;
+        return failure();
+      }
+      ext = &external;
+    }
+    auto attr = tensorToAttr(ctx, t, ext, err);
+    if (failed(attr)) {
+      error = path + ": initializer '" + t.name() + "': " + err;
+      return failure();
+    }
+    Location loc = NameLoc::get(StringAttr::get(&ctx, t.name()),
+                                FileLineColLoc::get(&ctx, path, 0, 0));
+    values[t.name()] = mlir::nuri::ConstantOp::create(b, loc, *attr);
+  }
+  return success();
+}
+
+FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto &vi) {
+  if (!vi.type().has_tensor_type()) {
+    error = path + ": graph input '" + vi.name() + "' is not a tensor";
+    return failure();
+  }
+  const auto &tt = vi.type().tensor_type();
+  Type et = onnxElementType(ctx, tt.elem_type());
+  if (!et) {
+    error = path + ": graph input '" + vi.name() + "' has unsupported element type " +
+            std::to_string(tt.elem_type());
+    return failure();
+  }
+  auto it = opts.inputShapes.find(vi.name());
+  if (it != opts.inputShapes.end())
+    return RankedTensorType::get(it->second, et);
+  if (!tt.has_shape()) {
+    error = path + ": graph input '" + vi.name() +
+            "' has no shape: give --input-shape " + vi.name() + ":DIMS";
+    return failure();
+  }
+  SmallVector<int64_t> shape;
+  for (const auto &d : tt.shape().dim()) {
+    if (!d.has_dim_value() || d.dim_value() < 0) {
+      error = path + ": graph input '" + vi.name() + "' has dynamic dimension '" +
+              (d.has_dim_param() ? d.dim_param() : std::string("?")) +
+              "': give --input-shape " + vi.name() + ":DIMS";
+      return failure();
+    }
+    shape.push_back(d.dim_value());
+  }
+  return RankedTensorType::get(shape, et);
+}
+
+OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
+  int64_t opset = -1;
+  for (const auto &imp : model.opset_import())
+    if (imp.domain().empty() || imp.domain() == "ai.onnx")
+      opset = imp.version();
+  if (opset < 0)
+    opset = model.opset_import_size() ? 1 : 1;
+  if (opset < 7 || opset > 23) {
+    error = path + ": default-domain opset " + std::to_string(opset) +
+            " is outside the supported range 7..23";
+    return nullptr;
+  }
+  const onnx::GraphProto &g = model.graph();
+  Location fileLoc = FileLineColLoc::get(&ctx, path, 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  (*module)->setAttr("nuri.model_name", StringAttr::get(&ctx, g.name()));
+  (*module)->setAttr("nuri.opset", IntegerAttr::get(IntegerType::get(&ctx, 64), opset));
+  OpBuilder b(&ctx);
+  b.setInsertionPointToEnd(module->getBody());
+
+  std::set<std::string> initNames;
+  for (const auto &t : g.initializer())
+    initNames.insert(t.name());
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto &vi : g.input()) {
+    if (initNames.count(vi.name()))
+      continue;
+    auto type = inputType(vi);
+    if (failed(type))
+      return nullptr;
+    argTypes.push_back(*type);
+    argNames.push_back(vi.name());
+  }
+  for (const auto &kv : opts.inputShapes)
+    if (!llvm::is_contained(argNames, kv.first)) {
+      error = path + ": --input-shape names '" + kv.first + "', which is not a graph input";
+      return nullptr;
+    }
+
+  auto func = func::FuncOp::create(b, fileLoc, "main", b.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  for (auto [i, name] : llvm::enumerate(argNames)) {
+    func.setArgAttr(i, "nuri.name", b.getStringAttr(name));
+    values[name] = entry->getArgument(i);
+  }
+  b.setInsertionPointToStart(entry);
+  if (failed(importInitializers(g, b)))
+    return nullptr;
+
+  const auto &converters = onnxConverters();
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto &node = g.node(i);
+    Location loc = nodeLocation(ctx, path, node, i);
+    NodeContext nc(b, loc, node, opset, values, error);
+    if (!node.domain().empty() && node.domain() != "ai.onnx") {
+      (void)nc.fail("op domain '" + node.domain() + "' is not supported");
+      error = path + ": " + error;
+      return nullptr;
+    }
+    auto it = converters.find(node.op_type());
+    if (it == converters.end()) {
+      (void)nc.fail("unsupported op");
+      error = path + ": " + error;
+      return nullptr;
+    }
+    for (int k = 0; k < node.input_size(); ++k)
+      if (!node.input(k).empty() && !values.count(node.input(k))) {
+        (void)nc.fail("input '" + node.input(k) + "' is not defined before use");
+        error = path + ": " + error;
+        return nullptr;
+      }
+    if (failed(it->second(nc))) {
+      error = path + ": " + error;
+      return nullptr;
+    }
+    for (int k = 0; k < node.output_size(); ++k)
+      if (nc.outputUsed(k) && !values.count(node.output(k))) {
+        (void)nc.fail("output " + std::to_string(k) + " is not supported");
+        error = path + ": " + error;
+        return nullptr;
+      }
+  }
+
+  SmallVector<Value> results;
+  SmallVector<Type> resultTypes;
+  for (const auto &vi : g.output()) {
+    auto it = values.find(vi.name());
+    if (it == values.end()) {
+      error = path + ": graph output '" + vi.name() + "' is never produced";
+      return nullptr;
+    }
+    results.push_back(it->second);
+    resultTypes.push_back(it->second.getType());
+  }
+  func::ReturnOp::create(b, fileLoc, results);
+  func.setType(b.getFunctionType(argTypes, resultTypes));
+  for (auto [i, vi] : llvm::enumerate(g.output()))
+    func.setResultAttr(i, "nuri.name", b.getStringAttr(vi.name()));
+  return module;
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, const std::string &path,
+                                     const ImportOptions &options, std::string &error) {
+  ctx.loadDialect<mlir::nuri::NuriDialect, func::FuncDialect>();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    error = path + ": no such file";
+    return nullptr;
+  }
+  if (fs::is_directory(path, ec)) {
+    error = path + ": is a directory, not an ONNX model";
+    return nullptr;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open the file";
+    return nullptr;
+  }
+  onnx::ModelProto model;
+  google::protobuf::io::IstreamInputStream raw(&in);
+  google::protobuf::io::CodedInputStream coded(&raw);
+  coded.SetTotalBytesLimit(INT32_MAX);
+  if (!model.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage() ||
+      !model.has_graph()) {
+    error = path + ": not an ONNX model (the protobuf does not parse as a ModelProto with a graph)";
+    return nullptr;
+  }
+  GraphImporter importer(ctx, path, options, error);
+  auto module = importer.run(model);
+  if (!module)
+    return nullptr;
+  return module;
+}
+
+} // namespace nuri

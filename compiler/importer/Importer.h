@@ -1,0 +1,34 @@
+//===- Importer.h - ONNX ModelProto to the nuri dialect ---------*- C++ -*-===//
+#ifndef NURI_COMPILER_IMPORTER_IMPORTER_H
+#define NURI_COMPILER_IMPORTER_IMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace nuri {
+
+struct ImportOptions {
+  /// Fixes dynamic (or overrides) input dimensions: name -> shape.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+};
+
+/// Reads an ONNX model file (with its external data, confined to the model's
+/// folder) and builds a module with one `func.func @main` in the nuri
+/// dialect. On failure returns null and sets `error` to a one-line message
+/// that names the file and, where it applies, the node, its op type and the
+/// opset.
+mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(mlir::MLIRContext &context,
+                                                 const std::string &path,
+                                                 const ImportOptions &options,
+                                                 std::string &error);
+
+/// Parses "NAME:1x3x224x224" into `options`; false on a malformed spec.
+bool parseInputShape(const std::string &spec, ImportOptions &options);
+
+} // namespace nuri
+
+#endif

@@ -1,0 +1,86 @@
+//===- ImporterContext.h - state shared by the op converters ----*- C++ -*-===//
+#ifndef NURI_COMPILER_IMPORTER_IMPORTERCONTEXT_H
+#define NURI_COMPILER_IMPORTER_IMPORTERCONTEXT_H
+
+#include "dialects/nuri/IR/NuriDialect.h"
+#include "mlir/IR/Builders.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+#include <map>
+#include <string>
+
+namespace nuri {
+
+/// One node being converted: its builder, operands and attributes.
+class NodeContext {
+public:
+  NodeContext(mlir::OpBuilder &b, mlir::Location location,
+              const onnx::NodeProto &node, int64_t opset,
+              std::map<std::string, mlir::Value> &values, std::string &error)
+      : b(b), node(node), opset(opset), location(location), values(values),
+        error(error) {}
+
+  mlir::OpBuilder &b;
+  const onnx::NodeProto &node;
+  int64_t opset;
+
+  mlir::Location loc() const { return location; }
+
+  /// Input i, or a null Value when absent (empty name or out of range).
+  mlir::Value input(int i) const;
+  int numInputs() const { return node.input_size(); }
+  /// True when output i exists and is consumed (named).
+  bool outputUsed(int i) const {
+    return i < node.output_size() && !node.output(i).empty();
+  }
+  void setOutput(int i, mlir::Value v);
+
+  /// The constant value of input i, if it is (or folded into) a constant.
+  mlir::DenseElementsAttr constantInput(int i) const;
+  /// Integer values of constant input i; failure if not constant.
+  mlir::FailureOr<llvm::SmallVector<int64_t>> intsInput(int i);
+
+  const onnx::AttributeProto *attr(const std::string &name) const;
+  int64_t attrInt(const std::string &name, int64_t dflt) const;
+  float attrFloat(const std::string &name, float dflt) const;
+  std::string attrString(const std::string &name, const std::string &dflt) const;
+  llvm::SmallVector<int64_t> attrInts(const std::string &name,
+                                      llvm::ArrayRef<int64_t> dflt = {}) const;
+  bool hasAttr(const std::string &name) const { return attr(name) != nullptr; }
+
+  /// Records a one-line error naming the node, its op type and the opset.
+  mlir::LogicalResult fail(const llvm::Twine &msg);
+
+  /// Builds op T, folding it to a constant when its operands are constant.
+  template <typename T, typename... Args> mlir::Value make(Args &&...args) {
+    return b.createOrFold<T>(loc(), std::forward<Args>(args)...);
+  }
+  mlir::Value constant(mlir::DenseElementsAttr value);
+  mlir::Value scalar(mlir::Type elementType, double value);
+  mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
+
+private:
+  mlir::Location location;
+  std::map<std::string, mlir::Value> &values;
+  std::string &error;
+};
+
+using Converter = std::function<mlir::LogicalResult(NodeContext &)>;
+
+/// ONNX op type -> converter (default domain). Defined in OpConverters.cpp.
+const std::map<std::string, Converter> &onnxConverters();
+
+/// TensorProto -> DenseElementsAttr (raw or typed fields). `externalData`
+/// holds the bytes already read for tensors stored outside the model.
+mlir::FailureOr<mlir::DenseElementsAttr>
+tensorToAttr(mlir::MLIRContext &ctx, const onnx::TensorProto &t,
+             const std::string *externalData, std::string &error);
+
+/// ONNX TensorProto.DataType -> MLIR element type (null if unsupported).
+mlir::Type onnxElementType(mlir::MLIRContext &ctx, int dataType);
+
+} // namespace nuri
+
+#endif

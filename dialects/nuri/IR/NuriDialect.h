@@ -1,0 +1,27 @@
+//===- NuriDialect.h - the common nuri dialect ------------------*- C++ -*-===//
+#ifndef NURI_DIALECTS_NURI_IR_NURIDIALECT_H
+#define NURI_DIALECTS_NURI_IR_NURIDIALECT_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/nuri/IR/NuriDialect.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/nuri/IR/NuriOps.h.inc"
+
+namespace mlir::nuri {
+/// numpy broadcasting of two static shapes; failure if incompatible.
+FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                ArrayRef<int64_t> b);
+/// Output size of one spatial dimension of a conv/pool window.
+int64_t windowOutputSize(int64_t in, int64_t kernel, int64_t stride,
+                         int64_t padBegin, int64_t padEnd, int64_t dilation,
+                         bool ceilMode);
+} // namespace mlir::nuri
+
+#endif

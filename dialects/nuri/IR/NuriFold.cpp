@@ -1,0 +1,285 @@
+//===- NuriFold.cpp - folders and canonicalization patterns ---------------===//
+//
+// Constant folding runs on f32 and i64 tensors: that covers the weights
+// arithmetic exporters leave behind (BatchNormalization parameters, Gemm
+// alpha/beta, shape arithmetic) without a general interpreter.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/nuri/IR/NuriDialect.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::nuri;
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+namespace {
+/// Row-major strides of a shape.
+SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = (int64_t)shape.size() - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+/// Linear index into an operand of shape `in` broadcast to `out`.
+int64_t broadcastIndex(int64_t linear, ArrayRef<int64_t> out, ArrayRef<int64_t> in,
+                       ArrayRef<int64_t> outStrides, ArrayRef<int64_t> inStrides) {
+  int64_t offset = out.size() - in.size(), idx = 0;
+  for (size_t d = 0; d < out.size(); ++d) {
+    int64_t coord = (linear / outStrides[d]) % out[d];
+    if ((int64_t)d >= offset && in[d - offset] != 1)
+      idx += coord * inStrides[d - offset];
+  }
+  return idx;
+}
+
+template <typename T, typename Fn>
+Attribute foldBinaryAs(DenseElementsAttr a, DenseElementsAttr b, ShapedType outType,
+                       Fn fn) {
+  auto av = llvm::to_vector(a.getValues<T>());
+  auto bv = llvm::to_vector(b.getValues<T>());
+  auto outShape = outType.getShape();
+  auto as = a.getType().getShape(), bs = b.getType().getShape();
+  auto os = stridesOf(outShape), ast = stridesOf(as), bst = stridesOf(bs);
+  SmallVector<T> result(outType.getNumElements());
+  for (int64_t i = 0, e = result.size(); i < e; ++i) {
+    T x = a.isSplat() ? av[0] : av[broadcastIndex(i, outShape, as, os, ast)];
+    T y = b.isSplat() ? bv[0] : bv[broadcastIndex(i, outShape, bs, os, bst)];
+    result[i] = fn(x, y);
+  }
+  return DenseElementsAttr::get(outType, ArrayRef<T>(result));
+}
+
+/// Folds a binary op whose operands are both dense constants (f32 or i64).
+/// Big results are left to run time: folding must not bloat the artifact.
+template <typename FloatFn, typename IntFn>
+OpFoldResult foldBinary(Attribute lhs, Attribute rhs, Type resultType, FloatFn ff,
+                        IntFn fi) {
+  auto a = dyn_cast_or_null<DenseElementsAttr>(lhs);
+  auto b = dyn_cast_or_null<DenseElementsAttr>(rhs);
+  auto out = cast<ShapedType>(resultType);
+  if (!a || !b || a.getElementType() != b.getElementType())
+    return {};
+  if (out.getNumElements() > (1 << 22) &&
+      out.getNumElements() > std::max(a.getNumElements(), b.getNumElements()))
+    return {};
+  Type et = a.getElementType();
+  if (et.isF32())
+    return foldBinaryAs<float>(a, b, out, ff);
+  if (et.isInteger(64))
+    return foldBinaryAs<int64_t>(a, b, out, fi);
+  return {};
+}
+
+template <typename FloatFn>
+OpFoldResult foldUnary(Attribute in, FloatFn fn) {
+  auto a = dyn_cast_or_null<DenseElementsAttr>(in);
+  if (!a || !a.getElementType().isF32())
+    return {};
+  if (a.isSplat())
+    return DenseElementsAttr::get(a.getType(), fn(a.getSplatValue<float>()));
+  SmallVector<float> values;
+  for (float v : a.getValues<float>())
+    values.push_back(fn(v));
+  return DenseElementsAttr::get(a.getType(), ArrayRef<float>(values));
+}
+} // namespace
+
+OpFoldResult AddOp::fold(FoldAdaptor a) {
+  return foldBinary(a.getLhs(), a.getRhs(), getType(),
+                    [](float x, float y) { return x + y; },
+                    [](int64_t x, int64_t y) { return x + y; });
+}
+OpFoldResult SubOp::fold(FoldAdaptor a) {
+  return foldBinary(a.getLhs(), a.getRhs(), getType(),
+                    [](float x, float y) { return x - y; },
+                    [](int64_t x, int64_t y) { return x - y; });
+}
+OpFoldResult MulOp::fold(FoldAdaptor a) {
+  return foldBinary(a.getLhs(), a.getRhs(), getType(),
+                    [](float x, float y) { return x * y; },
+                    [](int64_t x, int64_t y) { return x * y; });
+}
+OpFoldResult DivOp::fold(FoldAdaptor a) {
+  // Integer division by zero is left to run time, where it is the user's.
+  if (auto b = dyn_cast_or_null<DenseElementsAttr>(a.getRhs()))
+    if (b.getElementType().isInteger(64))
+      for (int64_t v : b.getValues<int64_t>())
+        if (v == 0)
+          return {};
+  return foldBinary(a.getLhs(), a.getRhs(), getType(),
+                    [](float x, float y) { return x / y; },
+                    [](int64_t x, int64_t y) { return x / y; });
+}
+OpFoldResult PowOp::fold(FoldAdaptor a) {
+  return foldBinary(a.getLhs(), a.getRhs(), getType(),
+                    [](float x, float y) { return std::pow(x, y); },
+                    [](int64_t x, int64_t y) {
+                      int64_t r = 1;
+                      for (int64_t i = 0; i < y; ++i)
+                        r *= x;
+                      return r;
+                    });
+}
+OpFoldResult MaxOp::fold(FoldAdaptor a) {
+  return foldBinary(a.getLhs(), a.getRhs(), getType(),
+                    [](float x, float y) { return std::isnan(x) || x > y ? x : y; },
+                    [](int64_t x, int64_t y) { return std::max(x, y); });
+}
+OpFoldResult MinOp::fold(FoldAdaptor a) {
+  return foldBinary(a.getLhs(), a.getRhs(), getType(),
+                    [](float x, float y) { return std::isnan(x) || x < y ? x : y; },
+                    [](int64_t x, int64_t y) { return std::min(x, y); });
+}
+
+OpFoldResult ReluOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return x > 0 ? x : 0.0f; });
+}
+OpFoldResult SigmoidOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return 1.0f / (1.0f + std::exp(-x)); });
+}
+OpFoldResult TanhOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return std::tanh(x); });
+}
+OpFoldResult ErfOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return std::erf(x); });
+}
+OpFoldResult ExpOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return std::exp(x); });
+}
+OpFoldResult LogOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return std::log(x); });
+}
+OpFoldResult SqrtOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return std::sqrt(x); });
+}
+OpFoldResult NegOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return -x; });
+}
+OpFoldResult AbsOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) { return std::fabs(x); });
+}
+OpFoldResult HardSwishOp::fold(FoldAdaptor a) {
+  return foldUnary(a.getInput(), [](float x) {
+    return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));
+  });
+}
+
+OpFoldResult CastOp::fold(FoldAdaptor a) {
+  if (getInput().getType() == getType())
+    return getInput();
+  auto in = dyn_cast_or_null<DenseElementsAttr>(a.getInput());
+  if (!in)
+    return {};
+  Type from = in.getElementType(), to = getType().getElementType();
+  // The shape-arithmetic casts exporters emit: i64 <-> i32/f32.
+  if (from.isInteger(64) && to.isF32()) {
+    SmallVector<float> v;
+    for (int64_t x : in.getValues<int64_t>())
+      v.push_back((float)x);
+    return DenseElementsAttr::get(getType(), ArrayRef<float>(v));
+  }
+  if (from.isInteger(32) && to.isInteger(64)) {
+    SmallVector<int64_t> v;
+    for (int32_t x : in.getValues<int32_t>())
+      v.push_back(x);
+    return DenseElementsAttr::get(getType(), ArrayRef<int64_t>(v));
+  }
+  if (from.isInteger(64) && to.isInteger(32)) {
+    SmallVector<int32_t> v;
+    for (int64_t x : in.getValues<int64_t>())
+      v.push_back((int32_t)x);
+    return DenseElementsAttr::get(getType(), ArrayRef<int32_t>(v));
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor a) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto in = dyn_cast_or_null<DenseElementsAttr>(a.getInput()))
+    return in.reshape(getType());
+  return {};
+}
+
+namespace {
+/// reshape(reshape(x)) -> reshape(x): only the final shape matters.
+struct MergeReshapes : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
+    auto producer = op.getInput().getDefiningOp<ReshapeOp>();
+    if (!producer)
+      return failure();
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), producer.getInput());
+    return success();
+  }
+};
+
+/// transpose(transpose(x, p), q) -> transpose(x, p o q).
+struct MergeTransposes : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rewriter) const override {
+    auto producer = op.getInput().getDefiningOp<TransposeOp>();
+    if (!producer)
+      return failure();
+    SmallVector<int64_t> perm;
+    for (int64_t p : op.getPerm())
+      perm.push_back(producer.getPerm()[p]);
+    rewriter.replaceOpWithNewOp<TransposeOp>(op, producer.getInput(), perm);
+    return success();
+  }
+};
+} // namespace
+
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                            MLIRContext *context) {
+  results.add<MergeReshapes>(context);
+}
+
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<MergeTransposes>(context);
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor a) {
+  if (llvm::equal(getPerm(), llvm::seq<int64_t>(0, getPerm().size())))
+    return getInput();
+  auto in = dyn_cast_or_null<DenseElementsAttr>(a.getInput());
+  if (!in)
+    return {};
+  if (in.isSplat())
+    return in.resizeSplat(getType());
+  // Permute raw bytes so every element type folds the same way.
+  auto inShape = in.getType().getShape();
+  auto outShape = getType().getShape();
+  auto inStrides = stridesOf(inShape), outStrides = stridesOf(outShape);
+  size_t bytes = (in.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+  if (in.getElementType().isInteger(1))
+    return {};
+  ArrayRef<char> raw = in.getRawData();
+  std::vector<char> out(raw.size());
+  int64_t n = getType().getNumElements();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t src = 0;
+    for (size_t d = 0; d < outShape.size(); ++d)
+      src += ((i / outStrides[d]) % outShape[d]) * inStrides[getPerm()[d]];
+    std::memcpy(&out[i * bytes], &raw[src * bytes], bytes);
+  }
+  return DenseElementsAttr::getFromRawBuffer(getType(), out);
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType() && llvm::all_of(getSteps(), [](int64_t s) { return s == 1; }))
+    return getInput();
+  return {};
+}

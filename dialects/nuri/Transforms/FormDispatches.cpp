@@ -1,0 +1,195 @@
+//===- FormDispatches.cpp - outline linalg groups into dispatches ---------===//
+//
+// After nuri-to-linalg, @main is a flat list of tensor ops. This pass cuts it
+// into dispatches: each is a root op plus the elementwise ops that are its
+// only consumers (conv + bias + relu becomes one kernel), with pads, fills,
+// empties and small constants cloned in. What stays in @main is the host
+// program: calls, reshapes (which alias buffers) and weights.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/nuri/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SetVector.h"
+
+namespace mlir::nuri {
+#define GEN_PASS_DEF_NURIFORMDISPATCHES
+#include "dialects/nuri/Transforms/Passes.h.inc"
+} // namespace mlir::nuri
+
+using namespace mlir;
+
+namespace {
+
+/// Small constants are cheaper to rematerialize in each kernel than to bind.
+bool isCloneable(Operation *op) {
+  if (isa<tensor::EmptyOp>(op))
+    return true;
+  if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+    auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+    return !dense || dense.isSplat() || dense.getNumElements() <= 16;
+  }
+  return false;
+}
+
+bool isAlias(Operation *op) {
+  return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op);
+}
+
+/// Ops that belong to their single consumer's dispatch.
+bool joinsConsumer(Operation *op) { return isa<tensor::PadOp, linalg::FillOp>(op); }
+
+bool isElementwise(Operation *op) {
+  auto g = dyn_cast<linalg::GenericOp>(op);
+  return g && g.getNumReductionLoops() == 0 && g.getNumDpsInits() == 1 &&
+         llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) {
+           return m.isProjectedPermutation() || m.getNumResults() < m.getNumDims();
+         }) &&
+         g.getIndexingMapsArray().back().isIdentity();
+}
+
+void collectNodeNames(Location loc, llvm::SetVector<StringRef> &names) {
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l))
+      names.insert(n.getName().getValue());
+    return WalkResult::advance();
+  });
+}
+
+struct FormDispatchesPass
+    : mlir::nuri::impl::NuriFormDispatchesBase<FormDispatchesPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto main = module.lookupSymbol<func::FuncOp>("main");
+    if (!main) {
+      module.emitError("no @main function");
+      return signalPassFailure();
+    }
+    fuseElementwise(main);
+
+    // 1. Assign every compute op to a group.
+    SmallVector<SmallVector<Operation *>> groups;
+    DenseMap<Operation *, int> groupOf;
+    for (Operation &op : main.getBody().front()) {
+      if (isCloneable(&op) || isAlias(&op) || isa<arith::ConstantOp, func::ReturnOp>(op) ||
+          joinsConsumer(&op))
+        continue;
+      int g = -1;
+      if (isElementwise(&op)) {
+        // Join the group of a producer whose result only this op consumes.
+        for (Value v : op.getOperands()) {
+          Operation *p = v.getDefiningOp();
+          if (p && groupOf.count(p) && p->hasOneUse() && groupOf[p] == (int)groups.size() - 1 &&
+              cast<RankedTensorType>(v.getType()).getShape() ==
+                  cast<RankedTensorType>(op.getResult(0).getType()).getShape()) {
+            g = groupOf[p];
+            break;
+          }
+        }
+      }
+      if (g < 0) {
+        g = groups.size();
+        groups.emplace_back();
+      }
+      groups[g].push_back(&op);
+      groupOf[&op] = g;
+    }
+
+    // 2. Outline each group.
+    OpBuilder b(module.getContext());
+    int counter = 0;
+    for (auto &ops : groups)
+      if (failed(outline(b, module, main, ops, counter++)))
+        return signalPassFailure();
+
+    // Pads and fills outlined into kernels are dead here now.
+    SmallVector<Operation *> dead;
+    for (Operation &op : llvm::reverse(main.getBody().front()))
+      if (op.use_empty() && !isa<func::ReturnOp>(op) && !isa<func::CallOp>(op))
+        op.erase();
+  }
+
+  void fuseElementwise(func::FuncOp main) {
+    RewritePatternSet patterns(&getContext());
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [](OpOperand *operand) {
+          Operation *producer = operand->get().getDefiningOp();
+          return producer && producer->hasOneUse();
+        });
+    (void)applyPatternsGreedily(main, std::move(patterns));
+  }
+
+  /// Adds the ops `op` needs that join it (pads, fills, cloneables), in order.
+  void gatherMembers(Operation *op, llvm::SetVector<Operation *> &members) {
+    for (Value v : op->getOperands()) {
+      Operation *p = v.getDefiningOp();
+      if (!p || members.contains(p))
+        continue;
+      if (isCloneable(p) || joinsConsumer(p))
+        gatherMembers(p, members);
+    }
+    members.insert(op);
+  }
+
+  LogicalResult outline(OpBuilder &b, ModuleOp module, func::FuncOp main,
+                        ArrayRef<Operation *> roots, int index) {
+    llvm::SetVector<Operation *> members;
+    for (Operation *op : roots)
+      gatherMembers(op, members);
+    // Inputs: values defined outside the group; outputs: results used outside.
+    llvm::SetVector<Value> inputs;
+    SmallVector<Value> outputs;
+    for (Operation *op : members) {
+      for (Value v : op->getOperands())
+        if (!members.contains(v.getDefiningOp()))
+          inputs.insert(v);
+      for (Value r : op->getResults())
+        if (llvm::any_of(r.getUsers(), [&](Operation *u) { return !members.contains(u); }))
+          outputs.push_back(r);
+    }
+    llvm::SetVector<StringRef> names;
+    for (Operation *op : roots)
+      collectNodeNames(op->getLoc(), names);
+
+    SmallVector<Type> inTypes, outTypes;
+    for (Value v : inputs)
+      inTypes.push_back(v.getType());
+    for (Value v : outputs)
+      outTypes.push_back(v.getType());
+    b.setInsertionPoint(main);
+    std::string name = "dispatch_" + std::to_string(index);
+    auto fn = func::FuncOp::create(b, roots.back()->getLoc(), name,
+                                   b.getFunctionType(inTypes, outTypes));
+    fn.setPrivate();
+    SmallVector<Attribute> nameAttrs;
+    for (StringRef n : names)
+      nameAttrs.push_back(b.getStringAttr(n));
+    fn->setAttr("nuri.nodes", b.getArrayAttr(nameAttrs));
+    Block *body = fn.addEntryBlock();
+    IRMapping map;
+    for (auto [i, v] : llvm::enumerate(inputs))
+      map.map(v, body->getArgument(i));
+    b.setInsertionPointToStart(body);
+    for (Operation *op : members)
+      b.clone(*op, map);
+    SmallVector<Value> results;
+    for (Value v : outputs)
+      results.push_back(map.lookup(v));
+    func::ReturnOp::create(b, fn.getLoc(), results);
+
+    b.setInsertionPoint(roots.back());
+    auto call = func::CallOp::create(b, roots.back()->getLoc(), fn, inputs.getArrayRef());
+    for (auto [v, r] : llvm::zip(outputs, call.getResults()))
+      v.replaceAllUsesExcept(r, call);
+    // Members are dead in @main now (their results are replaced); erase roots
+    // and anything else only used inside the group, last first.
+    for (Operation *op : llvm::reverse(members))
+      if (op->use_empty() && !isCloneable(op))
+        op->erase();
+    return success();
+  }
+};
+
+} // namespace

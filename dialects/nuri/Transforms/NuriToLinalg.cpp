@@ -1,0 +1,743 @@
+//===- NuriToLinalg.cpp - nuri ops to linalg on tensors -------------------===//
+//
+// One pattern per op. Elementwise ops become linalg.generic with
+// broadcasting expressed in the indexing maps; contractions become generic
+// contractions or named ops the CPU pipeline tiles and vectorizes; windows
+// (conv, pool) pad explicitly with tensor.pad so the named ops see no
+// padding.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/nuri/IR/NuriDialect.h"
+#include "dialects/nuri/Transforms/Passes.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
+
+namespace mlir::nuri {
+#define GEN_PASS_DEF_NURITOLINALG
+#include "dialects/nuri/Transforms/Passes.h.inc"
+} // namespace mlir::nuri
+
+using namespace mlir;
+using namespace mlir::nuri;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+bool isFloat(Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); }
+
+using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// Indexing map of an operand broadcast (numpy rules) to `outShape`.
+AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+  SmallVector<AffineExpr> exprs;
+  int64_t offset = out.size() - in.size();
+  for (size_t d = 0; d < in.size(); ++d)
+    exprs.push_back(in[d] == 1 && out[d + offset] != 1
+                        ? getAffineConstantExpr(0, ctx)
+                        : getAffineDimExpr(d + offset, ctx));
+  return AffineMap::get(out.size(), 0, exprs, ctx);
+}
+
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType t) {
+  return tensor::EmptyOp::create(b, loc, t.getShape(), t.getElementType());
+}
+
+/// out[i] = fn(inputs broadcast to out[i]...).
+Value elementwise(OpBuilder &b, Location loc, RankedTensorType outType,
+                  ValueRange inputs, BodyFn fn) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> maps;
+  for (Value v : inputs)
+    maps.push_back(broadcastMap(ctx, typeOf(v).getShape(), outType.getShape()));
+  maps.push_back(AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
+  SmallVector<utils::IteratorType> iters(outType.getRank(), utils::IteratorType::parallel);
+  auto op = linalg::GenericOp::create(
+      b, loc, outType, inputs, ValueRange{emptyLike(b, loc, outType)}, maps, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, fn(nb, nl, args.drop_back()));
+      });
+  return op.getResult(0);
+}
+
+Value cst(OpBuilder &b, Location loc, Type t, double v) {
+  if (isa<FloatType>(t))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
+  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, (int64_t)v));
+}
+
+Value fill(OpBuilder &b, Location loc, RankedTensorType t, double v) {
+  return linalg::FillOp::create(b, loc, cst(b, loc, t.getElementType(), v),
+                                emptyLike(b, loc, t))
+      .getResult(0);
+}
+
+/// Static reshape as collapse-to-1-D then expand: both bufferize to views.
+Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
+  auto from = typeOf(v);
+  if (from.getShape() == to.getShape())
+    return v;
+  auto flat = RankedTensorType::get({from.getNumElements()}, from.getElementType());
+  auto allDims = [](int64_t rank) {
+    SmallVector<ReassociationIndices> r;
+    if (rank == 0)
+      return r;
+    r.emplace_back();
+    for (int64_t i = 0; i < rank; ++i)
+      r.back().push_back(i);
+    return r;
+  };
+  Value x = v;
+  if (from.getRank() != 1)
+    x = tensor::CollapseShapeOp::create(b, loc, flat, x, allDims(from.getRank()));
+  if (to.getRank() != 1)
+    x = tensor::ExpandShapeOp::create(b, loc, to, x, allDims(to.getRank()));
+  return x;
+}
+
+Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  return reshapeTo(b, loc, v, typeOf(v).clone(shape));
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  virtual Value body(OpBuilder &b, Location loc, Op op, ValueRange args) const = 0;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
+    for (Value v : op->getOperands())
+      if (getElementTypeOrSelf(v.getType()).isUnsignedInteger())
+        return rewriter.notifyMatchFailure(op, "unsigned element types are not supported");
+    Value r = elementwise(rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
+                          op->getOperands(), [&](OpBuilder &b, Location l, ValueRange a) {
+                            return body(b, l, op, a);
+                          });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+#define NURI_EW(NAME, OP, EXPR)                                                 \
+  struct NAME : ElementwisePattern<OP> {                                        \
+    using ElementwisePattern::ElementwisePattern;                               \
+    Value body(OpBuilder &b, Location loc, OP op, ValueRange a) const override { \
+      Type t = a[0].getType();                                                  \
+      (void)t;                                                                  \
+      EXPR                                                                      \
+    }                                                                           \
+  };
+
+NURI_EW(AddLowering, AddOp,
+        return isFloat(t) ? (Value)arith::AddFOp::create(b, loc, a[0], a[1])
+                          : (Value)arith::AddIOp::create(b, loc, a[0], a[1]);)
+NURI_EW(SubLowering, SubOp,
+        return isFloat(t) ? (Value)arith::SubFOp::create(b, loc, a[0], a[1])
+                          : (Value)arith::SubIOp::create(b, loc, a[0], a[1]);)
+NURI_EW(MulLowering, MulOp,
+        return isFloat(t) ? (Value)arith::MulFOp::create(b, loc, a[0], a[1])
+                          : (Value)arith::MulIOp::create(b, loc, a[0], a[1]);)
+NURI_EW(DivLowering, DivOp,
+        return isFloat(t) ? (Value)arith::DivFOp::create(b, loc, a[0], a[1])
+                          : (Value)arith::DivSIOp::create(b, loc, a[0], a[1]);)
+NURI_EW(MaxLowering, MaxOp,
+        return isFloat(t) ? (Value)arith::MaximumFOp::create(b, loc, a[0], a[1])
+                          : (Value)arith::MaxSIOp::create(b, loc, a[0], a[1]);)
+NURI_EW(MinLowering, MinOp,
+        return isFloat(t) ? (Value)arith::MinimumFOp::create(b, loc, a[0], a[1])
+                          : (Value)arith::MinSIOp::create(b, loc, a[0], a[1]);)
+NURI_EW(PowLowering, PowOp, {
+  Value e = a[1];
+  if (!isFloat(e.getType()))
+    e = arith::SIToFPOp::create(b, loc, t, e);
+  else if (e.getType() != t)
+    e = e.getType().getIntOrFloatBitWidth() > t.getIntOrFloatBitWidth()
+            ? (Value)arith::TruncFOp::create(b, loc, t, e)
+            : (Value)arith::ExtFOp::create(b, loc, t, e);
+  return math::PowFOp::create(b, loc, a[0], e);
+})
+NURI_EW(ReluLowering, ReluOp,
+        return isFloat(t) ? (Value)arith::MaximumFOp::create(b, loc, a[0], cst(b, loc, t, 0))
+                          : (Value)arith::MaxSIOp::create(b, loc, a[0], cst(b, loc, t, 0));)
+NURI_EW(SigmoidLowering, SigmoidOp, {
+  Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, a[0]));
+  return arith::DivFOp::create(b, loc, cst(b, loc, t, 1),
+                               arith::AddFOp::create(b, loc, cst(b, loc, t, 1), e));
+})
+NURI_EW(TanhLowering, TanhOp, return math::TanhOp::create(b, loc, a[0]);)
+NURI_EW(ErfLowering, ErfOp, return math::ErfOp::create(b, loc, a[0]);)
+NURI_EW(ExpLowering, ExpOp, return math::ExpOp::create(b, loc, a[0]);)
+NURI_EW(LogLowering, LogOp, return math::LogOp::create(b, loc, a[0]);)
+NURI_EW(SqrtLowering, SqrtOp, return math::SqrtOp::create(b, loc, a[0]);)
+NURI_EW(NegLowering, NegOp,
+        return isFloat(t) ? (Value)arith::NegFOp::create(b, loc, a[0])
+                          : (Value)arith::SubIOp::create(b, loc, cst(b, loc, t, 0), a[0]);)
+NURI_EW(AbsLowering, AbsOp,
+        return isFloat(t) ? (Value)math::AbsFOp::create(b, loc, a[0])
+                          : (Value)math::AbsIOp::create(b, loc, a[0]);)
+NURI_EW(HardSwishLowering, HardSwishOp, {
+  Value y = arith::AddFOp::create(b, loc, arith::MulFOp::create(b, loc, a[0], cst(b, loc, t, 1.0 / 6)),
+                                  cst(b, loc, t, 0.5));
+  y = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, y, cst(b, loc, t, 0)),
+                                cst(b, loc, t, 1));
+  return arith::MulFOp::create(b, loc, a[0], y);
+})
+NURI_EW(LeakyReluLowering, LeakyReluOp, {
+  Value neg = arith::MulFOp::create(b, loc, a[0], cst(b, loc, t, op.getAlpha().convertToFloat()));
+  Value ge = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, a[0], cst(b, loc, t, 0));
+  return arith::SelectOp::create(b, loc, ge, a[0], neg);
+})
+NURI_EW(HardSigmoidLowering, HardSigmoidOp, {
+  Value y = arith::AddFOp::create(
+      b, loc, arith::MulFOp::create(b, loc, a[0], cst(b, loc, t, op.getAlpha().convertToFloat())),
+      cst(b, loc, t, op.getBeta().convertToFloat()));
+  return arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, y, cst(b, loc, t, 0)),
+                                   cst(b, loc, t, 1));
+})
+NURI_EW(ClipLowering, ClipOp, {
+  if (isFloat(t))
+    return arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, a[0], a[1]), a[2]);
+  return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, a[0], a[1]), a[2]);
+})
+#undef NURI_EW
+
+/// Scalar conversion between any two signless/float element types.
+Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  bool ff = isa<FloatType>(from), tf = isa<FloatType>(to);
+  if (to.isInteger(1)) {
+    if (ff)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, cst(b, loc, from, 0));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, cst(b, loc, from, 0));
+  }
+  if (from.isInteger(1))
+    return tf ? (Value)arith::UIToFPOp::create(b, loc, to, v)
+              : (Value)arith::ExtUIOp::create(b, loc, to, v);
+  if (ff && tf)
+    return from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth() ||
+                   (from.getIntOrFloatBitWidth() == to.getIntOrFloatBitWidth())
+               ? (Value)arith::TruncFOp::create(b, loc, to, v)
+               : (Value)arith::ExtFOp::create(b, loc, to, v);
+  if (ff)
+    return arith::FPToSIOp::create(b, loc, to, v);
+  if (tf)
+    return arith::SIToFPOp::create(b, loc, to, v);
+  return from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth()
+             ? (Value)arith::TruncIOp::create(b, loc, to, v)
+             : (Value)arith::ExtSIOp::create(b, loc, to, v);
+}
+
+struct CastLowering : ElementwisePattern<CastOp> {
+  using ElementwisePattern::ElementwisePattern;
+  Value body(OpBuilder &b, Location loc, CastOp op, ValueRange a) const override {
+    return convertScalar(b, loc, a[0], op.getType().getElementType());
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// MatMul: a generic contraction with broadcast batch dimensions.
+//===----------------------------------------------------------------------===//
+
+struct MatMulLowering : OpRewritePattern<MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatMulOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value lhs = op.getLhs(), rhs = op.getRhs();
+    if (typeOf(lhs).getRank() == 1)
+      lhs = reshapeTo(b, loc, lhs, {1, typeOf(lhs).getDimSize(0)});
+    if (typeOf(rhs).getRank() == 1)
+      rhs = reshapeTo(b, loc, rhs, {typeOf(rhs).getDimSize(0), 1});
+    auto ls = typeOf(lhs).getShape(), rs = typeOf(rhs).getShape();
+    auto batch = *broadcastShapes(ls.drop_back(2), rs.drop_back(2));
+    int64_t nb = batch.size();
+    SmallVector<int64_t> outShape(batch);
+    outShape.push_back(ls[ls.size() - 2]);
+    outShape.push_back(rs.back());
+    Type et = typeOf(lhs).getElementType();
+    auto outType = RankedTensorType::get(outShape, et);
+    Value result;
+    if (nb == 0 && isFloat(et)) {
+      result = linalg::MatmulOp::create(b, loc, ValueRange{lhs, rhs},
+                                        ValueRange{fill(b, loc, outType, 0)})
+                   .getResult(0);
+    } else {
+      // dims: batch..., m, n, k
+      MLIRContext *ctx = b.getContext();
+      int64_t nd = nb + 3;
+      auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+      auto operandMap = [&](ArrayRef<int64_t> shape, AffineExpr r, AffineExpr c) {
+        SmallVector<AffineExpr> e;
+        int64_t off = nb - (shape.size() - 2);
+        for (size_t i = 0; i + 2 < shape.size(); ++i)
+          e.push_back(shape[i] == 1 && batch[i + off] != 1 ? getAffineConstantExpr(0, ctx)
+                                                            : d(i + off));
+        e.push_back(r);
+        e.push_back(c);
+        return AffineMap::get(nd, 0, e, ctx);
+      };
+      SmallVector<AffineExpr> outExprs;
+      for (int64_t i = 0; i < nb + 2; ++i)
+        outExprs.push_back(d(i));
+      SmallVector<AffineMap> maps{operandMap(ls, d(nb), d(nb + 2)),
+                                  operandMap(rs, d(nb + 2), d(nb + 1)),
+                                  AffineMap::get(nd, 0, outExprs, ctx)};
+      SmallVector<utils::IteratorType> iters(nd - 1, utils::IteratorType::parallel);
+      iters.push_back(utils::IteratorType::reduction);
+      result = linalg::GenericOp::create(
+                   b, loc, outType, ValueRange{lhs, rhs}, ValueRange{fill(b, loc, outType, 0)},
+                   maps, iters,
+                   [&](OpBuilder &nb2, Location l, ValueRange a) {
+                     Value p = isFloat(et) ? (Value)arith::MulFOp::create(nb2, l, a[0], a[1])
+                                           : (Value)arith::MulIOp::create(nb2, l, a[0], a[1]);
+                     Value s = isFloat(et) ? (Value)arith::AddFOp::create(nb2, l, a[2], p)
+                                           : (Value)arith::AddIOp::create(nb2, l, a[2], p);
+                     linalg::YieldOp::create(nb2, l, s);
+                   })
+                   .getResult(0);
+    }
+    b.replaceOp(op, reshapeTo(b, loc, result, op.getType()));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Windows: conv and pooling (1-D is lowered as 2-D with height 1).
+//===----------------------------------------------------------------------===//
+
+Value padTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> low,
+            ArrayRef<int64_t> high, double value) {
+  if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(high, [](int64_t v) { return v == 0; }))
+    return x;
+  auto t = typeOf(x);
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    shape.push_back(t.getDimSize(d) + low[d] + high[d]);
+  SmallVector<OpFoldResult> lo, hi;
+  for (int64_t v : low)
+    lo.push_back(b.getIndexAttr(v));
+  for (int64_t v : high)
+    hi.push_back(b.getIndexAttr(v));
+  return tensor::PadOp::create(b, loc, t.clone(shape), x, lo, hi,
+                               cst(b, loc, t.getElementType(), value));
+}
+
+struct Window2D {
+  SmallVector<int64_t> kernel, strides, dilations, padLow, padHigh;
+};
+
+/// Brings a 1-D or 2-D window op to 2-D form; fails for other ranks.
+FailureOr<Window2D> window2D(ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                             ArrayRef<int64_t> dilations, ArrayRef<int64_t> pads) {
+  Window2D w;
+  size_t n = kernel.size();
+  if (n == 2) {
+    w.kernel.assign(kernel.begin(), kernel.end());
+    w.strides.assign(strides.begin(), strides.end());
+    w.dilations.assign(dilations.begin(), dilations.end());
+    w.padLow = {pads[0], pads[1]};
+    w.padHigh = {pads[2], pads[3]};
+    return w;
+  }
+  if (n == 1) {
+    w.kernel = {1, kernel[0]};
+    w.strides = {1, strides[0]};
+    w.dilations = {1, dilations[0]};
+    w.padLow = {0, pads[0]};
+    w.padHigh = {0, pads[1]};
+    return w;
+  }
+  return failure();
+}
+
+struct ConvLowering : OpRewritePattern<ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    auto w2 = window2D(op.getWeight().getType().getShape().drop_front(2), op.getStrides(),
+                       op.getDilations(), op.getPads());
+    if (failed(w2) || !isFloat(op.getType()))
+      return b.notifyMatchFailure(op, "only 1-D and 2-D float convolutions are supported");
+    Value x = op.getInput(), w = op.getWeight();
+    auto xt = typeOf(x), wt = typeOf(w);
+    auto outType = op.getType();
+    bool oneD = xt.getRank() == 3;
+    if (oneD) {
+      x = reshapeTo(b, loc, x, {xt.getDimSize(0), xt.getDimSize(1), 1, xt.getDimSize(2)});
+      w = reshapeTo(b, loc, w, {wt.getDimSize(0), wt.getDimSize(1), 1, wt.getDimSize(2)});
+      outType = outType.clone({outType.getDimSize(0), outType.getDimSize(1), 1,
+                               outType.getDimSize(2)});
+    }
+    x = padTo(b, loc, x, {0, 0, w2->padLow[0], w2->padLow[1]},
+              {0, 0, w2->padHigh[0], w2->padHigh[1]}, 0.0);
+    auto strides = b.getDenseI64ArrayAttr(w2->strides);
+    auto dil = b.getDenseI64ArrayAttr(w2->dilations);
+    int64_t g = op.getGroup();
+    int64_t n = outType.getDimSize(0), f = outType.getDimSize(1);
+    int64_t c = typeOf(x).getDimSize(1);
+    Value y;
+    if (g == 1) {
+      y = linalg::Conv2DNchwFchwOp::create(b, loc, outType, ValueRange{x, w},
+                                           ValueRange{fill(b, loc, outType, 0)}, strides, dil)
+              .getResult(0);
+    } else if (g == c && f == c) {
+      auto wk = typeOf(w).getShape();
+      Value dw = reshapeTo(b, loc, w, {c, wk[2], wk[3]});
+      y = linalg::DepthwiseConv2DNchwChwOp::create(b, loc, outType, ValueRange{x, dw},
+                                                   ValueRange{fill(b, loc, outType, 0)},
+                                                   strides, dil)
+              .getResult(0);
+    } else {
+      auto xs = typeOf(x).getShape();
+      auto wk = typeOf(w).getShape();
+      Value gx = reshapeTo(b, loc, x, {n, g, c / g, xs[2], xs[3]});
+      Value gw = reshapeTo(b, loc, w, {g, f / g, c / g, wk[2], wk[3]});
+      auto gOut = outType.clone({n, g, f / g, outType.getDimSize(2), outType.getDimSize(3)});
+      y = linalg::Conv2DNgchwGfchwOp::create(b, loc, gOut, ValueRange{gx, gw},
+                                             ValueRange{fill(b, loc, gOut, 0)}, strides, dil)
+              .getResult(0);
+      y = reshapeTo(b, loc, y, outType);
+    }
+    if (Value bias = op.getBias()) {
+      Value b4 = reshapeTo(b, loc, bias, {1, f, 1, 1});
+      y = elementwise(b, loc, outType, {y, b4}, [](OpBuilder &nb, Location l, ValueRange a) {
+        return arith::AddFOp::create(nb, l, a[0], a[1]);
+      });
+    }
+    b.replaceOp(op, reshapeTo(b, loc, y, op.getType()));
+    return success();
+  }
+};
+
+template <typename Op, bool IsMax> struct PoolLowering : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    auto w2 = window2D(op.getKernelShape(), op.getStrides(), op.getDilations(), op.getPads());
+    if (failed(w2))
+      return b.notifyMatchFailure(op, "only 1-D and 2-D pooling is supported");
+    Value x = op.getInput();
+    auto xt = typeOf(x);
+    auto outType = op.getType();
+    if (xt.getRank() == 3) {
+      x = reshapeTo(b, loc, x, {xt.getDimSize(0), xt.getDimSize(1), 1, xt.getDimSize(2)});
+      outType = outType.clone({outType.getDimSize(0), outType.getDimSize(1), 1,
+                               outType.getDimSize(2)});
+    }
+    auto in = typeOf(x).getShape();
+    // ceil_mode may need windows past the explicit end padding.
+    SmallVector<int64_t> high(w2->padHigh);
+    for (int i = 0; i < 2; ++i) {
+      int64_t need = (outType.getDimSize(2 + i) - 1) * w2->strides[i] +
+                     (w2->kernel[i] - 1) * w2->dilations[i] + 1;
+      high[i] = std::max(high[i], need - in[2 + i] - w2->padLow[i]);
+    }
+    Type et = xt.getElementType();
+    double padValue = IsMax ? -std::numeric_limits<double>::infinity() : 0.0;
+    Value px = padTo(b, loc, x, {0, 0, w2->padLow[0], w2->padLow[1]}, {0, 0, high[0], high[1]},
+                     padValue);
+    Value window = tensor::EmptyOp::create(b, loc, w2->kernel, et);
+    auto strides = b.getDenseI64ArrayAttr(w2->strides);
+    auto dil = b.getDenseI64ArrayAttr(w2->dilations);
+    Value y;
+    if (IsMax) {
+      y = linalg::PoolingNchwMaxOp::create(b, loc, outType, ValueRange{px, window},
+                                           ValueRange{fill(b, loc, outType, padValue)},
+                                           strides, dil)
+              .getResult(0);
+    } else {
+      y = linalg::PoolingNchwSumOp::create(b, loc, outType, ValueRange{px, window},
+                                           ValueRange{fill(b, loc, outType, 0)}, strides, dil)
+              .getResult(0);
+      // Divisors per output position are known at compile time.
+      int64_t oh = outType.getDimSize(2), ow = outType.getDimSize(3);
+      SmallVector<float> counts;
+      bool includePad = op.getCountIncludePad();
+      for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j) {
+          int64_t cnt = 0;
+          for (int64_t ki = 0; ki < w2->kernel[0]; ++ki)
+            for (int64_t kj = 0; kj < w2->kernel[1]; ++kj) {
+              int64_t r = i * w2->strides[0] + ki * w2->dilations[0] - w2->padLow[0];
+              int64_t c = j * w2->strides[1] + kj * w2->dilations[1] - w2->padLow[1];
+              int64_t lo0 = includePad ? -w2->padLow[0] : 0, lo1 = includePad ? -w2->padLow[1] : 0;
+              int64_t hi0 = includePad ? in[2] + w2->padHigh[0] : in[2];
+              int64_t hi1 = includePad ? in[3] + w2->padHigh[1] : in[3];
+              cnt += r >= lo0 && r < hi0 && c >= lo1 && c < hi1;
+            }
+          counts.push_back(cnt ? (float)cnt : 1.0f);
+        }
+      auto ct = RankedTensorType::get({oh, ow}, b.getF32Type());
+      Value divisor = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(ct, ArrayRef<float>(counts)));
+      if (!et.isF32())
+        divisor = elementwise(b, loc, ct.clone(et), {divisor}, [&](OpBuilder &nb, Location l, ValueRange a) {
+          return convertScalar(nb, l, a[0], et);
+        });
+      y = elementwise(b, loc, outType, {y, divisor}, [](OpBuilder &nb, Location l, ValueRange a) {
+        return arith::DivFOp::create(nb, l, a[0], a[1]);
+      });
+    }
+    b.replaceOp(op, reshapeTo(b, loc, y, op.getType()));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Reductions and normalizations
+//===----------------------------------------------------------------------===//
+
+/// Reduces `x` over `axes` with keepdims=1 semantics (result keeps rank).
+Value reduceKeep(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, bool isMax) {
+  auto t = typeOf(x);
+  Type et = t.getElementType();
+  SmallVector<int64_t> kept;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    if (!llvm::is_contained(axes, d))
+      kept.push_back(t.getDimSize(d));
+  auto redType = RankedTensorType::get(kept, et);
+  double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
+  if (isMax && !isFloat(et))
+    init = (double)std::numeric_limits<int64_t>::min();
+  auto red = linalg::ReduceOp::create(
+      b, loc, ValueRange{x}, ValueRange{fill(b, loc, redType, init)}, axes,
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value r;
+        if (isMax)
+          r = isFloat(et) ? (Value)arith::MaximumFOp::create(nb, l, a[0], a[1])
+                          : (Value)arith::MaxSIOp::create(nb, l, a[0], a[1]);
+        else
+          r = isFloat(et) ? (Value)arith::AddFOp::create(nb, l, a[0], a[1])
+                          : (Value)arith::AddIOp::create(nb, l, a[0], a[1]);
+        linalg::YieldOp::create(nb, l, r);
+      });
+  SmallVector<int64_t> keepShape(t.getShape());
+  for (int64_t a : axes)
+    keepShape[a] = 1;
+  return reshapeTo(b, loc, red.getResult(0), keepShape);
+}
+
+template <typename Op, bool Mean> struct ReduceLowering : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    if (getElementTypeOrSelf(x.getType()).isUnsignedInteger())
+      return b.notifyMatchFailure(op, "unsigned element types are not supported");
+    Value y = reduceKeep(b, loc, x, op.getAxes(), false);
+    if (Mean) {
+      int64_t count = 1;
+      for (int64_t a : op.getAxes())
+        count *= typeOf(x).getDimSize(a);
+      Type et = typeOf(y).getElementType();
+      y = elementwise(b, loc, typeOf(y), {y}, [&](OpBuilder &nb, Location l, ValueRange a) {
+        return isFloat(et) ? (Value)arith::DivFOp::create(nb, l, a[0], cst(nb, l, et, count))
+                           : (Value)arith::DivSIOp::create(nb, l, a[0], cst(nb, l, et, count));
+      });
+    }
+    b.replaceOp(op, reshapeTo(b, loc, y, op.getType()));
+    return success();
+  }
+};
+
+struct SoftmaxLowering : OpRewritePattern<SoftmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SoftmaxOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto t = typeOf(x);
+    int64_t axis = op.getAxis();
+    Value m = reduceKeep(b, loc, x, {axis}, true);
+    Value e = elementwise(b, loc, t, {x, m}, [](OpBuilder &nb, Location l, ValueRange a) {
+      return math::ExpOp::create(nb, l, arith::SubFOp::create(nb, l, a[0], a[1]));
+    });
+    Value s = reduceKeep(b, loc, e, {axis}, false);
+    b.replaceOp(op, elementwise(b, loc, t, {e, s}, [](OpBuilder &nb, Location l, ValueRange a) {
+                  return arith::DivFOp::create(nb, l, a[0], a[1]);
+                }));
+    return success();
+  }
+};
+
+struct LayerNormLowering : OpRewritePattern<LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LayerNormOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value x = op.getInput();
+    auto t = typeOf(x);
+    Type et = t.getElementType();
+    SmallVector<int64_t> axes;
+    int64_t count = 1;
+    for (int64_t d = op.getAxis(); d < t.getRank(); ++d) {
+      axes.push_back(d);
+      count *= t.getDimSize(d);
+    }
+    double inv = 1.0 / count, eps = op.getEpsilon().convertToDouble();
+    Value mean = reduceKeep(b, loc, x, axes, false);
+    Value centered = elementwise(b, loc, t, {x, mean}, [&](OpBuilder &nb, Location l, ValueRange a) {
+      return arith::SubFOp::create(nb, l, a[0], arith::MulFOp::create(nb, l, a[1], cst(nb, l, et, inv)));
+    });
+    Value sq = elementwise(b, loc, t, {centered}, [](OpBuilder &nb, Location l, ValueRange a) {
+      return arith::MulFOp::create(nb, l, a[0], a[0]);
+    });
+    Value var = reduceKeep(b, loc, sq, axes, false);
+    SmallVector<Value> ins{centered, var, op.getScale()};
+    if (op.getBias())
+      ins.push_back(op.getBias());
+    b.replaceOp(op, elementwise(b, loc, t, ins, [&](OpBuilder &nb, Location l, ValueRange a) {
+                  Value v = arith::AddFOp::create(nb, l, arith::MulFOp::create(nb, l, a[1], cst(nb, l, et, inv)),
+                                                  cst(nb, l, et, eps));
+                  Value y = arith::MulFOp::create(nb, l, a[0], math::RsqrtOp::create(nb, l, v));
+                  y = arith::MulFOp::create(nb, l, y, a[2]);
+                  if (a.size() > 3)
+                    y = arith::AddFOp::create(nb, l, y, a[3]);
+                  return y;
+                }));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+struct ConstantLowering : OpRewritePattern<ConstantOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConstantOp op, PatternRewriter &b) const override {
+    b.replaceOpWithNewOp<arith::ConstantOp>(op, cast<TypedAttr>(op.getValue()));
+    return success();
+  }
+};
+
+struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &b) const override {
+    b.replaceOp(op, reshapeTo(b, op.getLoc(), op.getInput(), op.getType()));
+    return success();
+  }
+};
+
+struct TransposeLowering : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &b) const override {
+    b.replaceOp(op, linalg::TransposeOp::create(b, op.getLoc(), op.getInput(),
+                                                emptyLike(b, op.getLoc(), op.getType()),
+                                                op.getPerm())
+                        .getResult()[0]);
+    return success();
+  }
+};
+
+struct ConcatLowering : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &b) const override {
+    b.replaceOpWithNewOp<tensor::ConcatOp>(op, op.getType(), op.getAxis(), op.getInputs());
+    return success();
+  }
+};
+
+/// A strided slice is a copy whose input map is affine: start + i * step.
+struct SliceLowering : OpRewritePattern<SliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SliceOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = b.getContext();
+    auto outType = op.getType();
+    if (outType.getNumElements() == 0) {
+      b.replaceOpWithNewOp<tensor::EmptyOp>(op, outType.getShape(), outType.getElementType());
+      return success();
+    }
+    int64_t rank = outType.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t d = 0; d < rank; ++d)
+      exprs.push_back(getAffineDimExpr(d, ctx) * op.getSteps()[d] + op.getStarts()[d]);
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, exprs, ctx),
+                                AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    auto g = linalg::GenericOp::create(b, loc, outType, ValueRange{op.getInput()},
+                                       ValueRange{emptyLike(b, loc, outType)}, maps, iters,
+                                       [](OpBuilder &nb, Location l, ValueRange a) {
+                                         linalg::YieldOp::create(nb, l, a[0]);
+                                       });
+    b.replaceOp(op, g.getResult(0));
+    return success();
+  }
+};
+
+/// out[o..., i..., n...] = data[o..., clamp(indices[i...]), n...]
+struct GatherLowering : OpRewritePattern<GatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GatherOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = b.getContext();
+    auto outType = op.getType();
+    auto dt = typeOf(op.getData()), it = typeOf(op.getIndices());
+    int64_t axis = op.getAxis(), rank = outType.getRank(), ir = it.getRank();
+    SmallVector<AffineExpr> idxExprs;
+    for (int64_t i = 0; i < ir; ++i)
+      idxExprs.push_back(getAffineDimExpr(axis + i, ctx));
+    SmallVector<AffineMap> maps{AffineMap::get(rank, 0, idxExprs, ctx),
+                                AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    Value data = op.getData();
+    int64_t dim = dt.getDimSize(axis);
+    auto g = linalg::GenericOp::create(
+        b, loc, outType, ValueRange{op.getIndices()}, ValueRange{emptyLike(b, loc, outType)},
+        maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value i = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
+          Value dimV = arith::ConstantIndexOp::create(nb, l, dim);
+          Value zero = arith::ConstantIndexOp::create(nb, l, 0);
+          Value neg = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, i, zero);
+          i = arith::SelectOp::create(nb, l, neg, arith::AddIOp::create(nb, l, i, dimV), i);
+          // Out-of-range indices are clamped: reading outside `data` must never happen.
+          i = arith::MaxSIOp::create(nb, l, i, zero);
+          i = arith::MinSIOp::create(nb, l, i, arith::ConstantIndexOp::create(nb, l, dim - 1));
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < axis; ++d)
+            coords.push_back(linalg::IndexOp::create(nb, l, d));
+          coords.push_back(i);
+          for (int64_t d = axis + 1; d < dt.getRank(); ++d)
+            coords.push_back(linalg::IndexOp::create(nb, l, d - 1 + ir));
+          linalg::YieldOp::create(nb, l, tensor::ExtractOp::create(nb, l, data, coords).getResult());
+        });
+    b.replaceOp(op, g.getResult(0));
+    return success();
+  }
+};
+
+struct NuriToLinalgPass : mlir::nuri::impl::NuriToLinalgBase<NuriToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    RewritePatternSet patterns(ctx);
+    patterns.add<AddLowering, SubLowering, MulLowering, DivLowering, MaxLowering, MinLowering,
+                 PowLowering, ReluLowering, SigmoidLowering, TanhLowering, ErfLowering,
+                 ExpLowering, LogLowering, SqrtLowering, NegLowering, AbsLowering,
+                 HardSwishLowering, LeakyReluLowering, HardSigmoidLowering, ClipLowering,
+                 CastLowering, MatMulLowering, ConvLowering, PoolLowering<MaxPoolOp, true>,
+                 PoolLowering<AvgPoolOp, false>, ReduceLowering<ReduceSumOp, false>,
+                 ReduceLowering<ReduceMeanOp, true>, SoftmaxLowering, LayerNormLowering,
+                 ConstantLowering, ReshapeLowering, TransposeLowering, ConcatLowering,
+                 SliceLowering, GatherLowering>(ctx);
+    GreedyRewriteConfig config;
+    config.enableFolding(false);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      return signalPassFailure();
+    // Whatever is left could not be lowered: say which node it came from.
+    WalkResult r = getOperation().walk([&](Operation *op) {
+      if (isa<NuriDialect>(op->getDialect())) {
+        op->emitError("cannot lower '") << op->getName() << "' with these types to linalg";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

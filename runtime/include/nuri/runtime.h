@@ -1,0 +1,291 @@
+// Nuri runtime C API.
+//
+// A small hardware abstraction layer in the style of IREE's HAL:
+//   instance -> driver -> device -> allocator/buffer, command buffer,
+//   executable, semaphore
+// plus a module/session layer that loads a .nuri artifact and runs its host
+// program. Every function returns a nuri_status_t; NULL means success, any
+// other value must be freed with nuri_status_free. No C++ exception crosses
+// this boundary. Objects are reference counted (retain/release); *_create
+// returns an object holding one reference.
+#ifndef NURI_RUNTIME_H
+#define NURI_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NURI_API __attribute__((visibility("default")))
+
+//===----------------------------------------------------------------------===//
+// Status
+//===----------------------------------------------------------------------===//
+
+typedef enum nuri_status_code_e {
+  NURI_OK = 0,
+  NURI_INVALID_ARGUMENT = 1,
+  NURI_NOT_FOUND = 2,
+  NURI_DATA_LOSS = 3,   // corrupt or truncated artifact
+  NURI_UNAVAILABLE = 4, // driver/device not present on this machine
+  NURI_INTERNAL = 5,
+  NURI_OUT_OF_RANGE = 6,
+  NURI_RESOURCE_EXHAUSTED = 7,
+  NURI_DEADLINE_EXCEEDED = 8,
+  NURI_UNIMPLEMENTED = 9,
+  NURI_FAILED_PRECONDITION = 10,
+  NURI_ALREADY_EXISTS = 11,
+} nuri_status_code_t;
+
+typedef struct nuri_status_s *nuri_status_t;
+
+NURI_API nuri_status_code_t nuri_status_code(nuri_status_t status);
+// Never NULL; "OK" for a NULL status. Owned by the status.
+NURI_API const char *nuri_status_message(nuri_status_t status);
+NURI_API void nuri_status_free(nuri_status_t status);
+NURI_API const char *nuri_status_code_name(nuri_status_code_t code);
+
+//===----------------------------------------------------------------------===//
+// Element types (values match nuri.artifact.DType)
+//===----------------------------------------------------------------------===//
+
+typedef enum nuri_dtype_e {
+  NURI_DTYPE_F32 = 0,
+  NURI_DTYPE_F16 = 1,
+  NURI_DTYPE_BF16 = 2,
+  NURI_DTYPE_F64 = 3,
+  NURI_DTYPE_I8 = 4,
+  NURI_DTYPE_U8 = 5,
+  NURI_DTYPE_I16 = 6,
+  NURI_DTYPE_U16 = 7,
+  NURI_DTYPE_I32 = 8,
+  NURI_DTYPE_U32 = 9,
+  NURI_DTYPE_I64 = 10,
+  NURI_DTYPE_U64 = 11,
+  NURI_DTYPE_I1 = 12, // one byte per element, 0 or 1
+} nuri_dtype_t;
+
+// 0 for an unknown dtype.
+NURI_API size_t nuri_dtype_size(nuri_dtype_t dtype);
+// "f32", "bf16", "i1", ...; "?" for an unknown dtype.
+NURI_API const char *nuri_dtype_name(nuri_dtype_t dtype);
+
+//===----------------------------------------------------------------------===//
+// Objects
+//===----------------------------------------------------------------------===//
+
+typedef struct nuri_instance_s *nuri_instance_t;
+typedef struct nuri_driver_s *nuri_driver_t;
+typedef struct nuri_device_s *nuri_device_t;
+typedef struct nuri_allocator_s *nuri_allocator_t;
+typedef struct nuri_buffer_s *nuri_buffer_t;
+typedef struct nuri_command_buffer_s *nuri_command_buffer_t;
+typedef struct nuri_executable_s *nuri_executable_t;
+typedef struct nuri_semaphore_s *nuri_semaphore_t;
+typedef struct nuri_module_s *nuri_module_t;
+typedef struct nuri_session_s *nuri_session_t;
+
+// Defined in runtime/hal/driver.h; drivers implement it.
+typedef struct nuri_driver_vtable_s nuri_driver_vtable_t;
+
+//===----------------------------------------------------------------------===//
+// Instance: the driver registry. The cpu driver is registered on creation.
+//===----------------------------------------------------------------------===//
+
+NURI_API nuri_status_t nuri_instance_create(nuri_instance_t *out_instance);
+NURI_API void nuri_instance_retain(nuri_instance_t instance);
+NURI_API void nuri_instance_release(nuri_instance_t instance);
+
+// Registers a driver under vtable->name. The vtable must outlive the
+// instance. Fails with ALREADY_EXISTS for a name already registered.
+NURI_API nuri_status_t nuri_instance_register_driver(
+    nuri_instance_t instance, const nuri_driver_vtable_t *vtable);
+NURI_API size_t nuri_instance_driver_count(nuri_instance_t instance);
+// NULL when index is out of range.
+NURI_API const char *nuri_instance_driver_name(nuri_instance_t instance,
+                                               size_t index);
+
+//===----------------------------------------------------------------------===//
+// Driver and device
+//===----------------------------------------------------------------------===//
+
+// NOT_FOUND if no driver of that name is registered; UNAVAILABLE if the
+// driver is registered but its hardware is missing.
+NURI_API nuri_status_t nuri_driver_create(nuri_instance_t instance,
+                                          const char *name,
+                                          nuri_driver_t *out_driver);
+NURI_API void nuri_driver_retain(nuri_driver_t driver);
+NURI_API void nuri_driver_release(nuri_driver_t driver);
+NURI_API const char *nuri_driver_name(nuri_driver_t driver);
+
+typedef struct nuri_device_options_s {
+  // Worker threads for host-executing drivers; 0 = number of hardware
+  // cores, 1 = run every workgroup inline on the submitting thread.
+  int32_t thread_count;
+} nuri_device_options_t;
+
+NURI_API void nuri_device_options_init(nuri_device_options_t *options);
+
+// options may be NULL (defaults).
+NURI_API nuri_status_t nuri_driver_create_device(
+    nuri_driver_t driver, const nuri_device_options_t *options,
+    nuri_device_t *out_device);
+
+// Convenience: driver by name, then its default device. "auto" tries the
+// preference list npu, cuda, vulkan, cpu and takes the first that works.
+NURI_API nuri_status_t nuri_device_create(nuri_instance_t instance,
+                                          const char *name,
+                                          const nuri_device_options_t *options,
+                                          nuri_device_t *out_device);
+NURI_API void nuri_device_retain(nuri_device_t device);
+NURI_API void nuri_device_release(nuri_device_t device);
+// The driver name ("cpu", ...); owned by the device.
+NURI_API const char *nuri_device_name(nuri_device_t device);
+// Whether the device can load executables of this artifact format
+// (e.g. "elf-x86_64-so").
+NURI_API int nuri_device_supports_format(nuri_device_t device,
+                                         const char *format);
+// Borrowed; lives as long as the device.
+NURI_API nuri_allocator_t nuri_device_allocator(nuri_device_t device);
+
+//===----------------------------------------------------------------------===//
+// Allocator and buffer: host-visible memory, 64-byte aligned.
+//===----------------------------------------------------------------------===//
+
+NURI_API nuri_status_t nuri_allocator_allocate(nuri_allocator_t allocator,
+                                               uint64_t size,
+                                               nuri_buffer_t *out_buffer);
+NURI_API void nuri_buffer_retain(nuri_buffer_t buffer);
+NURI_API void nuri_buffer_release(nuri_buffer_t buffer);
+NURI_API uint64_t nuri_buffer_size(nuri_buffer_t buffer);
+// Host address of the buffer contents, valid while the buffer lives.
+NURI_API nuri_status_t nuri_buffer_map(nuri_buffer_t buffer, void **out_data);
+
+//===----------------------------------------------------------------------===//
+// Executable
+//===----------------------------------------------------------------------===//
+
+// For the cpu driver, format "elf-x86_64-so": data is a shared object; every
+// entry point must be an exported symbol
+//   void entry(void **bindings, int64_t workgroup_id, int64_t workgroup_count)
+// NOT_FOUND names the first missing entry point.
+NURI_API nuri_status_t nuri_executable_create(
+    nuri_device_t device, const char *format, const void *data, size_t size,
+    const char *const *entry_points, size_t entry_point_count,
+    nuri_executable_t *out_executable);
+NURI_API void nuri_executable_retain(nuri_executable_t executable);
+NURI_API void nuri_executable_release(nuri_executable_t executable);
+NURI_API size_t nuri_executable_entry_point_count(nuri_executable_t exe);
+
+//===----------------------------------------------------------------------===//
+// Command buffer: record, then submit. Commands run in recording order, each
+// finishing before the next starts.
+//===----------------------------------------------------------------------===//
+
+NURI_API nuri_status_t nuri_command_buffer_create(
+    nuri_device_t device, nuri_command_buffer_t *out_command_buffer);
+NURI_API void nuri_command_buffer_retain(nuri_command_buffer_t cb);
+NURI_API void nuri_command_buffer_release(nuri_command_buffer_t cb);
+// Runs entry point `entry` for workgroups 0..workgroup_count-1 with
+// bindings[i] bound to the entry's i-th binding.
+NURI_API nuri_status_t nuri_command_buffer_dispatch(
+    nuri_command_buffer_t cb, nuri_executable_t executable, uint32_t entry,
+    uint32_t workgroup_count, const nuri_buffer_t *bindings,
+    size_t binding_count);
+NURI_API nuri_status_t nuri_command_buffer_copy(
+    nuri_command_buffer_t cb, nuri_buffer_t source, uint64_t source_offset,
+    nuri_buffer_t target, uint64_t target_offset, uint64_t size);
+NURI_API nuri_status_t nuri_command_buffer_barrier(nuri_command_buffer_t cb);
+NURI_API size_t nuri_command_buffer_command_count(nuri_command_buffer_t cb);
+
+// Waits for wait_semaphore >= wait_value (when given), executes the command
+// buffer, then signals signal_semaphore to signal_value (when given). The
+// cpu driver executes synchronously, so the work is done on return.
+NURI_API nuri_status_t nuri_device_submit(nuri_device_t device,
+                                          nuri_command_buffer_t cb,
+                                          nuri_semaphore_t wait_semaphore,
+                                          uint64_t wait_value,
+                                          nuri_semaphore_t signal_semaphore,
+                                          uint64_t signal_value);
+
+//===----------------------------------------------------------------------===//
+// Semaphore: a monotonically increasing 64-bit timeline value.
+//===----------------------------------------------------------------------===//
+
+#define NURI_TIMEOUT_INFINITE UINT64_MAX
+
+NURI_API nuri_status_t nuri_semaphore_create(nuri_device_t device,
+                                             uint64_t initial_value,
+                                             nuri_semaphore_t *out_semaphore);
+NURI_API void nuri_semaphore_retain(nuri_semaphore_t semaphore);
+NURI_API void nuri_semaphore_release(nuri_semaphore_t semaphore);
+NURI_API uint64_t nuri_semaphore_query(nuri_semaphore_t semaphore);
+// INVALID_ARGUMENT if value is not greater than the current value.
+NURI_API nuri_status_t nuri_semaphore_signal(nuri_semaphore_t semaphore,
+                                             uint64_t value);
+// DEADLINE_EXCEEDED if the value is not reached within timeout_ns.
+NURI_API nuri_status_t nuri_semaphore_wait(nuri_semaphore_t semaphore,
+                                           uint64_t value, uint64_t timeout_ns);
+
+//===----------------------------------------------------------------------===//
+// Module: a verified .nuri artifact.
+//===----------------------------------------------------------------------===//
+
+typedef struct nuri_tensor_info_s {
+  const char *name; // owned by the module
+  nuri_dtype_t dtype;
+  size_t rank;
+  const int64_t *shape; // owned by the module
+  uint64_t byte_size;
+} nuri_tensor_info_t;
+
+// Maps the file read-only; constants are used in place.
+NURI_API nuri_status_t nuri_module_load_file(nuri_instance_t instance,
+                                             const char *path,
+                                             nuri_module_t *out_module);
+// Copies the bytes into 64-byte aligned memory; `name` is used in messages.
+NURI_API nuri_status_t nuri_module_load_memory(nuri_instance_t instance,
+                                               const void *data, size_t size,
+                                               const char *name,
+                                               nuri_module_t *out_module);
+NURI_API void nuri_module_retain(nuri_module_t module);
+NURI_API void nuri_module_release(nuri_module_t module);
+NURI_API const char *nuri_module_name(nuri_module_t module);
+NURI_API size_t nuri_module_input_count(nuri_module_t module);
+NURI_API size_t nuri_module_output_count(nuri_module_t module);
+NURI_API nuri_status_t nuri_module_input_info(nuri_module_t module,
+                                              size_t index,
+                                              nuri_tensor_info_t *out_info);
+NURI_API nuri_status_t nuri_module_output_info(nuri_module_t module,
+                                               size_t index,
+                                               nuri_tensor_info_t *out_info);
+// NOT_FOUND if no input has that name.
+NURI_API nuri_status_t nuri_module_find_input(nuri_module_t module,
+                                              const char *name,
+                                              size_t *out_index);
+
+//===----------------------------------------------------------------------===//
+// Session: a module prepared on a device (executables loaded, constants
+// bound). One invoke at a time per session.
+//===----------------------------------------------------------------------===//
+
+NURI_API nuri_status_t nuri_session_create(nuri_module_t module,
+                                           nuri_device_t device,
+                                           nuri_session_t *out_session);
+NURI_API void nuri_session_retain(nuri_session_t session);
+NURI_API void nuri_session_release(nuri_session_t session);
+// inputs[i] binds model input i and must be exactly its byte size. On
+// success outputs[i] receives a new buffer (caller releases) for output i.
+NURI_API nuri_status_t nuri_session_invoke(nuri_session_t session,
+                                           const nuri_buffer_t *inputs,
+                                           size_t input_count,
+                                           nuri_buffer_t *outputs,
+                                           size_t output_count);
+
+#ifdef __cplusplus
+} // extern "C"
+#endif
+
+#endif // NURI_RUNTIME_H

@@ -1,0 +1,266 @@
+#include "module/artifact.h"
+
+#include "hal/guard.h"
+
+#include <string>
+
+namespace nuri {
+namespace {
+
+using namespace artifact;
+
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      return fail(__VA_ARGS__);                                                \
+  } while (0)
+
+class Checker {
+public:
+  Checker(const char *name, const Model *model) : name_(name), model_(model) {}
+
+  nuri_status_t run();
+
+private:
+  template <typename... Args>
+  nuri_status_t fail(const char *format, Args... args) {
+    std::string full = std::string("%s: ") + format;
+    return nuri_make_status(NURI_DATA_LOSS, full.c_str(), name_, args...);
+  }
+  nuri_status_t fail(const char *message) {
+    return nuri_make_status(NURI_DATA_LOSS, "%s: %s", name_, message);
+  }
+
+  nuri_status_t checkBuffers();
+  nuri_status_t checkSignatures(
+      const char *what,
+      const flatbuffers::Vector<flatbuffers::Offset<TensorSignature>> *list,
+      BufferKind kind);
+  nuri_status_t checkExecutables();
+  nuri_status_t checkCommands();
+
+  const char *name_;
+  const Model *model_;
+  uint32_t bufferCount_ = 0;
+};
+
+size_t count(const flatbuffers::Vector<flatbuffers::Offset<void>> *v) {
+  return v ? v->size() : 0;
+}
+template <typename T> size_t count(const flatbuffers::Vector<T> *v) {
+  return v ? v->size() : 0;
+}
+
+nuri_status_t Checker::run() {
+  CHECK(model_->version() == static_cast<uint32_t>(FormatVersion::Current),
+        "unsupported artifact version %u (this runtime reads version %u)",
+        model_->version(), static_cast<uint32_t>(FormatVersion::Current));
+  CHECK(model_->program(), "artifact has no host program");
+  CHECK(model_->program()->buffers(), "host program has no buffer list");
+  bufferCount_ = model_->program()->buffers()->size();
+  NURI_RETURN_IF_ERROR(checkBuffers());
+  NURI_RETURN_IF_ERROR(
+      checkSignatures("input", model_->inputs(), BufferKind::Input));
+  NURI_RETURN_IF_ERROR(
+      checkSignatures("output", model_->outputs(), BufferKind::Output));
+  NURI_RETURN_IF_ERROR(checkExecutables());
+  return checkCommands();
+}
+
+nuri_status_t Checker::checkBuffers() {
+  auto *buffers = model_->program()->buffers();
+  size_t inputs = count(model_->inputs()), outputs = count(model_->outputs()),
+         constants = count(model_->constants());
+  for (uint32_t id = 0; id < bufferCount_; ++id) {
+    const Buffer *buffer = buffers->Get(id);
+    CHECK(buffer->size() <= kMaxBufferBytes,
+          "buffer %u has an implausible size of %llu bytes", id,
+          (unsigned long long)buffer->size());
+    uint32_t index = buffer->index();
+    switch (buffer->kind()) {
+    case BufferKind::Transient:
+      break;
+    case BufferKind::Input:
+      CHECK(index < inputs, "buffer %u is input %u of %zu", id, index, inputs);
+      break;
+    case BufferKind::Output:
+      CHECK(index < outputs, "buffer %u is output %u of %zu", id, index,
+            outputs);
+      break;
+    case BufferKind::Constant: {
+      CHECK(index < constants, "buffer %u is constant %u of %zu", id, index,
+            constants);
+      const Constant *constant = model_->constants()->Get(index);
+      CHECK(constant->data(), "constant %u has no data", index);
+      CHECK(constant->data()->size() == buffer->size(),
+            "buffer %u has %llu bytes but constant %u has %u", id,
+            (unsigned long long)buffer->size(), index,
+            constant->data()->size());
+      break;
+    }
+    default:
+      return fail("buffer %u has unknown kind %u", id,
+                  static_cast<unsigned>(buffer->kind()));
+    }
+  }
+  return nullptr;
+}
+
+nuri_status_t Checker::checkSignatures(
+    const char *what,
+    const flatbuffers::Vector<flatbuffers::Offset<TensorSignature>> *list,
+    BufferKind kind) {
+  if (!list)
+    return nullptr;
+  auto *buffers = model_->program()->buffers();
+  for (uint32_t i = 0; i < list->size(); ++i) {
+    const TensorSignature *signature = list->Get(i);
+    CHECK(signature->name() && signature->name()->size() > 0,
+          "%s %u has no name", what, i);
+    const char *tensor = signature->name()->c_str();
+    auto dtype = static_cast<nuri_dtype_t>(signature->dtype());
+    size_t elementSize = nuri_dtype_size(dtype);
+    CHECK(elementSize != 0, "%s '%s' has unknown dtype %u", what, tensor,
+          static_cast<unsigned>(signature->dtype()));
+    uint64_t elements = 1;
+    size_t rank = count(signature->shape());
+    CHECK(rank <= kMaxRank, "%s '%s' has rank %zu (at most %zu)", what, tensor,
+          rank, kMaxRank);
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t dim = signature->shape()->Get(d);
+      CHECK(dim >= 0 && static_cast<uint64_t>(dim) <= kMaxBufferBytes,
+            "%s '%s' has invalid dimension %lld", what, tensor, (long long)dim);
+      elements *= static_cast<uint64_t>(dim);
+      CHECK(elements <= kMaxBufferBytes, "%s '%s' has too many elements", what,
+            tensor);
+    }
+    uint32_t id = signature->buffer();
+    CHECK(id < bufferCount_, "%s '%s' uses buffer %u of %u", what, tensor, id,
+          bufferCount_);
+    const Buffer *buffer = buffers->Get(id);
+    CHECK(buffer->kind() == kind && buffer->index() == i,
+          "%s '%s' uses buffer %u, which is not %s %u", what, tensor, id, what,
+          i);
+    uint64_t bytes = elements * elementSize;
+    // Every buffer bound to this tensor must hold exactly the tensor.
+    for (uint32_t other = 0; other < bufferCount_; ++other) {
+      const Buffer *b = buffers->Get(other);
+      if (b->kind() == kind && b->index() == i)
+        CHECK(b->size() == bytes,
+              "%s '%s' is %s%s with %llu bytes but buffer %u has %llu", what,
+              tensor, nuri_dtype_name(dtype), rank ? "[...]" : "[]",
+              (unsigned long long)bytes, other, (unsigned long long)b->size());
+    }
+  }
+  return nullptr;
+}
+
+nuri_status_t Checker::checkExecutables() {
+  size_t n = count(model_->executables());
+  for (uint32_t i = 0; i < n; ++i) {
+    const Executable *executable = model_->executables()->Get(i);
+    CHECK(executable->format() && executable->format()->size() > 0,
+          "executable %u has no format", i);
+    CHECK(executable->data() && executable->data()->size() > 0,
+          "executable %u has no code", i);
+    CHECK(executable->entry_points() && executable->entry_points()->size() > 0,
+          "executable %u has no entry points", i);
+    for (uint32_t e = 0; e < executable->entry_points()->size(); ++e) {
+      auto *entry = executable->entry_points()->Get(e);
+      CHECK(entry && entry->size() > 0, "executable %u entry point %u is empty",
+            i, e);
+    }
+  }
+  return nullptr;
+}
+
+nuri_status_t Checker::checkCommands() {
+  auto *program = model_->program();
+  auto *types = program->commands_type();
+  auto *commands = program->commands();
+  CHECK(count(types) == count(commands),
+        "host program has %zu command types for %zu commands", count(types),
+        count(commands));
+  size_t executables = count(model_->executables());
+  auto *buffers = program->buffers();
+  for (uint32_t c = 0; c < count(commands); ++c) {
+    CHECK(commands->Get(c), "command %u is missing", c);
+    switch (types->Get(c)) {
+    case Command::Dispatch: {
+      auto *dispatch = static_cast<const Dispatch *>(commands->Get(c));
+      CHECK(dispatch->executable() < executables,
+            "dispatch %u uses executable %u of %zu", c, dispatch->executable(),
+            executables);
+      const Executable *executable =
+          model_->executables()->Get(dispatch->executable());
+      CHECK(dispatch->entry() < executable->entry_points()->size(),
+            "dispatch %u uses entry point %u of %u", c, dispatch->entry(),
+            executable->entry_points()->size());
+      CHECK(dispatch->workgroup_count() >= 1 &&
+                dispatch->workgroup_count() <= kMaxWorkgroupCount,
+            "dispatch %u has workgroup_count %u (must be 1..%u)", c,
+            dispatch->workgroup_count(), kMaxWorkgroupCount);
+      for (uint32_t b = 0; b < count(dispatch->bindings()); ++b)
+        CHECK(dispatch->bindings()->Get(b) < bufferCount_,
+              "dispatch %u binds buffer %u of %u", c,
+              dispatch->bindings()->Get(b), bufferCount_);
+      break;
+    }
+    case Command::Copy: {
+      auto *copy = static_cast<const Copy *>(commands->Get(c));
+      CHECK(copy->source() < bufferCount_, "copy %u reads buffer %u of %u", c,
+            copy->source(), bufferCount_);
+      CHECK(copy->target() < bufferCount_, "copy %u writes buffer %u of %u", c,
+            copy->target(), bufferCount_);
+      uint64_t sourceSize = buffers->Get(copy->source())->size();
+      uint64_t targetSize = buffers->Get(copy->target())->size();
+      CHECK(copy->source_offset() <= sourceSize &&
+                copy->size() <= sourceSize - copy->source_offset(),
+            "copy %u reads [%llu, +%llu) outside buffer %u of %llu bytes", c,
+            (unsigned long long)copy->source_offset(),
+            (unsigned long long)copy->size(), copy->source(),
+            (unsigned long long)sourceSize);
+      CHECK(copy->target_offset() <= targetSize &&
+                copy->size() <= targetSize - copy->target_offset(),
+            "copy %u writes [%llu, +%llu) outside buffer %u of %llu bytes", c,
+            (unsigned long long)copy->target_offset(),
+            (unsigned long long)copy->size(), copy->target(),
+            (unsigned long long)targetSize);
+      CHECK(buffers->Get(copy->target())->kind() != BufferKind::Constant,
+            "copy %u writes constant buffer %u", c, copy->target());
+      break;
+    }
+    case Command::Barrier:
+      break;
+    default:
+      return fail("command %u has unknown type %u", c,
+                  static_cast<unsigned>(types->Get(c)));
+    }
+  }
+  return nullptr;
+}
+
+} // namespace
+
+nuri_status_t verifyArtifact(const uint8_t *data, size_t size, const char *name,
+                             const Model **out_model) {
+  *out_model = nullptr;
+  if (!name)
+    name = "<memory>";
+  if (!data || size < 8 || !ModelBufferHasIdentifier(data))
+    return nuri_make_status(NURI_INVALID_ARGUMENT,
+                            "%s: not a .nuri artifact (bad identifier)", name);
+  // Large artifacts (constants) need a bigger table budget than the
+  // default; depth and table limits still bound the work.
+  flatbuffers::Verifier verifier(data, size, /*max_depth=*/64,
+                                 /*max_tables=*/10000000);
+  if (!VerifyModelBuffer(verifier))
+    return nuri_make_status(NURI_DATA_LOSS,
+                            "%s: truncated or corrupted artifact", name);
+  const Model *model = GetModel(data);
+  NURI_RETURN_IF_ERROR(Checker(name, model).run());
+  *out_model = model;
+  return nullptr;
+}
+
+} // namespace nuri

@@ -1,0 +1,29 @@
+// Verification of .nuri artifacts. Nothing from the file is used before
+// verifyArtifact accepts it: first flatbuffers::Verifier (structure and
+// identifier), then the semantic checks of every index, offset and size.
+#ifndef NURI_MODULE_ARTIFACT_H
+#define NURI_MODULE_ARTIFACT_H
+
+#include "nuri/runtime.h"
+#include "nuri/schemas/artifact_generated.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace nuri {
+
+// Upper bounds that keep size arithmetic far from overflow and reject
+// absurd values early.
+constexpr uint64_t kMaxBufferBytes = uint64_t(1) << 44;
+constexpr uint32_t kMaxWorkgroupCount = uint32_t(1) << 24;
+constexpr size_t kMaxRank = 16;
+
+// `name` (usually the file path) prefixes every message. On success
+// *out_model points into `data`. DATA_LOSS for a corrupt or inconsistent
+// artifact, INVALID_ARGUMENT for a file that is not an artifact.
+nuri_status_t verifyArtifact(const uint8_t *data, size_t size, const char *name,
+                             const artifact::Model **out_model);
+
+} // namespace nuri
+
+#endif // NURI_MODULE_ARTIFACT_H

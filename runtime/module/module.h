@@ -1,0 +1,29 @@
+// Internal layout of modules and sessions.
+#ifndef NURI_MODULE_MODULE_H
+#define NURI_MODULE_MODULE_H
+
+#include "hal/objects.h"
+#include "module/artifact.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct nuri_module_s : nuri::RefCounted {
+  struct Tensor {
+    std::string name;
+    nuri_dtype_t dtype;
+    std::vector<int64_t> shape;
+    uint64_t byteSize;
+  };
+  nuri_instance_t instance = nullptr;
+  std::string name;
+  // The artifact bytes (an mmap or an aligned copy); shared with constant
+  // buffers that use them in place, so it may outlive the module.
+  std::shared_ptr<const void> storage;
+  const nuri::artifact::Model *model = nullptr;
+  std::vector<Tensor> inputs, outputs;
+  ~nuri_module_s();
+};
+
+#endif // NURI_MODULE_MODULE_H

@@ -1,0 +1,224 @@
+// Runs a module's host program on one device.
+#include "module/module.h"
+
+#include "hal/guard.h"
+
+#include <set>
+
+using namespace nuri;
+
+struct nuri_session_s : RefCounted {
+  nuri_module_t module = nullptr;
+  nuri_device_t device = nullptr;
+  // Indexed by artifact executable / constant / buffer id; null where the
+  // program does not need one.
+  std::vector<nuri_executable_t> executables;
+  std::vector<nuri_buffer_t> constants;
+  std::vector<nuri_buffer_t> transients;
+  ~nuri_session_s() {
+    for (nuri_executable_t executable : executables)
+      releaseObject(executable);
+    for (nuri_buffer_t buffer : constants)
+      releaseObject(buffer);
+    for (nuri_buffer_t buffer : transients)
+      releaseObject(buffer);
+    releaseObject(device);
+    releaseObject(module);
+  }
+};
+
+namespace {
+
+using namespace artifact;
+
+nuri_status_t loadExecutables(nuri_session_t session) {
+  const Model *model = session->module->model;
+  const HostProgram *program = model->program();
+  size_t executableCount =
+      model->executables() ? model->executables()->size() : 0;
+  session->executables.assign(executableCount, nullptr);
+  size_t commandCount = program->commands() ? program->commands()->size() : 0;
+  for (size_t c = 0; c < commandCount; ++c) {
+    if (program->commands_type()->Get(c) != Command::Dispatch)
+      continue;
+    uint32_t index = static_cast<const Dispatch *>(program->commands()->Get(c))
+                         ->executable();
+    if (session->executables[index])
+      continue;
+    const Executable *executable = model->executables()->Get(index);
+    const char *format = executable->format()->c_str();
+    if (!nuri_device_supports_format(session->device, format))
+      return nuri_make_status(
+          NURI_UNIMPLEMENTED,
+          "%s: executable %u (target '%s', format '%s') cannot run on device "
+          "'%s'",
+          session->module->name.c_str(), index,
+          executable->target() ? executable->target()->c_str() : "?", format,
+          nuri_device_name(session->device));
+    std::vector<const char *> entries;
+    for (const flatbuffers::String *entry : *executable->entry_points())
+      entries.push_back(entry->c_str());
+    nuri_status_t status = nuri_executable_create(
+        session->device, format, executable->data()->data(),
+        executable->data()->size(), entries.data(), entries.size(),
+        &session->executables[index]);
+    if (status) {
+      nuri_status_t wrapped = nuri_make_status(
+          nuri_status_code(status), "%s: executable %u: %s",
+          session->module->name.c_str(), index, nuri_status_message(status));
+      nuri_status_free(status);
+      return wrapped;
+    }
+  }
+  return nullptr;
+}
+
+nuri_status_t bindBuffers(nuri_session_t session) {
+  const Model *model = session->module->model;
+  auto *buffers = model->program()->buffers();
+  session->constants.assign(model->constants() ? model->constants()->size() : 0,
+                            nullptr);
+  session->transients.assign(buffers->size(), nullptr);
+  for (uint32_t id = 0; id < buffers->size(); ++id) {
+    const Buffer *buffer = buffers->Get(id);
+    if (buffer->kind() == BufferKind::Transient) {
+      // Allocated once and reused by every invoke of this session.
+      NURI_RETURN_IF_ERROR(
+          nuri_allocator_allocate(nuri_device_allocator(session->device),
+                                  buffer->size(), &session->transients[id]));
+    } else if (buffer->kind() == BufferKind::Constant &&
+               !session->constants[buffer->index()]) {
+      const Constant *constant = model->constants()->Get(buffer->index());
+      NURI_RETURN_IF_ERROR(wrapHostMemory(
+          session->device, constant->data()->data(), constant->data()->size(),
+          session->module->storage, &session->constants[buffer->index()]));
+    }
+  }
+  return nullptr;
+}
+
+} // namespace
+
+extern "C" {
+
+nuri_status_t nuri_session_create(nuri_module_t module, nuri_device_t device,
+                                  nuri_session_t *out_session) {
+  NURI_CHECK_ARG(module && device && out_session,
+                 "nuri_session_create: NULL argument");
+  *out_session = nullptr;
+  return guard([&]() -> nuri_status_t {
+    auto *session = new nuri_session_s();
+    retainObject(module);
+    retainObject(device);
+    session->module = module;
+    session->device = device;
+    nuri_status_t status = loadExecutables(session);
+    if (!status)
+      status = bindBuffers(session);
+    if (status) {
+      releaseObject(session);
+      return status;
+    }
+    *out_session = session;
+    return nullptr;
+  });
+}
+
+void nuri_session_retain(nuri_session_t session) { retainObject(session); }
+void nuri_session_release(nuri_session_t session) { releaseObject(session); }
+
+nuri_status_t nuri_session_invoke(nuri_session_t session,
+                                  const nuri_buffer_t *inputs,
+                                  size_t input_count, nuri_buffer_t *outputs,
+                                  size_t output_count) {
+  NURI_CHECK_ARG(session && (inputs || !input_count) &&
+                     (outputs || !output_count),
+                 "nuri_session_invoke: NULL argument");
+  nuri_module_t module = session->module;
+  NURI_CHECK_ARG(input_count == module->inputs.size(),
+                 "%s: expected %zu inputs, got %zu", module->name.c_str(),
+                 module->inputs.size(), input_count);
+  NURI_CHECK_ARG(output_count == module->outputs.size(),
+                 "%s: expected %zu outputs, got %zu", module->name.c_str(),
+                 module->outputs.size(), output_count);
+  for (size_t i = 0; i < output_count; ++i)
+    outputs[i] = nullptr;
+  for (size_t i = 0; i < input_count; ++i) {
+    NURI_CHECK_ARG(inputs[i], "input '%s' is NULL",
+                   module->inputs[i].name.c_str());
+    NURI_CHECK_ARG(inputs[i]->device == session->device,
+                   "input '%s' belongs to another device",
+                   module->inputs[i].name.c_str());
+    NURI_CHECK_ARG(inputs[i]->size == module->inputs[i].byteSize,
+                   "input '%s' needs %llu bytes, buffer has %llu",
+                   module->inputs[i].name.c_str(),
+                   (unsigned long long)module->inputs[i].byteSize,
+                   (unsigned long long)inputs[i]->size);
+  }
+  nuri_command_buffer_t cb = nullptr;
+  nuri_status_t status = guard([&]() -> nuri_status_t {
+    nuri_allocator_t allocator = nuri_device_allocator(session->device);
+    for (size_t i = 0; i < output_count; ++i)
+      NURI_RETURN_IF_ERROR(nuri_allocator_allocate(
+          allocator, module->outputs[i].byteSize, &outputs[i]));
+    const HostProgram *program = module->model->program();
+    auto *buffers = program->buffers();
+    std::vector<nuri_buffer_t> table(buffers->size());
+    for (uint32_t id = 0; id < buffers->size(); ++id) {
+      const Buffer *buffer = buffers->Get(id);
+      switch (buffer->kind()) {
+      case BufferKind::Input:
+        table[id] = inputs[buffer->index()];
+        break;
+      case BufferKind::Output:
+        table[id] = outputs[buffer->index()];
+        break;
+      case BufferKind::Constant:
+        table[id] = session->constants[buffer->index()];
+        break;
+      default:
+        table[id] = session->transients[id];
+        break;
+      }
+    }
+    NURI_RETURN_IF_ERROR(nuri_command_buffer_create(session->device, &cb));
+    size_t commandCount = program->commands() ? program->commands()->size() : 0;
+    std::vector<nuri_buffer_t> bindings;
+    for (size_t c = 0; c < commandCount; ++c) {
+      switch (program->commands_type()->Get(c)) {
+      case Command::Dispatch: {
+        auto *dispatch =
+            static_cast<const Dispatch *>(program->commands()->Get(c));
+        bindings.clear();
+        if (dispatch->bindings())
+          for (uint32_t id : *dispatch->bindings())
+            bindings.push_back(table[id]);
+        NURI_RETURN_IF_ERROR(nuri_command_buffer_dispatch(
+            cb, session->executables[dispatch->executable()], dispatch->entry(),
+            dispatch->workgroup_count(), bindings.data(), bindings.size()));
+        break;
+      }
+      case Command::Copy: {
+        auto *copy = static_cast<const Copy *>(program->commands()->Get(c));
+        NURI_RETURN_IF_ERROR(nuri_command_buffer_copy(
+            cb, table[copy->source()], copy->source_offset(),
+            table[copy->target()], copy->target_offset(), copy->size()));
+        break;
+      }
+      default:
+        NURI_RETURN_IF_ERROR(nuri_command_buffer_barrier(cb));
+        break;
+      }
+    }
+    return nuri_device_submit(session->device, cb, nullptr, 0, nullptr, 0);
+  });
+  nuri_command_buffer_release(cb);
+  if (status)
+    for (size_t i = 0; i < output_count; ++i) {
+      nuri_buffer_release(outputs[i]);
+      outputs[i] = nullptr;
+    }
+  return status;
+}
+
+} // extern "C"

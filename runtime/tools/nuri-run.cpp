@@ -1,0 +1,337 @@
+// nuri-run: loads a .nuri artifact, binds inputs from .npy / TensorProto
+// .pb files, runs it on a device and writes the outputs as .npy.
+#include "nuri/runtime.h"
+#include "tensor_io.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char *const kUsage =
+    "usage: nuri-run MODEL.nuri [--device cpu|auto] --input [NAME=]FILE ...\n"
+    "                [--output-dir DIR] [--threads N] [--warmup N] [--runs N]\n"
+    "                [--quiet] [--help]\n"
+    "\n"
+    "  MODEL.nuri          artifact from nuri-compile\n"
+    "  --device NAME       driver to run on (default: auto = npu, cuda,\n"
+    "                      vulkan, cpu; the first available)\n"
+    "  --input NAME=FILE   bind model input NAME to FILE (.npy or ONNX\n"
+    "                      TensorProto .pb); a bare FILE binds the next\n"
+    "                      unbound input in model order\n"
+    "  --output-dir DIR    write each output to DIR/NAME.npy\n"
+    "  --threads N         cpu worker threads (default: all cores)\n"
+    "  --warmup N          untimed runs before timing (default 0)\n"
+    "  --runs N            timed runs; prints median and min (default 1)\n"
+    "  --quiet             print only errors\n";
+
+struct Options {
+  std::string model;
+  std::string device = "auto";
+  std::vector<std::string> inputs;
+  std::string outputDir;
+  int threads = 0;
+  int warmup = 0;
+  int runs = 1;
+  bool quiet = false;
+};
+
+[[noreturn]] void usageError(const std::string &message) {
+  std::fprintf(stderr, "nuri-run: error: %s\n%s", message.c_str(), kUsage);
+  std::exit(2);
+}
+
+[[noreturn]] void fail(const std::string &message) {
+  std::fprintf(stderr, "nuri-run: error: %s\n", message.c_str());
+  std::exit(1);
+}
+
+// Consumes a status; exits with its message when it is an error.
+void check(nuri_status_t status) {
+  if (!status)
+    return;
+  std::string message = nuri_status_message(status);
+  nuri_status_free(status);
+  fail(message);
+}
+
+int parseCount(const std::string &flag, const std::string &text, int minimum) {
+  char *end = nullptr;
+  errno = 0;
+  long value = std::strtol(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno || value < minimum || value > 1000000)
+    usageError(flag + " needs an integer >= " + std::to_string(minimum) +
+               ", got '" + text + "'");
+  return static_cast<int>(value);
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool inlineValue = false;
+    if (arg.rfind("--", 0) == 0) {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+        inlineValue = true;
+      }
+    }
+    auto next = [&]() -> std::string {
+      if (inlineValue)
+        return value;
+      if (i + 1 >= argc)
+        usageError(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (arg == "--device") {
+      options.device = next();
+    } else if (arg == "--input") {
+      options.inputs.push_back(next());
+    } else if (arg == "--output-dir") {
+      options.outputDir = next();
+    } else if (arg == "--threads") {
+      options.threads = parseCount(arg, next(), 0);
+    } else if (arg == "--warmup") {
+      options.warmup = parseCount(arg, next(), 0);
+    } else if (arg == "--runs") {
+      options.runs = parseCount(arg, next(), 1);
+    } else if (arg == "--quiet" || arg == "-q") {
+      options.quiet = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      usageError("unknown option '" + arg + "'");
+    } else if (options.model.empty()) {
+      options.model = arg;
+    } else {
+      usageError("unexpected argument '" + arg + "' (model is '" +
+                 options.model + "')");
+    }
+  }
+  if (options.model.empty())
+    usageError("no model given");
+  return options;
+}
+
+struct Signature {
+  std::string name;
+  nuri_dtype_t dtype;
+  std::vector<int64_t> shape;
+  uint64_t bytes;
+};
+
+std::vector<Signature> signatures(nuri_module_t module, bool inputs) {
+  std::vector<Signature> list;
+  size_t count = inputs ? nuri_module_input_count(module)
+                        : nuri_module_output_count(module);
+  for (size_t i = 0; i < count; ++i) {
+    nuri_tensor_info_t info;
+    check(inputs ? nuri_module_input_info(module, i, &info)
+                 : nuri_module_output_info(module, i, &info));
+    list.push_back({info.name, info.dtype,
+                    std::vector<int64_t>(info.shape, info.shape + info.rank),
+                    info.byte_size});
+  }
+  return list;
+}
+
+std::string nameList(const std::vector<Signature> &list) {
+  std::string text;
+  for (const Signature &s : list)
+    text += (text.empty() ? "" : ", ") + s.name + " " +
+            nuri::describe(s.dtype, s.shape);
+  return text.empty() ? "none" : text;
+}
+
+// Resolves --input specs to one file per model input, in model order.
+std::vector<std::string> bindInputs(const Options &options,
+                                    const std::vector<Signature> &inputs) {
+  std::vector<std::string> files(inputs.size());
+  std::vector<std::string> bare;
+  auto find = [&](const std::string &name) -> int {
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (inputs[i].name == name)
+        return static_cast<int>(i);
+    return -1;
+  };
+  for (const std::string &spec : options.inputs) {
+    size_t eq = spec.find('=');
+    bool exists = std::filesystem::exists(spec);
+    if (eq == std::string::npos || (exists && find(spec.substr(0, eq)) < 0)) {
+      bare.push_back(spec);
+      continue;
+    }
+    std::string name = spec.substr(0, eq);
+    int index = find(name);
+    if (index < 0)
+      fail("unknown input '" + name + "' (model inputs: " + nameList(inputs) +
+           ")");
+    if (!files[index].empty())
+      fail("input '" + name + "' is given twice");
+    files[index] = spec.substr(eq + 1);
+  }
+  size_t next = 0;
+  for (const std::string &file : bare) {
+    while (next < files.size() && !files[next].empty())
+      ++next;
+    if (next == files.size())
+      fail("too many inputs: the model takes " + std::to_string(inputs.size()) +
+           " (" + nameList(inputs) + "), given " +
+           std::to_string(options.inputs.size()));
+    files[next] = file;
+  }
+  for (size_t i = 0; i < files.size(); ++i)
+    if (files[i].empty())
+      fail("missing input '" + inputs[i].name + "' (" +
+           nuri::describe(inputs[i].dtype, inputs[i].shape) +
+           "); pass --input " + inputs[i].name + "=FILE");
+  return files;
+}
+
+std::string fileSafe(const std::string &name) {
+  std::string safe = name;
+  for (char &c : safe)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
+          c == '-'))
+      c = '_';
+  if (safe.empty() || safe == "." || safe == "..")
+    safe = "_" + safe;
+  return safe;
+}
+
+void printSummary(const Signature &signature, const nuri::HostTensor &tensor) {
+  std::printf("output %s: %s =", signature.name.c_str(),
+              nuri::describe(signature.dtype, signature.shape).c_str());
+  uint64_t count = tensor.elementCount();
+  const uint64_t shown = std::min<uint64_t>(count, 8);
+  std::printf(" [");
+  for (uint64_t i = 0; i < shown; ++i)
+    std::printf("%s%.6g", i ? ", " : "", nuri::elementAsDouble(tensor, i));
+  std::printf("%s]\n", count > shown ? ", ..." : "");
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options options = parseArgs(argc, argv);
+
+  nuri_instance_t instance = nullptr;
+  check(nuri_instance_create(&instance));
+  nuri_module_t module = nullptr;
+  check(nuri_module_load_file(instance, options.model.c_str(), &module));
+  std::vector<Signature> inputs = signatures(module, true);
+  std::vector<Signature> outputs = signatures(module, false);
+  std::vector<std::string> files = bindInputs(options, inputs);
+
+  std::vector<nuri::HostTensor> tensors(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::string error = nuri::readTensorFile(files[i], tensors[i]);
+    if (!error.empty())
+      fail("input '" + inputs[i].name + "': " + error);
+    if (tensors[i].dtype != inputs[i].dtype ||
+        tensors[i].shape != inputs[i].shape)
+      fail("input '" + inputs[i].name + "': expected " +
+           nuri::describe(inputs[i].dtype, inputs[i].shape) + ", got " +
+           nuri::describe(tensors[i].dtype, tensors[i].shape) + " from " +
+           files[i]);
+  }
+
+  nuri_device_options_t deviceOptions;
+  nuri_device_options_init(&deviceOptions);
+  deviceOptions.thread_count = options.threads;
+  nuri_device_t device = nullptr;
+  check(nuri_device_create(instance, options.device.c_str(), &deviceOptions,
+                           &device));
+  nuri_session_t session = nullptr;
+  check(nuri_session_create(module, device, &session));
+
+  std::vector<nuri_buffer_t> inputBuffers(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    check(nuri_allocator_allocate(nuri_device_allocator(device),
+                                  inputs[i].bytes, &inputBuffers[i]));
+    void *host = nullptr;
+    check(nuri_buffer_map(inputBuffers[i], &host));
+    if (!tensors[i].data.empty())
+      std::memcpy(host, tensors[i].data.data(), tensors[i].data.size());
+  }
+
+  std::vector<nuri_buffer_t> outputBuffers(outputs.size());
+  auto invoke = [&]() {
+    for (nuri_buffer_t &buffer : outputBuffers) {
+      nuri_buffer_release(buffer);
+      buffer = nullptr;
+    }
+    check(nuri_session_invoke(session, inputBuffers.data(), inputBuffers.size(),
+                              outputBuffers.data(), outputBuffers.size()));
+  };
+  for (int i = 0; i < options.warmup; ++i)
+    invoke();
+  std::vector<double> latencies;
+  for (int i = 0; i < options.runs; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    invoke();
+    auto end = std::chrono::steady_clock::now();
+    latencies.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
+  }
+
+  if (!options.outputDir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(options.outputDir, error);
+    if (error)
+      fail(options.outputDir + ": cannot create directory: " + error.message());
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    nuri::HostTensor tensor;
+    tensor.name = outputs[i].name;
+    tensor.dtype = outputs[i].dtype;
+    tensor.shape = outputs[i].shape;
+    void *host = nullptr;
+    check(nuri_buffer_map(outputBuffers[i], &host));
+    const uint8_t *bytes = static_cast<const uint8_t *>(host);
+    tensor.data.assign(bytes, bytes + outputs[i].bytes);
+    if (!options.outputDir.empty()) {
+      std::string path = (std::filesystem::path(options.outputDir) /
+                          (fileSafe(outputs[i].name) + ".npy"))
+                             .string();
+      std::string writeError = nuri::writeNpy(path, tensor);
+      if (!writeError.empty())
+        fail(writeError);
+    }
+    if (!options.quiet)
+      printSummary(outputs[i], tensor);
+  }
+  if (!options.quiet) {
+    std::vector<double> sorted = latencies;
+    std::sort(sorted.begin(), sorted.end());
+    size_t n = sorted.size();
+    double median =
+        n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    std::printf("device %s\n", nuri_device_name(device));
+    std::printf("latency_ms median=%.3f min=%.3f runs=%zu\n", median,
+                sorted.front(), n);
+  }
+
+  for (nuri_buffer_t buffer : outputBuffers)
+    nuri_buffer_release(buffer);
+  for (nuri_buffer_t buffer : inputBuffers)
+    nuri_buffer_release(buffer);
+  nuri_session_release(session);
+  nuri_device_release(device);
+  nuri_module_release(module);
+  nuri_instance_release(instance);
+  return 0;
+}

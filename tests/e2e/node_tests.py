@@ -1,0 +1,399 @@
+#!/usr/bin/python3
+"""ONNX backend node tests (Debian's libonnx-testdata) through nuri-compile + nuri-run.
+
+    /usr/bin/python3 tests/e2e/node_tests.py [--build build] [--out DIR] [-j 2] [--filter REGEX] [--list]
+
+Selects every case under --data (default /usr/share/libonnx-testdata/data/node) whose model uses only
+op types listed in supported_ops.txt (nested graphs included; ops of other domains never match). For each
+selected case: nuri-compile model.onnx, then for each test_data_set_*: nuri-run with input_<i>.pb bound in
+order to the graph inputs that are not initializers, and compare every output_<i>.pb with the .npy that
+nuri-run wrote: same shape and dtype; floats allclose(rtol 1e-3, atol 1e-5, NaN == NaN); ints/bools exact.
+
+Expected failures are listed in node_tests_expected_failures.txt (`case_name  # reason`). Exit status:
+0 when every selected case passed or failed as expected; 1 on an unexpected failure or an unexpected pass
+(stale expectation); 2 on a usage error or missing tools. Writes <out>/results.tsv (one row per case) and
+<out>/logs/<case>.log for each failure. Needs Debian's python3-onnx and python3-numpy (use /usr/bin/python3).
+"""
+import argparse
+import concurrent.futures
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_DATA = "/usr/share/libonnx-testdata/data/node"
+RTOL, ATOL = 1e-3, 1e-5
+
+
+# ----------------------------------------------------------------------------- selection
+
+def read_word_file(path):
+    """Words of a file, '#' comments dropped."""
+    words = []
+    with open(path) as f:
+        for line in f:
+            words += line.split("#", 1)[0].split()
+    return words
+
+
+def read_expectations(path):
+    """case_name -> reason, from lines `case_name  # reason`."""
+    exp = {}
+    if not os.path.exists(path):
+        return exp
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            body, _, reason = line.partition("#")
+            body = body.strip()
+            if not body:
+                continue
+            if len(body.split()) != 1:
+                raise SystemExit(f"node_tests.py: error: {path}:{lineno}: expected `case_name  # reason`")
+            exp[body] = reason.strip()
+    return exp
+
+
+def graph_op_types(graph, acc):
+    for node in graph.node:
+        domain = node.domain if node.domain not in ("", "ai.onnx") else ""
+        acc.add(node.op_type if not domain else f"{domain}::{node.op_type}")
+        for attr in node.attribute:
+            if attr.type == onnx.AttributeProto.GRAPH:
+                graph_op_types(attr.g, acc)
+            elif attr.type == onnx.AttributeProto.GRAPHS:
+                for g in attr.graphs:
+                    graph_op_types(g, acc)
+    return acc
+
+
+def model_op_types(model):
+    ops = graph_op_types(model.graph, set())
+    for fn in model.functions:  # model-local functions: their bodies run too
+        for node in fn.node:
+            domain = node.domain if node.domain not in ("", "ai.onnx") else ""
+            ops.add(node.op_type if not domain else f"{domain}::{node.op_type}")
+    return ops
+
+
+def discover(data_dir, supported, pattern):
+    """[(case, case_dir, ops)] of the selected cases, and the number of cases seen."""
+    selected, seen = [], 0
+    for case_dir in sorted(glob.glob(os.path.join(data_dir, "*", "model.onnx"))):
+        case_dir = os.path.dirname(case_dir)
+        case = os.path.basename(case_dir)
+        if pattern and not pattern.search(case):
+            continue
+        seen += 1
+        try:
+            ops = model_op_types(onnx.load(os.path.join(case_dir, "model.onnx"), load_external_data=False))
+        except Exception:  # unreadable model: not ours to judge here
+            continue
+        if ops and ops <= supported:
+            selected.append((case, case_dir, sorted(ops)))
+    return selected, seen
+
+
+# ----------------------------------------------------------------------------- running
+
+def sanitize(name):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def run_cmd(cmd, timeout, log):
+    """Run cmd in its own process group; kill the whole group on timeout. -> (rc or None on timeout, stderr)."""
+    log.append("$ " + " ".join(cmd))
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=max(timeout, 1))
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = p.communicate()
+        rc = None
+    else:
+        rc = p.returncode
+    out, err = out.decode(errors="replace"), err.decode(errors="replace")
+    if out.strip():
+        log.append(out.rstrip())
+    if err.strip():
+        log.append(err.rstrip())
+    log.append(f"-> exit {rc if rc is not None else 'TIMEOUT'}")
+    return rc, err
+
+
+def first_line(text, default=""):
+    """The first line that mentions an error, else the first non-empty line."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    for line in lines:
+        if "error" in line.lower():
+            return line[:300]
+    return lines[0][:300] if lines else default
+
+
+def describe_exit(rc, err):
+    if rc is None:
+        return "timeout"
+    if rc < 0 or rc >= 128:
+        sig = -rc if rc < 0 else rc - 128
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
+        return f"crash ({name}) {first_line(err)}".strip()
+    return f"exit {rc}: {first_line(err, '(no message)')}"
+
+
+def load_pb(path):
+    t = onnx.TensorProto()
+    with open(path, "rb") as f:
+        t.ParseFromString(f.read())
+    return numpy_helper.to_array(t)
+
+
+def compare(got, want):
+    """-> None if equal within tolerance, else a one-line reason."""
+    if got.dtype != want.dtype:
+        return f"dtype {got.dtype} != expected {want.dtype}"
+    if got.shape != want.shape:
+        return f"shape {list(got.shape)} != expected {list(want.shape)}"
+    if want.size == 0:
+        return None
+    if np.issubdtype(want.dtype, np.floating) or np.issubdtype(want.dtype, np.complexfloating):
+        g, w = got.astype(np.float64), want.astype(np.float64)
+        ok = np.isclose(g, w, rtol=RTOL, atol=ATOL, equal_nan=True)
+        if ok.all():
+            return None
+        finite = np.isfinite(g) & np.isfinite(w)
+        err = np.abs(g - w)[finite]
+        max_err = float(err.max()) if err.size else float("nan")
+        return f"{int((~ok).sum())}/{ok.size} values differ, max abs err {max_err:.3g}"
+    bad = got != want
+    if not bad.any():
+        return None
+    i = int(np.flatnonzero(bad)[0])
+    return f"{int(bad.sum())}/{bad.size} values differ, first at flat index {i}: {got.flat[i]} != {want.flat[i]}"
+
+
+def dynamic_inputs(model, names):
+    """Names of runtime inputs with a dimension that is not a fixed number."""
+    dyn = set()
+    for vi in model.graph.input:
+        if vi.name not in names or not vi.type.HasField("tensor_type"):
+            continue
+        tt = vi.type.tensor_type
+        if not tt.HasField("shape") or any(not d.HasField("dim_value") for d in tt.shape.dim):
+            dyn.add(vi.name)
+    return dyn
+
+
+class Runner:
+    def __init__(self, args, out_dir):
+        self.compile = os.path.join(args.build, "bin", "nuri-compile")
+        self.run = os.path.join(args.build, "bin", "nuri-run")
+        self.target, self.device = args.target, args.device
+        self.timeout = args.timeout
+        self.threads = args.threads
+        self.out_dir = out_dir
+        self.keep = args.keep
+
+    def run_case(self, case, case_dir):
+        """-> (passed, stage, detail, seconds, log_lines)"""
+        t0 = time.monotonic()
+        deadline = t0 + self.timeout
+        log = [f"case {case} ({case_dir})"]
+        work = os.path.join(self.out_dir, "work", case)
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        try:
+            passed, stage, detail = self._run(case_dir, work, deadline, log)
+        except Exception as e:  # harness trouble is a failure of the case, not of the whole run
+            passed, stage, detail = False, "harness", f"{type(e).__name__}: {e}"
+        secs = time.monotonic() - t0
+        if passed and not self.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        return passed, stage, detail, secs, log
+
+    def _run(self, case_dir, work, deadline, log):
+        model = onnx.load(os.path.join(case_dir, "model.onnx"), load_external_data=False)
+        inits = {t.name for t in model.graph.initializer} | {t.name for t in model.graph.sparse_initializer}
+        in_names = [vi.name for vi in model.graph.input if vi.name not in inits]
+        out_names = [vi.name for vi in model.graph.output]
+        for vi in list(model.graph.input) + list(model.graph.output):
+            if vi.name not in inits and not vi.type.HasField("tensor_type"):
+                return False, "harness", f"non-tensor graph input/output {vi.name!r} ({vi.type.WhichOneof('value')})"
+        dyn = dynamic_inputs(model, set(in_names))
+        sets = sorted(glob.glob(os.path.join(case_dir, "test_data_set_*")))
+        if not sets:
+            return False, "harness", "no test_data_set_* folders"
+
+        compiled = {}  # shape signature -> artifact
+        for ds in sets:
+            ds_name = os.path.basename(ds)
+            in_files = sorted(glob.glob(os.path.join(ds, "input_*.pb")), key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
+            out_files = sorted(glob.glob(os.path.join(ds, "output_*.pb")), key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
+            if len(in_files) > len(in_names):
+                return False, "harness", f"{ds_name}: {len(in_files)} input files but {len(in_names)} graph inputs"
+            # A model with non-fixed input dims is specialized to this data set's shapes.
+            shape_args, sig = [], ()
+            for name, path in zip(in_names, in_files):
+                if name in dyn:
+                    shape = load_pb(path).shape
+                    shape_args += ["--input-shape", f"{name}:{'x'.join(map(str, shape))}"]
+                    sig += ((name, shape),)
+            artifact = compiled.get(sig)
+            if artifact is None:
+                artifact = os.path.join(work, f"model{len(compiled)}.nuri")
+                cmd = [self.compile, os.path.join(case_dir, "model.onnx"), "-o", artifact, "--target", self.target] + shape_args
+                rc, err = run_cmd(cmd, deadline - time.monotonic(), log)
+                if rc != 0:
+                    return False, "compile", describe_exit(rc, err)
+                compiled[sig] = artifact
+            outdir = os.path.join(work, ds_name)
+            cmd = [self.run, artifact, "--device", self.device, "--output-dir", outdir, "--quiet"]
+            if self.threads:
+                cmd += ["--threads", str(self.threads)]
+            for name, path in zip(in_names, in_files):
+                cmd += ["--input", f"{name}={path}"]
+            rc, err = run_cmd(cmd, deadline - time.monotonic(), log)
+            if rc != 0:
+                return False, "run", f"{ds_name}: {describe_exit(rc, err)}"
+            for i, path in enumerate(out_files):
+                if i >= len(out_names):
+                    return False, "harness", f"{ds_name}: more output files than graph outputs"
+                want = load_pb(path)
+                got_path = os.path.join(outdir, sanitize(out_names[i]) + ".npy")
+                if not os.path.exists(got_path):
+                    return False, "compare", f"{ds_name}: output {out_names[i]!r}: nuri-run wrote no {os.path.basename(got_path)}"
+                got = np.load(got_path, allow_pickle=False)
+                why = compare(got, want)
+                log.append(f"{ds_name} output {out_names[i]!r}: {why or 'ok'}")
+                if why:
+                    return False, "compare", f"{ds_name}: output {out_names[i]!r}: {why}"
+        return True, "", ""
+
+
+# ----------------------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="Exit: 0 all as expected, 1 unexpected failure/pass, 2 usage or setup error.")
+    ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build folder holding bin/nuri-compile and bin/nuri-run [%(default)s]")
+    ap.add_argument("--out", help="results folder [<build>/tests/e2e/node]")
+    ap.add_argument("--data", default=DEFAULT_DATA, help="folder of node test cases [%(default)s]")
+    ap.add_argument("--supported-ops", default=os.path.join(HERE, "supported_ops.txt"))
+    ap.add_argument("--expected-failures", default=os.path.join(HERE, "node_tests_expected_failures.txt"))
+    ap.add_argument("--filter", help="only cases whose name matches this regex (re.search)")
+    ap.add_argument("--list", action="store_true", help="print the selected cases (and their ops) and exit")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel cases [%(default)s]")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds per case, compile and all runs together [%(default)s]")
+    ap.add_argument("--target", default="cpu")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--threads", type=int, default=1, help="nuri-run --threads (0: do not pass) [%(default)s]")
+    ap.add_argument("--keep", action="store_true", help="keep artifacts and outputs of passing cases too")
+    ap.add_argument("--write-expectations", metavar="FILE",
+                    help="after the run, write every failing case with its reason to FILE (seed for the expectations file)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every case, not only the unexpected ones")
+    args = ap.parse_args()
+
+    supported = set(read_word_file(args.supported_ops))
+    pattern = re.compile(args.filter) if args.filter else None
+    if not os.path.isdir(args.data):
+        print(f"node_tests.py: error: no test data at {args.data} (apt-get install libonnx-testdata)", file=sys.stderr)
+        return 2
+    selected, seen = discover(args.data, supported, pattern)
+
+    if args.list:
+        for case, _, ops in selected:
+            print(f"{case}\t{' '.join(ops)}")
+        print(f"# {len(selected)} of {seen} cases selected", file=sys.stderr)
+        return 0
+
+    args.build = os.path.abspath(args.build)
+    for tool in ("nuri-compile", "nuri-run"):
+        if not os.access(os.path.join(args.build, "bin", tool), os.X_OK):
+            print(f"node_tests.py: error: {os.path.join(args.build, 'bin', tool)} not found (build first, or pass --build)", file=sys.stderr)
+            return 2
+    expected = read_expectations(args.expected_failures)
+    names = {c for c, _, _ in selected}
+    out_dir = os.path.abspath(args.out or os.path.join(args.build, "tests", "e2e", "node"))
+    shutil.rmtree(os.path.join(out_dir, "logs"), ignore_errors=True)
+    shutil.rmtree(os.path.join(out_dir, "work"), ignore_errors=True)
+    os.makedirs(os.path.join(out_dir, "logs"))
+    os.makedirs(os.path.join(out_dir, "work"))
+
+    runner = Runner(args, out_dir)
+    print(f"node tests: {len(selected)} of {seen} cases selected, -j {args.jobs}, timeout {args.timeout:g}s/case, results -> {out_dir}")
+    rows, lock = [], threading.Lock()
+    t_start = time.monotonic()
+
+    def one(item):
+        case, case_dir, _ = item
+        passed, stage, detail, secs, log = runner.run_case(case, case_dir)
+        if case in expected:
+            status = "XPASS" if passed else "XFAIL"
+        else:
+            status = "PASS" if passed else "FAIL"
+        if not passed:
+            with open(os.path.join(out_dir, "logs", case + ".log"), "w") as f:
+                f.write("\n".join(log) + "\n")
+        with lock:
+            rows.append((case, status, stage, secs, detail))
+            if status in ("FAIL", "XPASS") or args.verbose:
+                extra = f" [{stage}] {detail}" if detail else ""
+                if status == "XPASS":
+                    extra += f" (expected to fail: {expected[case]})"
+                print(f"{status:5s} {case}{extra}", flush=True)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        list(pool.map(one, selected))
+
+    rows.sort()
+    with open(os.path.join(out_dir, "results.tsv"), "w") as f:
+        f.write("case\tstatus\tstage\tseconds\tdetail\n")
+        for case, status, stage, secs, detail in rows:
+            f.write(f"{case}\t{status}\t{stage}\t{secs:.2f}\t{detail.replace(chr(9), ' ')}\n")
+    if args.write_expectations:
+        with open(args.write_expectations, "w") as f:
+            f.write("# Expected failures of tests/e2e/node_tests.py: one case per line, `case_name  # one-line reason`.\n")
+            f.write("# A listed case that passes is an error too (stale expectation): remove it when it is fixed.\n")
+            for case, status, stage, _, detail in rows:
+                if status in ("FAIL", "XFAIL"):
+                    reason = expected.get(case) or f"{stage}: {detail}"
+                    f.write(f"{case}  # {reason}\n")
+
+    count = {s: sum(1 for r in rows if r[1] == s) for s in ("PASS", "FAIL", "XFAIL", "XPASS")}
+    stages = {}
+    for r in rows:
+        if r[1] in ("FAIL", "XFAIL"):
+            stages[r[2]] = stages.get(r[2], 0) + 1
+    unknown = sorted(set(expected) - names)
+    if unknown and not pattern:
+        print(f"note: {len(unknown)} expected failures name cases that are not selected: {' '.join(unknown[:10])}")
+    print(f"node tests: {len(rows)} run in {time.monotonic() - t_start:.0f}s: "
+          f"{count['PASS']} passed, {count['XFAIL']} failed as expected, "
+          f"{count['FAIL']} failed unexpectedly, {count['XPASS']} passed unexpectedly"
+          + (f"; failures by stage: {stages}" if stages else ""))
+    print(f"results: {os.path.join(out_dir, 'results.tsv')}")
+    if count["FAIL"] or count["XPASS"]:
+        if count["XPASS"]:
+            print(f"remove the passing cases from {args.expected_failures}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,321 @@
+// Artifact loading: valid artifacts load and run; truncated, corrupted and
+// inconsistent ones are rejected with a status, never a crash.
+#include "nuri/runtime.h"
+#include "test_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+namespace nuri::test {
+namespace {
+
+using artifact::BufferKind;
+using artifact::Command;
+
+struct StatusResult {
+  nuri_status_code_t code;
+  std::string message;
+};
+
+StatusResult take(nuri_status_t status) {
+  StatusResult result{nuri_status_code(status), nuri_status_message(status)};
+  nuri_status_free(status);
+  return result;
+}
+
+class ArtifactTest : public ::testing::Test {
+protected:
+  void SetUp() override { ASSERT_EQ(nullptr, nuri_instance_create(&instance)); }
+  void TearDown() override { nuri_instance_release(instance); }
+
+  StatusResult load(const std::vector<uint8_t> &bytes,
+                    nuri_module_t *out = nullptr) {
+    nuri_module_t module = nullptr;
+    StatusResult result = take(nuri_module_load_memory(
+        instance, bytes.data(), bytes.size(), "test.nuri", &module));
+    if (out)
+      *out = module;
+    else
+      nuri_module_release(module);
+    return result;
+  }
+
+  // Loads, then creates a session on a cpu device.
+  StatusResult prepare(const std::vector<uint8_t> &bytes) {
+    nuri_module_t module = nullptr;
+    StatusResult result = load(bytes, &module);
+    if (result.code != NURI_OK)
+      return result;
+    nuri_device_t device = nullptr;
+    EXPECT_EQ(nullptr, nuri_device_create(instance, "cpu", nullptr, &device));
+    nuri_session_t session = nullptr;
+    result = take(nuri_session_create(module, device, &session));
+    nuri_session_release(session);
+    nuri_device_release(device);
+    nuri_module_release(module);
+    return result;
+  }
+
+  nuri_instance_t instance = nullptr;
+};
+
+std::vector<float> sequence(float start, float step) {
+  std::vector<float> values(kElements);
+  for (int64_t i = 0; i < kElements; ++i)
+    values[i] = start + step * i;
+  return values;
+}
+
+void runAddModel(nuri_instance_t instance, nuri_module_t module, int threads) {
+  nuri_device_options_t options;
+  nuri_device_options_init(&options);
+  options.thread_count = threads;
+  nuri_device_t device = nullptr;
+  ASSERT_EQ(nullptr, nuri_device_create(instance, "cpu", &options, &device));
+  nuri_session_t session = nullptr;
+  ASSERT_EQ(nullptr, nuri_session_create(module, device, &session));
+  std::vector<float> x = sequence(1, 1), y = sequence(0.5f, -2);
+  nuri_buffer_t inputs[2];
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(nullptr, nuri_allocator_allocate(nuri_device_allocator(device),
+                                               kElements * 4, &inputs[i]));
+    void *host;
+    ASSERT_EQ(nullptr, nuri_buffer_map(inputs[i], &host));
+    std::memcpy(host, (i ? y : x).data(), kElements * 4);
+  }
+  for (int run = 0; run < 2; ++run) { // transients are reused across runs
+    nuri_buffer_t outputs[3] = {};
+    ASSERT_EQ(nullptr, nuri_session_invoke(session, inputs, 2, outputs, 3));
+    float *sum, *doubled, *copy;
+    ASSERT_EQ(nullptr, nuri_buffer_map(outputs[0], (void **)&sum));
+    ASSERT_EQ(nullptr, nuri_buffer_map(outputs[1], (void **)&doubled));
+    ASSERT_EQ(nullptr, nuri_buffer_map(outputs[2], (void **)&copy));
+    for (int64_t i = 0; i < kElements; ++i) {
+      ASSERT_EQ(sum[i], x[i] + y[i] + static_cast<float>(i)) << i;
+      ASSERT_EQ(doubled[i], 2 * sum[i]) << i;
+      ASSERT_EQ(copy[i], x[i]) << i;
+    }
+    for (nuri_buffer_t output : outputs)
+      nuri_buffer_release(output);
+  }
+  // Wrong input count and size are argument errors, not crashes.
+  nuri_buffer_t outputs[3] = {};
+  EXPECT_EQ(NURI_INVALID_ARGUMENT,
+            take(nuri_session_invoke(session, inputs, 1, outputs, 3)).code);
+  nuri_buffer_t small = nullptr;
+  ASSERT_EQ(nullptr,
+            nuri_allocator_allocate(nuri_device_allocator(device), 4, &small));
+  nuri_buffer_t wrong[2] = {inputs[0], small};
+  StatusResult bad = take(nuri_session_invoke(session, wrong, 2, outputs, 3));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT, bad.code);
+  EXPECT_NE(std::string::npos, bad.message.find("'y'")) << bad.message;
+  nuri_buffer_release(small);
+  for (nuri_buffer_t input : inputs)
+    nuri_buffer_release(input);
+  nuri_session_release(session);
+  nuri_device_release(device);
+}
+
+TEST_F(ArtifactTest, ValidArtifactLoadsAndDescribesSignatures) {
+  std::vector<uint8_t> bytes = addModel().serialize();
+  // Payloads are 64-byte aligned in the file, so a mapped file can use
+  // constants in place.
+  const artifact::Model *parsed = artifact::GetModel(bytes.data());
+  EXPECT_EQ(0,
+            (parsed->constants()->Get(0)->data()->data() - bytes.data()) % 64);
+  EXPECT_EQ(0, (parsed->executables()->Get(0)->data()->data() - bytes.data()) %
+                   64);
+  nuri_module_t module = nullptr;
+  StatusResult result = load(bytes, &module);
+  ASSERT_EQ(NURI_OK, result.code) << result.message;
+  ASSERT_EQ(2u, nuri_module_input_count(module));
+  ASSERT_EQ(3u, nuri_module_output_count(module));
+  nuri_tensor_info_t info;
+  ASSERT_EQ(nullptr, nuri_module_input_info(module, 1, &info));
+  EXPECT_STREQ("y", info.name);
+  EXPECT_EQ(NURI_DTYPE_F32, info.dtype);
+  ASSERT_EQ(1u, info.rank);
+  EXPECT_EQ(kElements, info.shape[0]);
+  EXPECT_EQ(uint64_t(kElements * 4), info.byte_size);
+  ASSERT_EQ(nullptr, nuri_module_output_info(module, 1, &info));
+  EXPECT_STREQ("sum/x2", info.name);
+  EXPECT_EQ(NURI_OUT_OF_RANGE,
+            take(nuri_module_output_info(module, 3, &info)).code);
+  size_t index = 9;
+  EXPECT_EQ(nullptr, nuri_module_find_input(module, "y", &index));
+  EXPECT_EQ(1u, index);
+  EXPECT_EQ(NURI_NOT_FOUND,
+            take(nuri_module_find_input(module, "z", &index)).code);
+  nuri_module_release(module);
+}
+
+TEST_F(ArtifactTest, RunsSharedObjectThroughMemfd) {
+  for (int threads : {1, 2, 4}) {
+    for (uint32_t workgroups : {1u, 3u, 16u}) {
+      SCOPED_TRACE(testing::Message()
+                   << threads << " threads, " << workgroups << " workgroups");
+      nuri_module_t module = nullptr;
+      ASSERT_EQ(NURI_OK, load(addModel(workgroups).serialize(), &module).code);
+      runAddModel(instance, module, threads);
+      nuri_module_release(module);
+    }
+  }
+}
+
+TEST_F(ArtifactTest, LoadsFromFileWithConstantsInPlace) {
+  std::string path = ::testing::TempDir() + "/nuri_artifact_test.nuri";
+  writeFile(path, addModel().serialize());
+  nuri_module_t module = nullptr;
+  ASSERT_EQ(nullptr, nuri_module_load_file(instance, path.c_str(), &module));
+  runAddModel(instance, module, 2);
+  nuri_module_release(module);
+  std::remove(path.c_str());
+  StatusResult missing =
+      take(nuri_module_load_file(instance, "/nonexistent.nuri", &module));
+  EXPECT_EQ(NURI_NOT_FOUND, missing.code);
+}
+
+TEST_F(ArtifactTest, RejectsBadIdentifier) {
+  std::vector<uint8_t> bytes = addModel().serialize();
+  bytes[4] = 'X';
+  StatusResult result = load(bytes);
+  EXPECT_EQ(NURI_INVALID_ARGUMENT, result.code);
+  EXPECT_EQ("test.nuri: not a .nuri artifact (bad identifier)", result.message);
+  EXPECT_NE(NURI_OK, load({}).code);
+}
+
+TEST_F(ArtifactTest, RejectsEveryTruncation) {
+  std::vector<uint8_t> bytes = addModel(2).serialize();
+  // The builder may leave up to 63 bytes of alignment padding at the end
+  // that nothing references; cutting only those still leaves a valid file.
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + length);
+    StatusResult result = load(prefix);
+    if (length + 64 <= bytes.size()) {
+      ASSERT_NE(NURI_OK, result.code) << "length " << length;
+    }
+    if (length >= 8 && result.code != NURI_OK &&
+        result.code != NURI_INVALID_ARGUMENT)
+      ASSERT_EQ("test.nuri: truncated or corrupted artifact", result.message);
+  }
+}
+
+TEST_F(ArtifactTest, SurvivesRandomCorruption) {
+  std::vector<uint8_t> original = addModel(2).serialize();
+  // Flips inside payloads (code, constant data) leave a valid artifact, so
+  // not every corruption is rejected; none may crash the loader.
+  std::mt19937 random(1234);
+  int rejected = 0;
+  const int iterations = 3000;
+  for (int iteration = 0; iteration < iterations; ++iteration) {
+    std::vector<uint8_t> bytes = original;
+    int flips = 1 + random() % 4;
+    for (int f = 0; f < flips; ++f) {
+      size_t at = random() % bytes.size();
+      bytes[at] = static_cast<uint8_t>(random());
+    }
+    nuri_module_t module = nullptr;
+    StatusResult result = load(bytes, &module);
+    if (result.code != NURI_OK) {
+      ++rejected;
+      continue;
+    }
+    // An accepted file must be safe to describe.
+    for (size_t i = 0; i < nuri_module_output_count(module); ++i) {
+      nuri_tensor_info_t info;
+      ASSERT_EQ(nullptr, nuri_module_output_info(module, i, &info));
+      ASSERT_NE(nullptr, info.name);
+    }
+    nuri_module_release(module);
+  }
+  EXPECT_GT(rejected, 0);
+  // A root offset pointing outside the file is always rejected.
+  for (int value = 0; value < 256; ++value) {
+    std::vector<uint8_t> bytes = original;
+    bytes[0] = static_cast<uint8_t>(value);
+    bytes[1] = static_cast<uint8_t>(255 - value);
+    bytes[3] = 0x7f;
+    ASSERT_NE(NURI_OK, load(bytes).code);
+  }
+}
+
+TEST_F(ArtifactTest, RejectsOutOfRangeIndices) {
+  struct Case {
+    const char *name;
+    void (*mutate)(TestModel &);
+    const char *message;
+  };
+  const Case cases[] = {
+      {"version", [](TestModel &m) { m.version = 2; },
+       "unsupported artifact version 2"},
+      {"binding", [](TestModel &m) { m.commands[2].bindings[1] = 99; },
+       "test.nuri: dispatch 2 binds buffer 99 of 7"},
+      {"executable", [](TestModel &m) { m.commands[0].executable = 5; },
+       "dispatch 0 uses executable 5 of 1"},
+      {"entry", [](TestModel &m) { m.commands[4].entry = 2; },
+       "dispatch 4 uses entry point 2 of 2"},
+      {"workgroups", [](TestModel &m) { m.commands[0].workgroups = 0; },
+       "dispatch 0 has workgroup_count 0"},
+      {"input index", [](TestModel &m) { m.buffers[1].index = 7; },
+       "buffer 1 is input 7 of 2"},
+      {"output index", [](TestModel &m) { m.buffers[4].index = 3; },
+       "buffer 4 is output 3 of 3"},
+      {"constant index", [](TestModel &m) { m.buffers[2].index = 1; },
+       "buffer 2 is constant 1 of 1"},
+      {"constant size", [](TestModel &m) { m.constants[0].resize(8); },
+       "constant 0 has 8"},
+      {"signature buffer", [](TestModel &m) { m.inputs[0].buffer = 70; },
+       "input 'x' uses buffer 70 of 7"},
+      {"signature kind", [](TestModel &m) { m.inputs[0].buffer = 1; },
+       "not input 0"},
+      {"signature size", [](TestModel &m) { m.outputs[0].shape = {3}; },
+       "output 'sum' is f32[...] with 12 bytes but buffer 4 has 4096"},
+      {"negative dim", [](TestModel &m) { m.inputs[1].shape = {-1}; },
+       "input 'y' has invalid dimension -1"},
+      {"copy range", [](TestModel &m) { m.commands[5].sourceOffset = 8; },
+       "copy 5 reads [8, +4096) outside buffer 0 of 4096 bytes"},
+      {"copy target", [](TestModel &m) { m.commands[5].target = 12; },
+       "copy 5 writes buffer 12 of 7"},
+      {"copy into constant", [](TestModel &m) { m.commands[5].target = 2; },
+       "copy 5 writes constant buffer 2"},
+      {"huge buffer", [](TestModel &m) { m.buffers[3].size = ~uint64_t(0); },
+       "buffer 3 has an implausible size"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.name);
+    TestModel model = addModel();
+    c.mutate(model);
+    StatusResult result = load(model.serialize());
+    EXPECT_EQ(NURI_DATA_LOSS, result.code);
+    EXPECT_NE(std::string::npos, result.message.find(c.message))
+        << result.message;
+  }
+}
+
+TEST_F(ArtifactTest, SessionRejectsUnloadableExecutables) {
+  TestModel model = addModel();
+  model.executables[0].entries[1] = "missing_kernel";
+  StatusResult result = prepare(model.serialize());
+  EXPECT_EQ(NURI_NOT_FOUND, result.code);
+  EXPECT_NE(std::string::npos, result.message.find("'missing_kernel'"))
+      << result.message;
+
+  model = addModel();
+  model.executables[0].format = "spirv";
+  result = prepare(model.serialize());
+  EXPECT_EQ(NURI_UNIMPLEMENTED, result.code);
+  EXPECT_NE(std::string::npos, result.message.find("format 'spirv'"))
+      << result.message;
+
+  model = addModel();
+  model.executables[0].data.assign(4096, 0xAB);
+  result = prepare(model.serialize());
+  EXPECT_NE(NURI_OK, result.code);
+  EXPECT_NE(std::string::npos, result.message.find("executable 0"))
+      << result.message;
+}
+
+} // namespace
+} // namespace nuri::test

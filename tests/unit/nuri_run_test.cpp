@@ -1,0 +1,144 @@
+// nuri-run end to end: artifact + .npy/.pb inputs -> outputs and errors.
+#include "tensor_io.h"
+#include "test_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sys/wait.h>
+
+namespace nuri::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exitCode;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path &path) {
+  std::vector<uint8_t> bytes = readFile(path.string());
+  return std::string(bytes.begin(), bytes.end());
+}
+
+class NuriRunTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    dir = fs::path(::testing::TempDir()) /
+          ("nuri_run_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    model = (dir / "add.nuri").string();
+    writeFile(model, addModel().serialize());
+    HostTensor x;
+    x.dtype = NURI_DTYPE_F32;
+    x.shape = {kElements};
+    x.data.resize(kElements * 4);
+    HostTensor y = x;
+    for (int64_t i = 0; i < kElements; ++i) {
+      float a = 1.0f, b = static_cast<float>(i);
+      std::memcpy(&x.data[i * 4], &a, 4);
+      std::memcpy(&y.data[i * 4], &b, 4);
+    }
+    ASSERT_EQ("", writeNpy((dir / "x.npy").string(), x));
+    writeFile((dir / "y.pb").string(), encodeTensorProto(y));
+  }
+  void TearDown() override { fs::remove_all(dir); }
+
+  RunResult run(const std::string &args) {
+    std::string command = std::string(NURI_RUN_PATH) + " " + args + " >" +
+                          (dir / "stdout").string() + " 2>" +
+                          (dir / "stderr").string();
+    int status = std::system(command.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "stdout"),
+            slurp(dir / "stderr")};
+  }
+  std::string file(const char *name) { return (dir / name).string(); }
+
+  fs::path dir;
+  std::string model;
+};
+
+TEST_F(NuriRunTest, RunsAndWritesOutputs) {
+  RunResult result = run(model + " --device cpu --input x=" + file("x.npy") +
+                         " --input y=" + file("y.pb") + " --output-dir " +
+                         file("out") + " --threads 2 --warmup 1 --runs 3");
+  ASSERT_EQ(0, result.exitCode) << result.err;
+  EXPECT_NE(std::string::npos,
+            result.out.find("output sum: f32[1024] = [1, 3, 5"))
+      << result.out;
+  EXPECT_NE(std::string::npos, result.out.find("latency_ms median="));
+  EXPECT_NE(std::string::npos, result.out.find("runs=3"));
+  HostTensor sum, doubled;
+  ASSERT_EQ("", readTensorFile(file("out/sum.npy"), sum));
+  // "sum/x2" is made file-safe.
+  ASSERT_EQ("", readTensorFile(file("out/sum_x2.npy"), doubled));
+  ASSERT_EQ(std::vector<int64_t>{kElements}, sum.shape);
+  for (int64_t i = 0; i < kElements; ++i) {
+    ASSERT_EQ(1.0 + 2.0 * i, elementAsDouble(sum, i));
+    ASSERT_EQ(2 * (1.0 + 2.0 * i), elementAsDouble(doubled, i));
+  }
+  EXPECT_TRUE(fs::exists(file("out/copy.npy")));
+
+  // Bare files bind in model order; --quiet prints nothing.
+  result = run(model + " --input " + file("x.npy") + " --input " +
+               file("y.pb") + " --quiet");
+  EXPECT_EQ(0, result.exitCode) << result.err;
+  EXPECT_EQ("", result.out);
+}
+
+TEST_F(NuriRunTest, ReportsInputErrorsOnOneLine) {
+  HostTensor wrong;
+  wrong.dtype = NURI_DTYPE_F32;
+  wrong.shape = {2, 3};
+  wrong.data.resize(24);
+  ASSERT_EQ("", writeNpy(file("wrong.npy"), wrong));
+  wrong.dtype = NURI_DTYPE_I32;
+  wrong.shape = {kElements};
+  wrong.data.resize(kElements * 4);
+  ASSERT_EQ("", writeNpy(file("int.npy"), wrong));
+  struct Case {
+    std::string args;
+    const char *message;
+  };
+  const std::string x = " --input x=" + file("x.npy");
+  const Case cases[] = {
+      {x + " --input z=" + file("y.pb"), "unknown input 'z'"},
+      {x, "missing input 'y' (f32[1024])"},
+      {x + " --input " + file("y.pb") + " --input " + file("y.pb"),
+       "too many inputs"},
+      {x + " --input y=" + file("wrong.npy"),
+       "input 'y': expected f32[1024], got f32[2,3]"},
+      {x + " --input y=" + file("int.npy"),
+       "input 'y': expected f32[1024], got i32[1024]"},
+      {x + " --input y=" + file("nope.npy"), "cannot open"},
+      {x + " --input x=" + file("x.npy"), "given twice"},
+  };
+  for (const Case &c : cases) {
+    RunResult result = run(model + c.args);
+    EXPECT_EQ(1, result.exitCode) << c.args;
+    EXPECT_EQ(0u, result.err.rfind("nuri-run: error: ", 0)) << result.err;
+    EXPECT_NE(std::string::npos, result.err.find(c.message)) << result.err;
+    EXPECT_EQ(1, std::count(result.err.begin(), result.err.end(), '\n'))
+        << result.err;
+  }
+}
+
+TEST_F(NuriRunTest, UsageAndArtifactErrors) {
+  EXPECT_EQ(2, run("").exitCode);
+  EXPECT_EQ(2, run(model + " --runs 0").exitCode);
+  EXPECT_EQ(2, run(model + " --bogus").exitCode);
+  EXPECT_EQ(0, run("--help").exitCode);
+  writeFile(file("bad.nuri"), {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  RunResult result = run(file("bad.nuri"));
+  EXPECT_EQ(1, result.exitCode);
+  EXPECT_NE(std::string::npos, result.err.find("not a .nuri artifact"));
+  result = run(model + " --device tpu" + " --input " + file("x.npy") +
+               " --input " + file("y.pb"));
+  EXPECT_EQ(1, result.exitCode);
+  EXPECT_NE(std::string::npos, result.err.find("no driver named 'tpu'"));
+}
+
+} // namespace
+} // namespace nuri::test

@@ -1,0 +1,127 @@
+#include "test_model.h"
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace nuri::test {
+
+using namespace artifact;
+
+std::vector<uint8_t> TestModel::serialize() const {
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<flatbuffers::Offset<Executable>> exes;
+  for (const TestExecutable &e : executables) {
+    fbb.ForceVectorAlignment(e.data.size(), 1, 64);
+    auto data = fbb.CreateVector(e.data);
+    exes.push_back(CreateExecutable(fbb, fbb.CreateString(e.target),
+                                    fbb.CreateString(e.format), data,
+                                    fbb.CreateVectorOfStrings(e.entries)));
+  }
+  std::vector<flatbuffers::Offset<Constant>> consts;
+  for (size_t i = 0; i < constants.size(); ++i) {
+    fbb.ForceVectorAlignment(constants[i].size(), 1, 64);
+    auto data = fbb.CreateVector(constants[i]);
+    consts.push_back(
+        CreateConstant(fbb, fbb.CreateString("c" + std::to_string(i)), data));
+  }
+  auto signatures = [&](const std::vector<TestTensor> &list) {
+    std::vector<flatbuffers::Offset<TensorSignature>> out;
+    for (const TestTensor &t : list)
+      out.push_back(CreateTensorSignature(fbb, fbb.CreateString(t.name),
+                                          t.dtype, fbb.CreateVector(t.shape),
+                                          t.buffer));
+    return fbb.CreateVector(out);
+  };
+  auto ins = signatures(inputs);
+  auto outs = signatures(outputs);
+  std::vector<flatbuffers::Offset<Buffer>> bufs;
+  for (const TestBuffer &b : buffers)
+    bufs.push_back(CreateBuffer(fbb, b.kind, b.index, b.size));
+  std::vector<uint8_t> types;
+  std::vector<flatbuffers::Offset<void>> cmds;
+  for (const TestCommand &c : commands) {
+    types.push_back(static_cast<uint8_t>(c.type));
+    if (c.type == Command::Dispatch)
+      cmds.push_back(CreateDispatch(fbb, c.executable, c.entry, c.workgroups,
+                                    fbb.CreateVector(c.bindings))
+                         .Union());
+    else if (c.type == Command::Copy)
+      cmds.push_back(CreateCopy(fbb, c.source, c.sourceOffset, c.target,
+                                c.targetOffset, c.size)
+                         .Union());
+    else
+      cmds.push_back(CreateBarrier(fbb).Union());
+  }
+  auto program = CreateHostProgram(
+      fbb, fbb.CreateVector(bufs),
+      fbb.CreateVector(reinterpret_cast<const Command *>(types.data()),
+                       types.size()),
+      fbb.CreateVector(cmds));
+  auto model = CreateModel(
+      fbb, version, fbb.CreateString("test"), fbb.CreateString("add"),
+      fbb.CreateVectorOfStrings({"cpu"}), fbb.CreateVector(exes),
+      fbb.CreateVector(consts), ins, outs, program);
+  FinishModelBuffer(fbb, model);
+  return std::vector<uint8_t>(fbb.GetBufferPointer(),
+                              fbb.GetBufferPointer() + fbb.GetSize());
+}
+
+std::vector<uint8_t> readFile(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+    throw std::runtime_error("cannot open " + path);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(file)),
+                              std::istreambuf_iterator<char>());
+}
+
+void writeFile(const std::string &path, const std::vector<uint8_t> &bytes) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+}
+
+std::vector<uint8_t> kernelLibrary() { return readFile(NURI_TEST_KERNELS_SO); }
+
+TestModel addModel(uint32_t workgroups) {
+  const uint64_t bytes = kElements * 4;
+  TestModel m;
+  m.executables.push_back(
+      {"cpu", "elf-x86_64-so", kernelLibrary(), {"add_f32", "scale2_f32"}});
+  std::vector<uint8_t> constant(bytes);
+  for (int64_t i = 0; i < kElements; ++i) {
+    float value = static_cast<float>(i);
+    std::memcpy(&constant[i * 4], &value, 4);
+  }
+  m.constants.push_back(constant);
+  // buffers: 0 x, 1 y, 2 c, 3 transient, 4 sum, 5 sum/x2, 6 copy
+  m.buffers = {
+      {BufferKind::Input, 0, bytes},    {BufferKind::Input, 1, bytes},
+      {BufferKind::Constant, 0, bytes}, {BufferKind::Transient, 0, bytes},
+      {BufferKind::Output, 0, bytes},   {BufferKind::Output, 1, bytes},
+      {BufferKind::Output, 2, bytes}};
+  m.inputs = {{"x", DType::F32, {kElements}, 0},
+              {"y", DType::F32, {kElements}, 1}};
+  m.outputs = {{"sum", DType::F32, {kElements}, 4},
+               {"sum/x2", DType::F32, {kElements}, 5},
+               {"copy", DType::F32, {kElements}, 6}};
+  TestCommand add1{Command::Dispatch};
+  add1.entry = 0;
+  add1.workgroups = workgroups;
+  add1.bindings = {0, 1, 3};
+  TestCommand add2 = add1;
+  add2.bindings = {3, 2, 4};
+  TestCommand scale{Command::Dispatch};
+  scale.entry = 1;
+  scale.workgroups = workgroups;
+  scale.bindings = {4, 5};
+  TestCommand copy{Command::Copy};
+  copy.source = 0;
+  copy.target = 6;
+  copy.size = bytes;
+  TestCommand barrier{Command::Barrier};
+  m.commands = {add1, barrier, add2, barrier, scale, copy};
+  return m;
+}
+
+} // namespace nuri::test

@@ -1,0 +1,72 @@
+// Builds .nuri artifacts for tests from a plain description that tests can
+// tweak (bad indices, sizes, ...) before serializing.
+#ifndef NURI_TESTS_UNIT_TEST_MODEL_H
+#define NURI_TESTS_UNIT_TEST_MODEL_H
+
+#include "nuri/schemas/artifact_generated.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nuri::test {
+
+constexpr int64_t kElements = 1024; // matches test_kernels.c
+
+struct TestExecutable {
+  std::string target = "cpu";
+  std::string format = "elf-x86_64-so";
+  std::vector<uint8_t> data;
+  std::vector<std::string> entries;
+};
+
+struct TestTensor {
+  std::string name;
+  artifact::DType dtype = artifact::DType::F32;
+  std::vector<int64_t> shape;
+  uint32_t buffer = 0;
+};
+
+struct TestBuffer {
+  artifact::BufferKind kind;
+  uint32_t index;
+  uint64_t size;
+};
+
+struct TestCommand {
+  artifact::Command type;
+  // Dispatch
+  uint32_t executable = 0, entry = 0, workgroups = 1;
+  std::vector<uint32_t> bindings;
+  // Copy
+  uint32_t source = 0, target = 0;
+  uint64_t sourceOffset = 0, targetOffset = 0, size = 0;
+};
+
+struct TestModel {
+  uint32_t version = 1;
+  std::vector<TestExecutable> executables;
+  std::vector<std::vector<uint8_t>> constants;
+  std::vector<TestTensor> inputs, outputs;
+  std::vector<TestBuffer> buffers;
+  std::vector<TestCommand> commands;
+
+  std::vector<uint8_t> serialize() const;
+};
+
+// The bytes of test_kernels.c's shared object.
+std::vector<uint8_t> kernelLibrary();
+
+// inputs x, y: f32[1024]; constant c[i] = i; outputs
+//   "sum" = (x + y) + c    (two dispatches through a transient)
+//   "sum/x2" = 2 * sum     (a third dispatch)
+//   "copy" = x             (a copy command)
+// with barriers between dependent commands.
+TestModel addModel(uint32_t workgroups = 4);
+
+std::vector<uint8_t> readFile(const std::string &path);
+void writeFile(const std::string &path, const std::vector<uint8_t> &bytes);
+
+} // namespace nuri::test
+
+#endif // NURI_TESTS_UNIT_TEST_MODEL_H
