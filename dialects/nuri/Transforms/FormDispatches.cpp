@@ -105,9 +105,8 @@ struct FormDispatchesPass
         return signalPassFailure();
 
     // Pads and fills outlined into kernels are dead here now.
-    SmallVector<Operation *> dead;
-    for (Operation &op : llvm::reverse(main.getBody().front()))
-      if (op.use_empty() && !isa<func::ReturnOp>(op) && !isa<func::CallOp>(op))
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(main.getBody().front())))
+      if (op.use_empty() && !isa<func::ReturnOp, func::CallOp>(op))
         op.erase();
   }
 

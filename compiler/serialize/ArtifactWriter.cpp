@@ -1,0 +1,239 @@
+//===- ArtifactWriter.cpp -------------------------------------------------===//
+//
+// @main after dispatch formation is the host program: every SSA tensor is a
+// buffer, reshapes alias their operand's buffer, and each call is a
+// dispatch binding its operands' and results' buffers. Weights become
+// 64-byte aligned constants the runtime maps in place.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/serialize/ArtifactWriter.h"
+
+#include "nuri/schemas/artifact_generated.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+using namespace mlir;
+namespace fb = nuri::artifact;
+
+namespace nuri {
+namespace {
+
+bool dtypeOf(Type t, fb::DType &out) {
+  if (t.isF32()) out = fb::DType::F32;
+  else if (t.isF16()) out = fb::DType::F16;
+  else if (t.isBF16()) out = fb::DType::BF16;
+  else if (t.isF64()) out = fb::DType::F64;
+  else if (t.isInteger(1)) out = fb::DType::I1;
+  else if (t.isSignlessInteger(8)) out = fb::DType::I8;
+  else if (t.isUnsignedInteger(8)) out = fb::DType::U8;
+  else if (t.isSignlessInteger(16)) out = fb::DType::I16;
+  else if (t.isUnsignedInteger(16)) out = fb::DType::U16;
+  else if (t.isSignlessInteger(32)) out = fb::DType::I32;
+  else if (t.isUnsignedInteger(32)) out = fb::DType::U32;
+  else if (t.isSignlessInteger(64)) out = fb::DType::I64;
+  else if (t.isUnsignedInteger(64)) out = fb::DType::U64;
+  else return false;
+  return true;
+}
+
+uint64_t byteSize(RankedTensorType t) {
+  unsigned bits = t.getElementTypeBitWidth();
+  return t.getNumElements() * (bits == 1 ? 1 : bits / 8);
+}
+
+/// Constant bytes in the runtime's layout (bools one byte each, splats expanded).
+std::vector<uint8_t> constantBytes(DenseElementsAttr attr) {
+  auto type = cast<RankedTensorType>(attr.getType());
+  std::vector<uint8_t> out;
+  if (type.getElementType().isInteger(1)) {
+    for (bool v : attr.getValues<bool>())
+      out.push_back(v);
+    return out;
+  }
+  ArrayRef<char> raw = attr.getRawData();
+  uint64_t size = byteSize(type);
+  out.resize(size);
+  if (attr.isSplat()) {
+    size_t eb = raw.size();
+    for (uint64_t off = 0; off + eb <= size; off += eb)
+      std::memcpy(out.data() + off, raw.data(), eb);
+  } else {
+    std::memcpy(out.data(), raw.data(), size);
+  }
+  return out;
+}
+
+struct BufferInfo {
+  fb::BufferKind kind;
+  uint32_t index;
+  uint64_t size;
+};
+
+} // namespace
+
+bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executables,
+                   std::string &bytes, std::string &error) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main) {
+    error = "no @main";
+    return false;
+  }
+  flatbuffers::FlatBufferBuilder fbb(1 << 20);
+  std::vector<BufferInfo> buffers;
+  DenseMap<Value, uint32_t> bufferOf;
+  std::vector<flatbuffers::Offset<fb::Constant>> constants;
+  std::vector<fb::Command> commandTypes;
+  std::vector<flatbuffers::Offset<void>> commands;
+
+  // Which executable/entry implements each dispatch.
+  std::map<std::string, std::pair<uint32_t, uint32_t>> entryOf;
+  std::map<std::string, int64_t> workgroupsOf;
+  for (auto [e, exe] : llvm::enumerate(executables))
+    for (size_t i = 0; i < exe.dispatchNames.size(); ++i) {
+      entryOf[exe.dispatchNames[i]] = {(uint32_t)e, (uint32_t)i};
+      workgroupsOf[exe.dispatchNames[i]] = exe.workgroupCounts[i];
+    }
+
+  auto newBuffer = [&](fb::BufferKind kind, uint32_t index, Value v) {
+    buffers.push_back({kind, index, byteSize(cast<RankedTensorType>(v.getType()))});
+    bufferOf[v] = buffers.size() - 1;
+    return (uint32_t)(buffers.size() - 1);
+  };
+
+  for (BlockArgument arg : main.getArguments())
+    newBuffer(fb::BufferKind::Input, arg.getArgNumber(), arg);
+
+  for (Operation &op : main.getBody().front()) {
+    if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+      auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+      if (!dense) {
+        error = "unsupported constant on the host";
+        return false;
+      }
+      auto data = constantBytes(dense);
+      fbb.ForceVectorAlignment(data.size(), 1, 64);
+      auto dataOff = fbb.CreateVector(data);
+      constants.push_back(fb::CreateConstant(fbb, 0, dataOff));
+      newBuffer(fb::BufferKind::Constant, constants.size() - 1, c.getResult());
+      continue;
+    }
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op)) {
+      bufferOf[op.getResult(0)] = bufferOf.lookup(op.getOperand(0));
+      continue;
+    }
+    if (auto call = dyn_cast<func::CallOp>(op)) {
+      auto it = entryOf.find(call.getCallee().str());
+      auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      if (it == entryOf.end() || !callee) {
+        error = "no executable implements " + call.getCallee().str();
+        return false;
+      }
+      std::vector<uint32_t> bindings;
+      for (Value v : call.getOperands()) {
+        if (!bufferOf.count(v)) {
+          error = "operand of " + call.getCallee().str() + " has no buffer";
+          return false;
+        }
+        bindings.push_back(bufferOf[v]);
+      }
+      for (Value r : call.getResults())
+        bindings.push_back(newBuffer(fb::BufferKind::Transient, 0, r));
+      std::vector<flatbuffers::Offset<flatbuffers::String>> nodes;
+      if (auto names = callee->getAttrOfType<ArrayAttr>("nuri.nodes"))
+        for (auto n : names.getAsValueRange<StringAttr>())
+          nodes.push_back(fbb.CreateString(n.str()));
+      auto d = fb::CreateDispatch(fbb, it->second.first, it->second.second,
+                                  workgroupsOf[call.getCallee().str()],
+                                  fbb.CreateVector(bindings), fbb.CreateVector(nodes));
+      commandTypes.push_back(fb::Command::Dispatch);
+      commands.push_back(d.Union());
+      continue;
+    }
+    if (isa<func::ReturnOp>(op))
+      continue;
+    error = "operation '" + op.getName().getStringRef().str() +
+            "' cannot run on the host; it should have been in a dispatch";
+    return false;
+  }
+
+  // Outputs: a transient returned once becomes the output buffer itself;
+  // anything else (an input, a constant, a repeat) is copied into one.
+  auto ret = cast<func::ReturnOp>(main.getBody().front().getTerminator());
+  std::vector<flatbuffers::Offset<fb::TensorSignature>> inputs, outputs;
+  std::set<uint32_t> claimed;
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    uint32_t src = bufferOf.lookup(v);
+    uint32_t dst;
+    if (buffers[src].kind == fb::BufferKind::Transient && !claimed.count(src)) {
+      buffers[src].kind = fb::BufferKind::Output;
+      buffers[src].index = i;
+      dst = src;
+    } else {
+      buffers.push_back({fb::BufferKind::Output, (uint32_t)i,
+                         byteSize(cast<RankedTensorType>(v.getType()))});
+      dst = buffers.size() - 1;
+      auto copy = fb::CreateCopy(fbb, src, 0, dst, 0, buffers[dst].size);
+      commandTypes.push_back(fb::Command::Copy);
+      commands.push_back(copy.Union());
+    }
+    claimed.insert(dst);
+    auto type = cast<RankedTensorType>(v.getType());
+    fb::DType dt;
+    if (!dtypeOf(type.getElementType(), dt)) {
+      error = "output " + std::to_string(i) + " has an unsupported element type";
+      return false;
+    }
+    auto name = main.getResultAttrOfType<StringAttr>(i, "nuri.name");
+    std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    outputs.push_back(fb::CreateTensorSignature(
+        fbb, fbb.CreateString(name ? name.str() : "output_" + std::to_string(i)), dt,
+        fbb.CreateVector(shape), dst));
+  }
+  for (BlockArgument arg : main.getArguments()) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    fb::DType dt;
+    if (!dtypeOf(type.getElementType(), dt)) {
+      error = "input " + std::to_string(arg.getArgNumber()) + " has an unsupported element type";
+      return false;
+    }
+    auto name = main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "nuri.name");
+    std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    inputs.push_back(fb::CreateTensorSignature(
+        fbb, fbb.CreateString(name ? name.str() : "input_" + std::to_string(arg.getArgNumber())),
+        dt, fbb.CreateVector(shape), bufferOf[arg]));
+  }
+
+  std::vector<flatbuffers::Offset<fb::Buffer>> bufferOffs;
+  for (auto &b : buffers)
+    bufferOffs.push_back(fb::CreateBuffer(fbb, b.kind, b.index, b.size));
+  auto program = fb::CreateHostProgram(fbb, fbb.CreateVector(bufferOffs),
+                                       fbb.CreateVector(commandTypes), fbb.CreateVector(commands));
+  std::vector<flatbuffers::Offset<fb::Executable>> exes;
+  std::vector<flatbuffers::Offset<flatbuffers::String>> targets;
+  for (const auto &exe : executables) {
+    fbb.ForceVectorAlignment(exe.data.size(), 1, 64);
+    auto data = fbb.CreateVector(reinterpret_cast<const uint8_t *>(exe.data.data()), exe.data.size());
+    std::vector<flatbuffers::Offset<flatbuffers::String>> entries;
+    for (const auto &e : exe.entryPoints)
+      entries.push_back(fbb.CreateString(e));
+    exes.push_back(fb::CreateExecutable(fbb, fbb.CreateString(exe.target),
+                                        fbb.CreateString(exe.format), data,
+                                        fbb.CreateVector(entries)));
+    targets.push_back(fbb.CreateString(exe.target));
+  }
+  auto modelName = module->getAttrOfType<StringAttr>("nuri.model_name");
+  auto model = fb::CreateModel(fbb, (uint32_t)fb::FormatVersion::Current,
+                               fbb.CreateString("nuri-compile"),
+                               fbb.CreateString(modelName ? modelName.str() : ""),
+                               fbb.CreateVector(targets), fbb.CreateVector(exes),
+                               fbb.CreateVector(constants), fbb.CreateVector(inputs),
+                               fbb.CreateVector(outputs), program);
+  fb::FinishModelBuffer(fbb, model);
+  bytes.assign(reinterpret_cast<const char *>(fbb.GetBufferPointer()), fbb.GetSize());
+  return true;
+}
+
+} // namespace nuri

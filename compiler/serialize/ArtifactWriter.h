@@ -1,0 +1,30 @@
+//===- ArtifactWriter.h - host program + executables to .nuri ---*- C++ -*-===//
+#ifndef NURI_COMPILER_SERIALIZE_ARTIFACTWRITER_H
+#define NURI_COMPILER_SERIALIZE_ARTIFACTWRITER_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace nuri {
+
+/// One target's compiled code.
+struct ExecutableBlob {
+  std::string target;                   // "cpu"
+  std::string format;                   // "elf-x86_64-so"
+  std::string data;
+  std::vector<std::string> entryPoints;
+  std::vector<std::string> dispatchNames; // dispatch_N implemented by entry i
+  std::vector<int64_t> workgroupCounts;
+};
+
+/// Builds the FlatBuffers artifact from @main of `module` (calls to
+/// dispatches, reshapes that alias buffers, weights) and the executables.
+/// Returns false with `error` set on IR it cannot express.
+bool writeArtifact(mlir::ModuleOp module, const std::vector<ExecutableBlob> &executables,
+                   std::string &bytes, std::string &error);
+
+} // namespace nuri
+
+#endif

@@ -1,0 +1,122 @@
+//===- nuri-compile.cpp - ONNX model to .nuri artifact --------------------===//
+#include "compiler/pipeline/Pipeline.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+const char *kUsage = R"(usage: nuri-compile MODEL.onnx -o OUT.nuri [options]
+
+Compiles an ONNX model into a .nuri artifact for the Nuri runtime.
+
+options:
+  -o, --output FILE        where to write the artifact (required; '-' = stdout for --emit)
+  --target LIST            comma-separated targets (default: cpu; available: cpu)
+  --input-shape NAME:DIMS  fix the shape of graph input NAME, e.g. input:1x3x224x224
+                           (repeatable; needed for inputs with dynamic dimensions)
+  --cpu NAME               LLVM CPU to generate code for: host (default, detects the
+                           CPU and its features) or e.g. x86-64 for a generic build
+  --emit KIND              artifact (default), nuri, linalg, dispatches, llvm:
+                           write that stage's IR instead of an artifact
+  --dump-ir-after PASS     print the IR after the pass with this name (or 'all') to stderr
+  -h, --help               show this help
+  --version                show the version
+)";
+
+int usageError(const std::string &msg) {
+  std::cerr << "nuri-compile: error: " << msg << "\n(try nuri-compile --help)\n";
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  nuri::CompileOptions options;
+  std::string input, output;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char *flag) -> const char * {
+      if (i + 1 >= argc) {
+        usageError(std::string(flag) + " needs a value");
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--version") {
+      std::cout << "nuri-compile 0.1 (LLVM/MLIR 22)\n";
+      return 0;
+    } else if (a == "-o" || a == "--output") {
+      output = value("-o");
+    } else if (a == "--target") {
+      options.targets.clear();
+      std::stringstream ss(value("--target"));
+      std::string t;
+      while (std::getline(ss, t, ','))
+        if (!t.empty())
+          options.targets.push_back(t);
+    } else if (a == "--input-shape") {
+      std::string spec = value("--input-shape");
+      if (!nuri::parseInputShape(spec, options.import))
+        return usageError("bad --input-shape '" + spec + "' (expected NAME:1x3x224x224)");
+    } else if (a == "--cpu") {
+      options.cpu.cpu = value("--cpu");
+    } else if (a == "--dump-ir-after") {
+      options.dumpIrAfter = value("--dump-ir-after");
+    } else if (a == "--emit") {
+      std::string k = value("--emit");
+      if (k == "artifact") options.emit = nuri::EmitKind::Artifact;
+      else if (k == "nuri") options.emit = nuri::EmitKind::Nuri;
+      else if (k == "linalg") options.emit = nuri::EmitKind::Linalg;
+      else if (k == "dispatches") options.emit = nuri::EmitKind::Dispatches;
+      else if (k == "llvm") options.emit = nuri::EmitKind::LLVMIR;
+      else return usageError("unknown --emit kind '" + k + "'");
+    } else if (!a.empty() && a[0] == '-' && a != "-") {
+      return usageError("unknown option '" + a + "'");
+    } else if (input.empty()) {
+      input = a;
+    } else {
+      return usageError("more than one model given ('" + input + "', '" + a + "')");
+    }
+  }
+  if (input.empty())
+    return usageError("no model given");
+  if (output.empty())
+    return usageError("no output file given (-o OUT.nuri)");
+
+  std::string result, error;
+  if (!nuri::compileModel(input, options, result, error)) {
+    // One line: newlines inside MLIR diagnostics would split it.
+    for (char &c : error)
+      if (c == '\n')
+        c = ' ';
+    std::cerr << "nuri-compile: error: " << error << "\n";
+    return 1;
+  }
+  if (output == "-") {
+    std::cout << result;
+    return 0;
+  }
+  // Write to a temporary name first: a failed write never leaves a partial artifact.
+  std::string tmp = output + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!f || !f.write(result.data(), result.size())) {
+      std::remove(tmp.c_str());
+      std::cerr << "nuri-compile: error: cannot write " << output << "\n";
+      return 1;
+    }
+  }
+  if (std::rename(tmp.c_str(), output.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    std::cerr << "nuri-compile: error: cannot write " << output << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,69 @@
+//===- Distribute.cpp - workgroup forall to workgroup id ------------------===//
+#include "targets/cpu/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::nuri::cpu {
+#define GEN_PASS_DEF_NURICPUDISTRIBUTE
+#include "targets/cpu/Passes.h.inc"
+} // namespace mlir::nuri::cpu
+
+using namespace mlir;
+
+namespace {
+
+LogicalResult distribute(scf::ForallOp forall, Value workgroupId) {
+  auto lbs = forall.getStaticLowerBound(), ubs = forall.getStaticUpperBound(),
+       steps = forall.getStaticStep();
+  for (ArrayRef<int64_t> a : {lbs, ubs, steps})
+    if (llvm::any_of(a, ShapedType::isDynamic))
+      return forall.emitError("workgroup loop with dynamic bounds");
+  OpBuilder b(forall);
+  Location loc = forall.getLoc();
+  // Row-major delinearization: the last induction variable varies fastest.
+  Value rest = workgroupId;
+  SmallVector<Value> ivs(lbs.size());
+  for (int64_t i = lbs.size() - 1; i >= 0; --i) {
+    int64_t count = (ubs[i] - lbs[i] + steps[i] - 1) / steps[i];
+    Value c = arith::ConstantIndexOp::create(b, loc, count);
+    Value idx = arith::RemUIOp::create(b, loc, rest, c);
+    rest = arith::DivUIOp::create(b, loc, rest, c);
+    ivs[i] = arith::AddIOp::create(
+        b, loc, arith::ConstantIndexOp::create(b, loc, lbs[i]),
+        arith::MulIOp::create(b, loc, idx, arith::ConstantIndexOp::create(b, loc, steps[i])));
+  }
+  Block *body = forall.getBody();
+  for (auto [arg, iv] : llvm::zip(body->getArguments(), ivs))
+    arg.replaceAllUsesWith(iv);
+  body->getTerminator()->erase();
+  forall->getBlock()->getOperations().splice(Block::iterator(forall), body->getOperations());
+  forall.erase();
+  return success();
+}
+
+struct DistributePass : mlir::nuri::cpu::impl::NuriCpuDistributeBase<DistributePass> {
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    SmallVector<scf::ForallOp> loops;
+    fn.walk([&](scf::ForallOp f) {
+      if (f->hasAttr("nuri.workgroups"))
+        loops.push_back(f);
+    });
+    for (auto f : loops)
+      if (f.getNumResults() != 0 || failed(distribute(f, fn.getArgument(0))))
+        return signalPassFailure();
+    linalg::hoistRedundantVectorTransfers(fn);
+    RewritePatternSet patterns(&getContext());
+    populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
+      return name == "tanh" || name == "erf" || name == "exp" || name == "log" ||
+             name == "rsqrt";
+    });
+    (void)applyPatternsGreedily(fn, std::move(patterns));
+  }
+};
+
+} // namespace

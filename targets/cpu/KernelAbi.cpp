@@ -1,0 +1,60 @@
+//===- KernelAbi.cpp - dispatch functions to the CPU kernel ABI -----------===//
+#include "targets/cpu/Passes.h"
+
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::nuri::cpu {
+#define GEN_PASS_DEF_NURICPUKERNELABI
+#include "targets/cpu/Passes.h.inc"
+} // namespace mlir::nuri::cpu
+
+using namespace mlir;
+
+namespace {
+struct KernelAbiPass : mlir::nuri::cpu::impl::NuriCpuKernelAbiBase<KernelAbiPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    OpBuilder b(module.getContext());
+    SmallVector<func::FuncOp> dispatches;
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (fn->hasAttr("nuri.nodes"))
+        dispatches.push_back(fn);
+    for (func::FuncOp fn : dispatches) {
+      auto type = fn.getFunctionType();
+      SmallVector<Type> args{b.getIndexType(), b.getIndexType()};
+      for (Type t : llvm::concat<const Type>(type.getInputs(), type.getResults())) {
+        auto rt = cast<RankedTensorType>(t);
+        args.push_back(MemRefType::get(rt.getShape(), rt.getElementType()));
+      }
+      b.setInsertionPoint(fn);
+      auto kernel = func::FuncOp::create(b, fn.getLoc(), fn.getName(), b.getFunctionType(args, {}));
+      kernel->setAttr("nuri.nodes", fn->getAttr("nuri.nodes"));
+      Block *body = kernel.addEntryBlock();
+      b.setInsertionPointToStart(body);
+      IRMapping map;
+      unsigned nIn = type.getNumInputs();
+      for (unsigned i = 0; i < nIn; ++i) {
+        Value m = body->getArgument(2 + i);
+        map.map(fn.getArgument(i),
+                bufferization::ToTensorOp::create(b, fn.getLoc(), type.getInput(i), m,
+                                                  /*restrict=*/true, /*writable=*/false));
+      }
+      for (Operation &op : fn.getBody().front().without_terminator())
+        b.clone(op, map);
+      auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+      for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+        auto m = bufferization::MaterializeInDestinationOp::create(
+            b, fn.getLoc(), TypeRange{}, map.lookupOrDefault(v), body->getArgument(2 + nIn + i));
+        m.setRestrict(true);
+        m.setWritable(true);
+      }
+      func::ReturnOp::create(b, fn.getLoc());
+      fn.erase();
+    }
+    // Only kernels remain: the host program lives in the artifact.
+    for (auto fn : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+      if (!fn->hasAttr("nuri.nodes"))
+        fn.erase();
+  }
+};
+} // namespace
