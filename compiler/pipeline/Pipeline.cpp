@@ -132,9 +132,11 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     output = llvmIR;
     return true;
   }
-  ExecutableBlob blob{"cpu", "elf-x86_64-so", exe.sharedObject, exe.entryPoints,
-                      exe.dispatchNames, exe.workgroupCounts};
-  if (!writeArtifact(*module, {blob}, output, error)) {
+  std::vector<ExecutableBlob> blobs;
+  if (!exe.entryPoints.empty())
+    blobs.push_back({"cpu", "elf-x86_64-so", exe.sharedObject, exe.entryPoints,
+                     exe.dispatchNames, exe.workgroupCounts});
+  if (!writeArtifact(*module, blobs, output, error)) {
     error = inputPath + ": " + error;
     return false;
   }

@@ -2,6 +2,7 @@
 #include "targets/cpu/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/IR/PatternMatch.h"
@@ -56,6 +57,15 @@ struct DistributePass : mlir::nuri::cpu::impl::NuriCpuDistributeBase<DistributeP
     for (auto f : loops)
       if (f.getNumResults() != 0 || failed(distribute(f, fn.getArgument(0))))
         return signalPassFailure();
+    // Copies left by bufferization: self-copies of in-place tiles go; the
+    // rest become linalg copies, lowered to loops instead of the runtime
+    // library call memref.copy would need.
+    fn.walk([&](memref::CopyOp copy) {
+      OpBuilder b(copy);
+      if (copy.getSource() != copy.getTarget())
+        linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(), copy.getTarget());
+      copy.erase();
+    });
     linalg::hoistRedundantVectorTransfers(fn);
     RewritePatternSet patterns(&getContext());
     populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {

@@ -122,7 +122,7 @@ struct FormDispatchesPass
 
   /// Adds the ops `op` needs that join it (pads, fills, cloneables), in order.
   void gatherMembers(Operation *op, llvm::SetVector<Operation *> &members) {
-    for (Value v : op->getOperands()) {
+    for (Value v : usedValues(op)) {
       Operation *p = v.getDefiningOp();
       if (!p || members.contains(p))
         continue;
@@ -130,6 +130,20 @@ struct FormDispatchesPass
         gatherMembers(p, members);
     }
     members.insert(op);
+  }
+
+  /// Operands of `op` and values its regions capture from above (the
+  /// canonicalizer hoists constants out of linalg bodies).
+  static SmallVector<Value> usedValues(Operation *op) {
+    SmallVector<Value> used(op->getOperands());
+    op->walk([&](Operation *inner) {
+      if (inner == op)
+        return;
+      for (Value v : inner->getOperands())
+        if (!op->isAncestor(v.getParentBlock()->getParentOp()))
+          used.push_back(v);
+    });
+    return used;
   }
 
   LogicalResult outline(OpBuilder &b, ModuleOp module, func::FuncOp main,
@@ -141,9 +155,11 @@ struct FormDispatchesPass
     llvm::SetVector<Value> inputs;
     SmallVector<Value> outputs;
     for (Operation *op : members) {
-      for (Value v : op->getOperands())
+      for (Value v : usedValues(op))
         if (!members.contains(v.getDefiningOp()))
           inputs.insert(v);
+      if (isCloneable(op))
+        continue; // rematerialized wherever it is used
       for (Value r : op->getResults())
         if (llvm::any_of(r.getUsers(), [&](Operation *u) { return !members.contains(u); }))
           outputs.push_back(r);
