@@ -47,11 +47,13 @@ std::string cpuPassPipeline() {
 }
 
 static std::string lowerToLLVMPipeline() {
-  return "func.func(convert-linalg-to-loops,convert-vector-to-scf{full-unroll=true},"
+  return "func.func(convert-linalg-to-loops,lower-vector-multi-reduction,"
+         "convert-vector-to-scf{full-unroll=true},"
          "lower-affine,canonicalize),"
          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+         "convert-math-to-llvm,convert-math-to-libm,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
-         "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
+         "finalize-memref-to-llvm,"
          "convert-arith-to-llvm,convert-index-to-llvm,convert-cf-to-llvm,"
          "convert-ub-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"

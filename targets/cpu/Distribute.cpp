@@ -68,10 +68,10 @@ struct DistributePass : mlir::nuri::cpu::impl::NuriCpuDistributeBase<DistributeP
     });
     linalg::hoistRedundantVectorTransfers(fn);
     RewritePatternSet patterns(&getContext());
-    populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
-      return name == "tanh" || name == "erf" || name == "exp" || name == "log" ||
-             name == "rsqrt";
-    });
+    // erf and tanh have no LLVM intrinsic: approximate them with
+    // polynomials that vectorize instead of calling libm per element.
+    populatePolynomialApproximateErfPattern(patterns);
+    populatePolynomialApproximateTanhPattern(patterns);
     (void)applyPatternsGreedily(fn, std::move(patterns));
   }
 };

@@ -158,8 +158,8 @@ struct FormDispatchesPass
       for (Value v : usedValues(op))
         if (!members.contains(v.getDefiningOp()))
           inputs.insert(v);
-      if (isCloneable(op))
-        continue; // rematerialized wherever it is used
+      if (isCloneable(op) || joinsConsumer(op))
+        continue; // rematerialized in every dispatch that uses it
       for (Value r : op->getResults())
         if (llvm::any_of(r.getUsers(), [&](Operation *u) { return !members.contains(u); }))
           outputs.push_back(r);

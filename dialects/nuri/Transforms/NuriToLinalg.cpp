@@ -376,8 +376,8 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     }
     x = padTo(b, loc, x, {0, 0, w2->padLow[0], w2->padLow[1]},
               {0, 0, w2->padHigh[0], w2->padHigh[1]}, 0.0);
-    auto strides = b.getDenseI64ArrayAttr(w2->strides);
-    auto dil = b.getDenseI64ArrayAttr(w2->dilations);
+    auto strides = b.getI64TensorAttr(w2->strides);
+    auto dil = b.getI64TensorAttr(w2->dilations);
     int64_t g = op.getGroup();
     int64_t n = outType.getDimSize(0), f = outType.getDimSize(1);
     int64_t c = typeOf(x).getDimSize(1);
@@ -443,8 +443,8 @@ template <typename Op, bool IsMax> struct PoolLowering : OpRewritePattern<Op> {
     Value px = padTo(b, loc, x, {0, 0, w2->padLow[0], w2->padLow[1]}, {0, 0, high[0], high[1]},
                      padValue);
     Value window = tensor::EmptyOp::create(b, loc, w2->kernel, et);
-    auto strides = b.getDenseI64ArrayAttr(w2->strides);
-    auto dil = b.getDenseI64ArrayAttr(w2->dilations);
+    auto strides = b.getI64TensorAttr(w2->strides);
+    auto dil = b.getI64TensorAttr(w2->dilations);
     Value y;
     if (IsMax) {
       y = linalg::PoolingNchwMaxOp::create(b, loc, outType, ValueRange{px, window},
