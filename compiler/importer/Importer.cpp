@@ -193,9 +193,9 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
       opset = imp.version();
   if (opset < 0)
     opset = model.opset_import_size() ? 1 : 1;
-  if (opset < 7 || opset > 23) {
+  if (opset < 1 || opset > 23) {
     error = path + ": default-domain opset " + std::to_string(opset) +
-            " is outside the supported range 7..23";
+            " is outside the supported range 1..23";
     return nullptr;
   }
   const onnx::GraphProto &g = model.graph();

@@ -619,8 +619,6 @@ LogicalResult convertSoftmax(NodeContext &c) {
 }
 
 LogicalResult convertLayerNorm(NodeContext &c) {
-  if (c.outputUsed(1) || c.outputUsed(2))
-    return c.fail("the Mean and InvStdDev outputs are not supported");
   Value x = c.input(0);
   int64_t rank = typeOf(x).getRank();
   int64_t axis = normAxis(c.attrInt("axis", -1), rank);
@@ -631,6 +629,27 @@ LogicalResult convertLayerNorm(NodeContext &c) {
     if (v && (failed(broadcastShapes(norm, typeOf(v).getShape())) ||
               typeOf(v).getRank() > (int64_t)norm.size()))
       return c.fail("Scale/B do not broadcast to the normalized shape");
+  if (c.outputUsed(1) || c.outputUsed(2)) {
+    // The statistics are outputs too: spell the normalization out so the
+    // mean and 1/stddev exist as values.
+    SmallVector<int64_t> axes;
+    for (int64_t d = axis; d < rank; ++d)
+      axes.push_back(d);
+    Type et = typeOf(x).getElementType();
+    auto axesAttr = c.b.getDenseI64ArrayAttr(axes);
+    Value mean = c.make<ReduceMeanOp>(x, axesAttr, c.b.getBoolAttr(true));
+    Value d = c.make<SubOp>(x, mean);
+    Value var = c.make<ReduceMeanOp>(c.make<MulOp>(d, d), axesAttr, c.b.getBoolAttr(true));
+    Value inv = c.make<DivOp>(c.scalar(et, 1.0),
+                              c.make<SqrtOp>(c.make<AddOp>(var, c.scalar(et, c.attrFloat("epsilon", 1e-5f)))));
+    Value y = c.make<MulOp>(c.make<MulOp>(d, inv), c.input(1));
+    if (c.input(2))
+      y = c.make<AddOp>(y, c.input(2));
+    c.setOutput(0, y);
+    c.setOutput(1, mean);
+    c.setOutput(2, inv);
+    return success();
+  }
   c.setOutput(0, c.make<LayerNormOp>(x, c.input(1), c.input(2),
                                      c.b.getI64IntegerAttr(axis),
                                      c.b.getF32FloatAttr(c.attrFloat("epsilon", 1e-5f))));

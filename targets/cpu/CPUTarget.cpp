@@ -50,7 +50,7 @@ static std::string lowerToLLVMPipeline() {
   return "func.func(convert-linalg-to-loops,lower-vector-multi-reduction,"
          "convert-vector-to-scf{full-unroll=true},"
          "lower-affine,canonicalize),"
-         "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+         "convert-math-to-funcs,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
          "convert-math-to-llvm,convert-math-to-libm,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
          "finalize-memref-to-llvm,"

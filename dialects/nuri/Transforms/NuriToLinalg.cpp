@@ -80,6 +80,11 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
   auto from = typeOf(v);
   if (from.getShape() == to.getShape())
     return v;
+  // Rank-0 <-> all-ones shapes need an empty reassociation, not a 1-D detour.
+  if (from.getRank() == 0)
+    return tensor::ExpandShapeOp::create(b, loc, to, v, ArrayRef<ReassociationIndices>{});
+  if (to.getRank() == 0)
+    return tensor::CollapseShapeOp::create(b, loc, to, v, ArrayRef<ReassociationIndices>{});
   auto flat = RankedTensorType::get({from.getNumElements()}, from.getElementType());
   auto allDims = [](int64_t rank) {
     SmallVector<ReassociationIndices> r;
@@ -105,6 +110,34 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
 //===----------------------------------------------------------------------===//
 // Elementwise
 //===----------------------------------------------------------------------===//
+
+/// Scalar conversion between any two signless/float element types.
+Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  bool ff = isa<FloatType>(from), tf = isa<FloatType>(to);
+  if (to.isInteger(1)) {
+    if (ff)
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, cst(b, loc, from, 0));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, cst(b, loc, from, 0));
+  }
+  if (from.isInteger(1))
+    return tf ? (Value)arith::UIToFPOp::create(b, loc, to, v)
+              : (Value)arith::ExtUIOp::create(b, loc, to, v);
+  if (ff && tf)
+    return from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth() ||
+                   (from.getIntOrFloatBitWidth() == to.getIntOrFloatBitWidth())
+               ? (Value)arith::TruncFOp::create(b, loc, to, v)
+               : (Value)arith::ExtFOp::create(b, loc, to, v);
+  if (ff)
+    return arith::FPToSIOp::create(b, loc, to, v);
+  if (tf)
+    return arith::SIToFPOp::create(b, loc, to, v);
+  return from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth()
+             ? (Value)arith::TruncIOp::create(b, loc, to, v)
+             : (Value)arith::ExtSIOp::create(b, loc, to, v);
+}
 
 template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {
   using OpRewritePattern<Op>::OpRewritePattern;
@@ -151,14 +184,18 @@ NURI_EW(MinLowering, MinOp,
         return isFloat(t) ? (Value)arith::MinimumFOp::create(b, loc, a[0], a[1])
                           : (Value)arith::MinSIOp::create(b, loc, a[0], a[1]);)
 NURI_EW(PowLowering, PowOp, {
+  Value base = a[0];
   Value e = a[1];
-  if (!isFloat(e.getType()))
-    e = arith::SIToFPOp::create(b, loc, t, e);
-  else if (e.getType() != t)
-    e = e.getType().getIntOrFloatBitWidth() > t.getIntOrFloatBitWidth()
-            ? (Value)arith::TruncFOp::create(b, loc, t, e)
-            : (Value)arith::ExtFOp::create(b, loc, t, e);
-  return math::PowFOp::create(b, loc, a[0], e);
+  Type et = e.getType();
+  if (isFloat(t)) { // float base: any exponent is converted to the base type
+    e = convertScalar(b, loc, e, t);
+    return math::PowFOp::create(b, loc, base, e);
+  }
+  if (!isFloat(et)) // integer ** integer stays exact
+    return math::IPowIOp::create(b, loc, base, convertScalar(b, loc, e, t));
+  // integer ** float: computed in the exponent's type, truncated like ONNX Runtime
+  Value r = math::PowFOp::create(b, loc, convertScalar(b, loc, base, et), e);
+  return convertScalar(b, loc, r, t);
 })
 NURI_EW(ReluLowering, ReluOp,
         return isFloat(t) ? (Value)arith::MaximumFOp::create(b, loc, a[0], cst(b, loc, t, 0))
@@ -204,34 +241,6 @@ NURI_EW(ClipLowering, ClipOp, {
   return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, a[0], a[1]), a[2]);
 })
 #undef NURI_EW
-
-/// Scalar conversion between any two signless/float element types.
-Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  bool ff = isa<FloatType>(from), tf = isa<FloatType>(to);
-  if (to.isInteger(1)) {
-    if (ff)
-      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, cst(b, loc, from, 0));
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, cst(b, loc, from, 0));
-  }
-  if (from.isInteger(1))
-    return tf ? (Value)arith::UIToFPOp::create(b, loc, to, v)
-              : (Value)arith::ExtUIOp::create(b, loc, to, v);
-  if (ff && tf)
-    return from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth() ||
-                   (from.getIntOrFloatBitWidth() == to.getIntOrFloatBitWidth())
-               ? (Value)arith::TruncFOp::create(b, loc, to, v)
-               : (Value)arith::ExtFOp::create(b, loc, to, v);
-  if (ff)
-    return arith::FPToSIOp::create(b, loc, to, v);
-  if (tf)
-    return arith::SIToFPOp::create(b, loc, to, v);
-  return from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth()
-             ? (Value)arith::TruncIOp::create(b, loc, to, v)
-             : (Value)arith::ExtSIOp::create(b, loc, to, v);
-}
 
 struct CastLowering : ElementwisePattern<CastOp> {
   using ElementwisePattern::ElementwisePattern;
@@ -653,6 +662,12 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
       return success();
     }
     int64_t rank = outType.getRank();
+    if (llvm::all_of(op.getSteps(), [](int64_t s) { return s > 0; })) {
+      b.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, outType, op.getInput(), ValueRange{},
+                                                   ValueRange{}, ValueRange{}, op.getStarts(),
+                                                   outType.getShape(), op.getSteps());
+      return success();
+    }
     SmallVector<AffineExpr> exprs;
     for (int64_t d = 0; d < rank; ++d)
       exprs.push_back(getAffineDimExpr(d, ctx) * op.getSteps()[d] + op.getStarts()[d]);

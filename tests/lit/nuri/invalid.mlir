@@ -1,7 +1,8 @@
 // RUN: nuri-opt %s -split-input-file -verify-diagnostics
 
 func.func @bad_broadcast(%x: tensor<2x3xf32>, %y: tensor<4xf32>) -> tensor<2x3xf32> {
-  // expected-error @+1 {{operand shapes do not broadcast}}
+  // expected-error @+2 {{operand shapes do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
   %0 = nuri.add %x, %y : tensor<2x3xf32>, tensor<4xf32> -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
 }
