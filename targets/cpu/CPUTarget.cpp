@@ -40,7 +40,8 @@ void registerCpuPasses() { mlir::nuri::cpu::registerNuriCpuPasses(); }
 
 std::string cpuPassPipeline() {
   return "nuri-cpu-kernel-abi,"
-         "func.func(nuri-cpu-tile-and-vectorize,canonicalize,cse),"
+         "func.func(nuri-cpu-tile-and-vectorize,canonicalize,cse,loop-invariant-subset-hoisting,"
+         "canonicalize,cse),"
          "eliminate-empty-tensors,one-shot-bufferize,"
          "func.func(canonicalize,cse,fold-memref-alias-ops,nuri-cpu-distribute,"
          "canonicalize,cse)";
@@ -101,6 +102,8 @@ static std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string 
                   kv.first().str();
   }
   llvm::TargetOptions to;
+  // Fuse multiply-adds (as ONNX Runtime's kernels do): one rounding instead of two.
+  to.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   auto *tm = target->createTargetMachine(triple, cpu, features, to, llvm::Reloc::PIC_,
                                          std::nullopt, llvm::CodeGenOptLevel::Aggressive);
   if (!tm)

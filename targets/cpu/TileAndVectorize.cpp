@@ -34,6 +34,15 @@ int64_t divisorAtMost(int64_t extent, int64_t limit) {
   return 1;
 }
 
+/// Largest power of two dividing `extent`, at most `limit`: vector widths
+/// that are not powers of two legalize into split registers and spills.
+int64_t vectorWidth(int64_t extent, int64_t limit) {
+  int64_t w = 1;
+  while (w * 2 <= limit && extent % (w * 2) == 0)
+    w *= 2;
+  return w;
+}
+
 /// A workgroup tile for one loop: about an eighth of the extent, a multiple
 /// of `align` when one divides the extent.
 int64_t workgroupTile(int64_t extent, int64_t align) {
@@ -109,44 +118,64 @@ int64_t tileWorkgroups(RewriterBase &rewriter, func::FuncOp fn) {
   return count;
 }
 
+/// Windowed ops (conv, depthwise conv, pooling) are tiled so that every
+/// window dimension and the output row are 1: each tile is then a broadcast
+/// multiply-add (or max) of a row of the input into an accumulator tile.
 bool isWindowOp(Operation *op) {
-  return isa<linalg::Conv2DNchwFchwOp, linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(op);
+  return isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp,
+             linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(op);
 }
 
 /// Register tile sizes for one op (1 = scalar loop, extent = whole dim).
 SmallVector<int64_t> registerTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges) {
   size_t n = ranges.size();
   SmallVector<int64_t> tiles(n, 1);
+  if (isa<linalg::Conv2DNchwFchwOp>(op)) {
+    // (n, f, oh, ow, c, kh, kw): 16 filters x a vector of one output row;
+    // per (c, kh, kw) one row load, 16 broadcasts, 16 FMAs.
+    tiles[1] = divisorAtMost(ranges[1], 16);
+    tiles[3] = vectorWidth(ranges[3], 16);
+    return tiles;
+  }
+  if (isWindowOp(op)) {
+    // (n, c, oh, ow, kh, kw): a row of outputs of one channel.
+    tiles[3] = vectorWidth(ranges[3], 32);
+    return tiles;
+  }
   if (linalg::isaContractionOpInterface(op)) {
     auto dims = linalg::inferContractionDims(op);
     if (succeeded(dims) && !dims->m.empty() && !dims->n.empty()) {
       tiles[dims->m.back()] = divisorAtMost(ranges[dims->m.back()], 8);
-      tiles[dims->n.back()] = divisorAtMost(ranges[dims->n.back()], 32);
+      tiles[dims->n.back()] = vectorWidth(ranges[dims->n.back()], 32);
       return tiles;
     }
   }
-  if (isa<linalg::Conv2DNchwFchwOp>(op)) {
-    // (n, f, oh, ow, c, kh, kw): a 1-D conv over ow for 8 filters.
-    tiles[1] = divisorAtMost(ranges[1], 8);
-    tiles[3] = divisorAtMost(ranges[3], 16);
-    tiles[6] = ranges[6];
-    return tiles;
-  }
-  if (isa<linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(op)) {
-    // (n, c, oh, ow, kh, kw)
-    tiles[3] = divisorAtMost(ranges[3], 16);
-    tiles[5] = ranges[5];
-    return tiles;
-  }
-  tiles[n - 1] = divisorAtMost(ranges[n - 1], 16);
+  tiles[n - 1] = vectorWidth(ranges[n - 1], 16);
   return tiles;
+}
+
+/// A window tile has unit window dims: as a generic without them, its
+/// indexing maps are projected permutations the vectorizer accepts.
+Operation *simplifyWindowTile(RewriterBase &rewriter, Operation *tile) {
+  rewriter.setInsertionPoint(tile);
+  auto generic = linalg::generalizeNamedOp(rewriter, cast<linalg::LinalgOp>(tile));
+  if (failed(generic))
+    return tile;
+  linalg::ControlDropUnitDims options;
+  options.rankReductionStrategy =
+      linalg::ControlDropUnitDims::RankReductionStrategy::ExtractInsertSlice;
+  auto dropped = linalg::dropUnitDims(rewriter, *generic, options);
+  if (failed(dropped))
+    return *generic;
+  rewriter.replaceOp(*generic, dropped->replacements);
+  return dropped->resultOp;
 }
 
 void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0)
     return;
-  if (isa<linalg::DepthwiseConv2DNchwChwOp, linalg::Conv2DNgchwGfchwOp>(op))
-    return; // no upstream vectorization for these layouts: scalar loops
+  if (isa<linalg::Conv2DNgchwGfchwOp>(op))
+    return; // grouped (non-depthwise) conv: scalar loops for now
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
     return;
@@ -165,25 +194,8 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op) {
     rewriter.replaceOp(op, tiled->replacements);
     target = tiled->tiledOps.front();
   }
-  if (isWindowOp(target)) {
-    // Unit-height windows become 1-D convolutions the vectorizer handles.
-    RewritePatternSet patterns(op.getContext());
-    linalg::populateDecomposeConvolutionPatterns(patterns);
-    Operation *parent = target->getParentOp();
-    (void)applyPatternsGreedily(parent, std::move(patterns));
-    SmallVector<linalg::LinalgOp> oneD;
-    parent->walk([&](linalg::LinalgOp l) {
-      if (isa<linalg::Conv1DNcwFcwOp, linalg::PoolingNcwMaxOp, linalg::PoolingNcwSumOp>(l))
-        oneD.push_back(l);
-    });
-    for (auto l : oneD) {
-      rewriter.setInsertionPoint(l);
-      auto v = linalg::vectorize(rewriter, l);
-      if (succeeded(v))
-        rewriter.replaceOp(l, v->replacements);
-    }
-    return;
-  }
+  if (isWindowOp(target))
+    target = simplifyWindowTile(rewriter, target);
   rewriter.setInsertionPoint(target);
   auto v = linalg::vectorize(rewriter, target);
   if (succeeded(v))

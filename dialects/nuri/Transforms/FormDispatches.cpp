@@ -45,7 +45,7 @@ bool isElementwise(Operation *op) {
   auto g = dyn_cast<linalg::GenericOp>(op);
   return g && g.getNumReductionLoops() == 0 && g.getNumDpsInits() == 1 &&
          llvm::all_of(g.getIndexingMapsArray(), [](AffineMap m) {
-           return m.isProjectedPermutation() || m.getNumResults() < m.getNumDims();
+           return m.isProjectedPermutation(/*allowZeroInResults=*/true);
          }) &&
          g.getIndexingMapsArray().back().isIdentity();
 }

@@ -328,13 +328,13 @@ Value padTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> low,
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < t.getRank(); ++d)
     shape.push_back(t.getDimSize(d) + low[d] + high[d]);
-  SmallVector<OpFoldResult> lo, hi;
-  for (int64_t v : low)
-    lo.push_back(b.getIndexAttr(v));
-  for (int64_t v : high)
-    hi.push_back(b.getIndexAttr(v));
-  return tensor::PadOp::create(b, loc, t.clone(shape), x, lo, hi,
-                               cst(b, loc, t.getElementType(), value));
+  // fill + insert_slice rather than tensor.pad: it becomes its own dispatch
+  // that writes the padded tensor once, instead of being recomputed in
+  // every workgroup tile of the convolution that reads it.
+  Value padded = fill(b, loc, t.clone(shape), value);
+  SmallVector<int64_t> strides(t.getRank(), 1);
+  return tensor::InsertSliceOp::create(b, loc, x, padded, ValueRange{}, ValueRange{},
+                                       ValueRange{}, low, t.getShape(), strides);
 }
 
 struct Window2D {

@@ -17,9 +17,11 @@ func.func @bias_relu(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<16xf3
   return %2 : tensor<4x16xf32>
 }
 
-// Padding is explicit: a conv with pads becomes tensor.pad + linalg conv + bias.
+// Padding is explicit: a conv with pads becomes a filled buffer with the input
+// inserted (its own dispatch later), the linalg conv, and the bias add.
 // CHECK-LABEL: func @conv
-// CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: %[[Z:.*]] = linalg.fill {{.*}} -> tensor<1x3x10x10xf32>
+// CHECK: tensor.insert_slice %arg0 into %[[Z]][0, 0, 1, 1] [1, 3, 8, 8] [1, 1, 1, 1]
 // CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
 // CHECK: linalg.generic
 // CHECK: arith.addf
