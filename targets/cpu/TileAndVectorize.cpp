@@ -43,23 +43,16 @@ int64_t vectorWidth(int64_t extent, int64_t limit) {
   return w;
 }
 
-/// A workgroup tile for one loop: about an eighth of the extent, a multiple
-/// of `align` when one divides the extent.
+/// A workgroup tile for one loop: the smallest divisor of the extent that
+/// is at least an eighth of it, preferring multiples of `align` (then of
+/// align/2, ...) so register tiles and vectors still divide the tile.
 int64_t workgroupTile(int64_t extent, int64_t align) {
   int64_t goal = std::max<int64_t>(1, extent / 8);
-  int64_t best = extent;
-  for (bool aligned : {true, false}) {
-    best = extent;
-    for (int64_t t = 1; t <= extent; ++t) {
-      if (extent % t || (aligned && t % align))
-        continue;
-      if (t >= goal && t < best)
-        best = t;
-    }
-    if (best != extent || !aligned)
-      break;
-  }
-  return best;
+  for (int64_t a = align; a >= 1; a /= 2)
+    for (int64_t t = 1; t <= extent; ++t)
+      if (extent % t == 0 && t % a == 0 && t >= goal)
+        return t;
+  return extent;
 }
 
 SmallVector<int64_t> staticRanges(Operation *op) {
