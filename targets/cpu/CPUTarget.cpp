@@ -100,6 +100,15 @@ static std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string 
     for (auto &kv : f)
       features += (features.empty() ? "" : ",") + std::string(kv.second ? "+" : "-") +
                   kv.first().str();
+    // An unrecognized host still gets code that runs: baseline x86-64.
+    if (cpu.empty() || cpu == "generic") {
+      cpu = "x86-64";
+      features.clear();
+    }
+  }
+  if (triple.getArch() != llvm::Triple::x86_64) {
+    error = "the cpu target generates x86-64 code; this host is " + triple.str();
+    return nullptr;
   }
   llvm::TargetOptions to;
   // Fuse multiply-adds (as ONNX Runtime's kernels do): one rounding instead of two.

@@ -63,6 +63,10 @@ SmallVector<int64_t> staticRanges(Operation *op) {
   return {};
 }
 
+/// Below this many loop iterations (roughly multiply-adds) a kernel is not
+/// split: a workgroup must outweigh the thread pool's hand-off.
+constexpr int64_t kMinIterationsToDistribute = 1 << 14;
+
 /// Tiles the kernel's root over workgroups; returns the workgroup count.
 int64_t tileWorkgroups(RewriterBase &rewriter, func::FuncOp fn) {
   SmallVector<bufferization::MaterializeInDestinationOp> outs;
@@ -76,6 +80,12 @@ int64_t tileWorkgroups(RewriterBase &rewriter, func::FuncOp fn) {
   SmallVector<int64_t> ranges = staticRanges(root);
   auto iters = tileable.getLoopIteratorTypes();
   if (ranges.size() != iters.size() || llvm::any_of(ranges, ShapedType::isDynamic))
+    return 1;
+  // Tiny kernels run as one workgroup: splitting them costs more than it saves.
+  int64_t iterations = 1;
+  for (int64_t r : ranges)
+    iterations *= r;
+  if (iterations < kMinIterationsToDistribute)
     return 1;
   int lastParallel = -1;
   for (size_t i = 0; i < iters.size(); ++i)

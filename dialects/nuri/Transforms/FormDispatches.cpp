@@ -114,8 +114,12 @@ struct FormDispatchesPass
     RewritePatternSet patterns(&getContext());
     linalg::populateElementwiseOpsFusionPatterns(
         patterns, [](OpOperand *operand) {
+          // Fusing into a reduction (a contraction) would recompute the
+          // producer once per reduction step: only fuse into elementwise ops.
           Operation *producer = operand->get().getDefiningOp();
-          return producer && producer->hasOneUse();
+          auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
+          return producer && producer->hasOneUse() && consumer &&
+                 consumer.getNumReductionLoops() == 0;
         });
     (void)applyPatternsGreedily(main, std::move(patterns));
   }
