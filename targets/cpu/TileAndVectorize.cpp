@@ -87,17 +87,13 @@ int64_t tileWorkgroups(RewriterBase &rewriter, func::FuncOp fn) {
     iterations *= r;
   if (iterations < kMinIterationsToDistribute)
     return 1;
-  int lastParallel = -1;
-  for (size_t i = 0; i < iters.size(); ++i)
-    if (iters[i] == utils::IteratorType::parallel)
-      lastParallel = i;
   SmallVector<OpFoldResult> tiles(ranges.size(), rewriter.getIndexAttr(0));
   int64_t count = 1;
   int distributed = 0;
   for (size_t i = 0; i < ranges.size() && distributed < 2; ++i) {
     if (iters[i] != utils::IteratorType::parallel || ranges[i] <= 1)
       continue;
-    int64_t t = workgroupTile(ranges[i], (int)i == lastParallel ? 16 : 8);
+    int64_t t = workgroupTile(ranges[i], 16);
     if (t >= ranges[i])
       continue;
     tiles[i] = rewriter.getIndexAttr(t);
@@ -125,7 +121,8 @@ int64_t tileWorkgroups(RewriterBase &rewriter, func::FuncOp fn) {
 /// window dimension and the output row are 1: each tile is then a broadcast
 /// multiply-add (or max) of a row of the input into an accumulator tile.
 bool isWindowOp(Operation *op) {
-  return isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp,
+  return op->hasAttr("nuri.conv") ||
+         isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp,
              linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(op);
 }
 
@@ -133,9 +130,16 @@ bool isWindowOp(Operation *op) {
 SmallVector<int64_t> registerTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges) {
   size_t n = ranges.size();
   SmallVector<int64_t> tiles(n, 1);
+  if (op->hasAttr("nuri.conv")) {
+    // (n, f, oh, ow, c, kh, kw) with filters-last weights: a vector of 16
+    // filters x up to 8 outputs of a row; per (c, kh, kw) one weight vector
+    // load, 8 input broadcasts, 8 FMAs, for any stride and row width.
+    tiles[1] = vectorWidth(ranges[1], 16);
+    tiles[3] = divisorAtMost(ranges[3], 8);
+    return tiles;
+  }
   if (isa<linalg::Conv2DNchwFchwOp>(op)) {
-    // (n, f, oh, ow, c, kh, kw): 16 filters x a vector of one output row;
-    // per (c, kh, kw) one row load, 16 broadcasts, 16 FMAs.
+    // (n, f, oh, ow, c, kh, kw): 16 filters x a vector of one output row.
     tiles[1] = divisorAtMost(ranges[1], 16);
     tiles[3] = vectorWidth(ranges[3], 16);
     return tiles;
@@ -157,11 +161,76 @@ SmallVector<int64_t> registerTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges
   return tiles;
 }
 
-/// A window tile has unit window dims: as a generic without them, its
-/// indexing maps are projected permutations the vectorizer accepts.
+/// Input maps like `s * d` (strided windows) become `d` over a strided
+/// slice of the operand, so every map is a projected permutation.
+linalg::GenericOp foldStridesIntoSlices(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<Value> inputs(op.getDpsInputs());
+  bool changed = false;
+  MLIRContext *ctx = op.getContext();
+  rewriter.setInsertionPoint(op);
+  for (auto [i, operand] : llvm::enumerate(inputs)) {
+    auto type = dyn_cast<RankedTensorType>(operand.getType());
+    AffineMap map = maps[i];
+    if (!type || map.isProjectedPermutation(/*allowZeroInResults=*/true))
+      continue;
+    SmallVector<int64_t> offsets(type.getRank(), 0), sizes, strides;
+    SmallVector<AffineExpr> exprs;
+    bool ok = true;
+    for (AffineExpr e : map.getResults()) {
+      int64_t stride = 1;
+      AffineExpr dim = e;
+      if (auto bin = dyn_cast<AffineBinaryOpExpr>(e); bin && e.getKind() == AffineExprKind::Mul)
+        if (auto c = dyn_cast<AffineConstantExpr>(bin.getRHS())) {
+          stride = c.getValue();
+          dim = bin.getLHS();
+        }
+      if (auto de = dyn_cast<AffineDimExpr>(dim)) {
+        sizes.push_back(ranges[de.getPosition()]);
+        strides.push_back(stride);
+        exprs.push_back(dim);
+      } else if (auto ce = dyn_cast<AffineConstantExpr>(e); ce && ce.getValue() == 0) {
+        sizes.push_back(1);
+        strides.push_back(1);
+        exprs.push_back(e);
+      } else {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok)
+      continue;
+    auto sliceType = RankedTensorType::get(sizes, type.getElementType());
+    inputs[i] = tensor::ExtractSliceOp::create(rewriter, op.getLoc(), sliceType, operand,
+                                               ValueRange{}, ValueRange{}, ValueRange{},
+                                               offsets, sizes, strides);
+    maps[i] = AffineMap::get(map.getNumDims(), 0, exprs, ctx);
+    changed = true;
+  }
+  if (!changed)
+    return op;
+  auto replacement = linalg::GenericOp::create(
+      rewriter, op.getLoc(), op.getResultTypes(), inputs, op.getDpsInits(), maps,
+      op.getIteratorTypesArray());
+  rewriter.inlineRegionBefore(op.getRegion(), replacement.getRegion(),
+                              replacement.getRegion().begin());
+  rewriter.replaceOp(op, replacement.getResults());
+  return replacement;
+}
+
+/// A window tile has unit window dims: as a generic without them, and with
+/// strides moved into slices, its maps are projected permutations the
+/// vectorizer accepts. Filters-last convolutions are interchanged so the
+/// filter dimension is the vector's contiguous one.
 Operation *simplifyWindowTile(RewriterBase &rewriter, Operation *tile) {
   rewriter.setInsertionPoint(tile);
-  auto generic = linalg::generalizeNamedOp(rewriter, cast<linalg::LinalgOp>(tile));
+  bool filtersLast = tile->hasAttr("nuri.conv");
+  FailureOr<linalg::GenericOp> generic = failure();
+  if (auto g = dyn_cast<linalg::GenericOp>(tile))
+    generic = g;
+  else
+    generic = linalg::generalizeNamedOp(rewriter, cast<linalg::LinalgOp>(tile));
   if (failed(generic))
     return tile;
   linalg::ControlDropUnitDims options;
@@ -171,7 +240,13 @@ Operation *simplifyWindowTile(RewriterBase &rewriter, Operation *tile) {
   if (failed(dropped))
     return *generic;
   rewriter.replaceOp(*generic, dropped->replacements);
-  return dropped->resultOp;
+  auto result = cast<linalg::GenericOp>(dropped->resultOp.getOperation());
+  if (filtersLast && result.getNumLoops() == 2) {
+    auto swapped = linalg::interchangeGenericOp(rewriter, result, {1, 0});
+    if (succeeded(swapped))
+      result = *swapped;
+  }
+  return foldStridesIntoSlices(rewriter, result);
 }
 
 void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op) {

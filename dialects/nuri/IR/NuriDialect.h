@@ -18,6 +18,10 @@ namespace mlir::nuri {
 /// numpy broadcasting of two static shapes; failure if incompatible.
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                 ArrayRef<int64_t> b);
+/// `value` permuted like a transpose (output dim i = input dim perm[i]);
+/// null for element types it cannot move (i1).
+DenseElementsAttr transposeElements(DenseElementsAttr value, ArrayRef<int64_t> perm,
+                                    ShapedType resultType);
 /// Output size of one spatial dimension of a conv/pool window.
 int64_t windowOutputSize(int64_t in, int64_t kernel, int64_t stride,
                          int64_t padBegin, int64_t padEnd, int64_t dilation,

@@ -251,31 +251,36 @@ void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
   results.add<MergeTransposes>(context);
 }
 
+DenseElementsAttr mlir::nuri::transposeElements(DenseElementsAttr in, ArrayRef<int64_t> perm,
+                                               ShapedType resultType) {
+  if (in.isSplat())
+    return in.resizeSplat(resultType);
+  if (in.getElementType().isInteger(1))
+    return nullptr;
+  // Permute raw bytes so every element type folds the same way.
+  auto inShape = in.getType().getShape();
+  auto outShape = resultType.getShape();
+  auto inStrides = stridesOf(inShape), outStrides = stridesOf(outShape);
+  size_t bytes = (in.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+  ArrayRef<char> raw = in.getRawData();
+  std::vector<char> out(raw.size());
+  int64_t n = resultType.getNumElements();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t src = 0;
+    for (size_t d = 0; d < outShape.size(); ++d)
+      src += ((i / outStrides[d]) % outShape[d]) * inStrides[perm[d]];
+    std::memcpy(&out[i * bytes], &raw[src * bytes], bytes);
+  }
+  return DenseElementsAttr::getFromRawBuffer(resultType, out);
+}
+
 OpFoldResult TransposeOp::fold(FoldAdaptor a) {
   if (llvm::equal(getPerm(), llvm::seq<int64_t>(0, getPerm().size())))
     return getInput();
   auto in = dyn_cast_or_null<DenseElementsAttr>(a.getInput());
   if (!in)
     return {};
-  if (in.isSplat())
-    return in.resizeSplat(getType());
-  // Permute raw bytes so every element type folds the same way.
-  auto inShape = in.getType().getShape();
-  auto outShape = getType().getShape();
-  auto inStrides = stridesOf(inShape), outStrides = stridesOf(outShape);
-  size_t bytes = (in.getElementType().getIntOrFloatBitWidth() + 7) / 8;
-  if (in.getElementType().isInteger(1))
-    return {};
-  ArrayRef<char> raw = in.getRawData();
-  std::vector<char> out(raw.size());
-  int64_t n = getType().getNumElements();
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t src = 0;
-    for (size_t d = 0; d < outShape.size(); ++d)
-      src += ((i / outStrides[d]) % outShape[d]) * inStrides[getPerm()[d]];
-    std::memcpy(&out[i * bytes], &raw[src * bytes], bytes);
-  }
-  return DenseElementsAttr::getFromRawBuffer(getType(), out);
+  return transposeElements(in, getPerm(), getType());
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor) {

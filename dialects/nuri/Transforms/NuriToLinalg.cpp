@@ -365,6 +365,55 @@ FailureOr<Window2D> window2D(ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides
   return failure();
 }
 
+/// Weights as [C, KH, KW, F]: filters contiguous, so a CPU tile loads 16
+/// filters' weights for one (c, kh, kw) as one vector. Constant weights are
+/// permuted at compile time.
+Value filtersLast(OpBuilder &b, Location loc, Value w) {
+  auto t = typeOf(w);
+  SmallVector<int64_t> perm{1, 2, 3, 0};
+  SmallVector<int64_t> shape{t.getDimSize(1), t.getDimSize(2), t.getDimSize(3),
+                             t.getDimSize(0)};
+  auto outType = t.clone(shape);
+  DenseElementsAttr dense;
+  if (auto c = w.getDefiningOp<arith::ConstantOp>())
+    dense = dyn_cast<DenseElementsAttr>(c.getValue());
+  else if (auto c = w.getDefiningOp<ConstantOp>())
+    dense = dyn_cast<DenseElementsAttr>(c.getValue());
+  if (dense)
+    if (auto permuted = transposeElements(dense, perm, outType))
+      return arith::ConstantOp::create(b, loc, permuted);
+  return linalg::TransposeOp::create(b, loc, w, emptyLike(b, loc, outType), perm)
+      .getResult()[0];
+}
+
+/// out[n, f, oh, ow] += in[n, c, oh*s + kh*d, ow*s + kw*d] * w[c, kh, kw, f],
+/// marked `nuri.conv` for the targets' tiling.
+Value filterLastConv(OpBuilder &b, Location loc, Value x, Value w,
+                     RankedTensorType outType, ArrayRef<int64_t> strides,
+                     ArrayRef<int64_t> dilations) {
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  // n=0 f=1 oh=2 ow=3 c=4 kh=5 kw=6
+  SmallVector<AffineMap> maps{
+      AffineMap::get(7, 0,
+                     {d(0), d(4), d(2) * strides[0] + d(5) * dilations[0],
+                      d(3) * strides[1] + d(6) * dilations[1]},
+                     ctx),
+      AffineMap::get(7, 0, {d(4), d(5), d(6), d(1)}, ctx),
+      AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
+  iters.append(3, utils::IteratorType::reduction);
+  auto conv = linalg::GenericOp::create(
+      b, loc, outType, ValueRange{x, filtersLast(b, loc, w)},
+      ValueRange{fill(b, loc, outType, 0)}, maps, iters,
+      [](OpBuilder &nb, Location l, ValueRange a) {
+        Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
+        linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[2], p).getResult());
+      });
+  conv->setAttr("nuri.conv", b.getUnitAttr());
+  return conv.getResult(0);
+}
+
 struct ConvLowering : OpRewritePattern<ConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ConvOp op, PatternRewriter &b) const override {
@@ -392,9 +441,7 @@ struct ConvLowering : OpRewritePattern<ConvOp> {
     int64_t c = typeOf(x).getDimSize(1);
     Value y;
     if (g == 1) {
-      y = linalg::Conv2DNchwFchwOp::create(b, loc, outType, ValueRange{x, w},
-                                           ValueRange{fill(b, loc, outType, 0)}, strides, dil)
-              .getResult(0);
+      y = filterLastConv(b, loc, x, w, outType, w2->strides, w2->dilations);
     } else if (g == c && f == c) {
       auto wk = typeOf(w).getShape();
       Value dw = reshapeTo(b, loc, w, {c, wk[2], wk[3]});

@@ -3,9 +3,9 @@
 
 // The kernel ABI: workgroup id and count, then one memref per binding.
 // CHECK-LABEL: func.func @dispatch_0(%arg0: index, %arg1: index, %arg2: memref<64x128xf32>, %arg3: memref<128x256xf32>, %arg4: memref<256xf32>, %arg5: memref<64x256xf32>)
-// CHECK-SAME: nuri.workgroup_count = 64
-// Matmul + bias + relu tiled together over 8x32 workgroup tiles...
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (64, 256) step (8, 32)
+// CHECK-SAME: nuri.workgroup_count = 32
+// Matmul + bias + relu tiled together over 16x32 workgroup tiles...
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (64, 256) step (16, 32)
 // ...the contraction as a K loop of 8x32 rank-1 updates (broadcast FMAs)...
 // CHECK: scf.for %{{.*}} = %c0 to %c128 step %c1
 // CHECK: arith.mulf %{{.*}}, %{{.*}} : vector<8x32x1xf32>

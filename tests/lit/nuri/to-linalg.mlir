@@ -3,6 +3,8 @@
 // Broadcasting becomes indexing maps: the bias reads d1 only.
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 * 2 + d5, d3 * 2 + d6)>
+// CHECK-DAG: #[[W:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d1)>
 // CHECK-LABEL: func @bias_relu
 // CHECK: %[[MM:.*]] = linalg.matmul ins(%arg0, %arg1 : tensor<4x8xf32>, tensor<8x16xf32>)
 // CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]]
@@ -18,11 +20,15 @@ func.func @bias_relu(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<16xf3
 }
 
 // Padding is explicit: a conv with pads becomes a filled buffer with the input
-// inserted (its own dispatch later), the linalg conv, and the bias add.
+// inserted (its own dispatch later), then a generic convolution over
+// filters-last weights (a transpose; folded when the weights are constant),
+// then the bias add.
 // CHECK-LABEL: func @conv
 // CHECK: %[[Z:.*]] = linalg.fill {{.*}} -> tensor<1x3x10x10xf32>
-// CHECK: tensor.insert_slice %arg0 into %[[Z]][0, 0, 1, 1] [1, 3, 8, 8] [1, 1, 1, 1]
-// CHECK: linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+// CHECK: %[[P:.*]] = tensor.insert_slice %arg0 into %[[Z]][0, 0, 1, 1] [1, 3, 8, 8] [1, 1, 1, 1]
+// CHECK: %[[T:.*]] = linalg.transpose ins(%arg1 : tensor<4x3x3x3xf32>) {{.*}} permutation = [1, 2, 3, 0]
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[W]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[P]], %[[T]]
+// CHECK: nuri.conv
 // CHECK: linalg.generic
 // CHECK: arith.addf
 func.func @conv(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x4x4xf32> {
