@@ -1,6 +1,7 @@
 //===- Pipeline.cpp - the nuri-compile driver -----------------------------===//
 #include "compiler/pipeline/Pipeline.h"
 #include "compiler/serialize/ArtifactWriter.h"
+#include "compiler/support/IRDump.h"
 #include "dialects/nuri/IR/NuriDialect.h"
 #include "dialects/nuri/Transforms/Passes.h"
 
@@ -96,15 +97,7 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     error = "internal error: " + diag;
     return false;
   }
-  if (!options.dumpIrAfter.empty()) {
-    std::string want = options.dumpIrAfter;
-    context.disableMultithreading();
-    pm.enableIRPrinting([](Pass *, Operation *) { return false; },
-                        [want](Pass *p, Operation *) {
-                          return want == "all" || p->getArgument() == want;
-                        },
-                        true, false);
-  }
+  enableIRDumpAfter(pm, options.dumpIrAfter);
   if (failed(pm.run(*module))) {
     error = firstError.empty() ? inputPath + ": compilation failed" : firstError;
     return false;

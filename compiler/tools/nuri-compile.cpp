@@ -1,6 +1,8 @@
 //===- nuri-compile.cpp - ONNX model to .nuri artifact --------------------===//
 #include "compiler/pipeline/Pipeline.h"
 
+#include "mlir/Pass/PassRegistry.h"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -87,6 +89,11 @@ int main(int argc, char **argv) {
   }
   if (input.empty())
     return usageError("no model given");
+  nuri::registerCompilerPasses();
+  if (!options.dumpIrAfter.empty() && options.dumpIrAfter != "all" &&
+      !mlir::PassInfo::lookup(options.dumpIrAfter))
+    return usageError("--dump-ir-after: no pass named '" + options.dumpIrAfter +
+                      "' (see nuri-opt --help for pass names)");
   if (output.empty())
     return usageError("no output file given (-o OUT.nuri)");
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "targets/cpu/CPUTarget.h"
 #include "targets/cpu/Passes.h"
+#include "compiler/support/IRDump.h"
 
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/IR/SymbolTable.h"
@@ -207,50 +208,34 @@ bool buildCpuExecutable(ModuleOp source, const CpuTargetOptions &options,
       names.push_back(fn.getName().str());
   if (names.empty())
     return true; // the host program alone (copies) computes the model
-  // Workgroup counts are decided during tiling; read them before lowering.
-  {
+  // Two phases: workgroup counts are decided while tiling and read before
+  // the functions become LLVM functions.
+  auto runPhase = [&](llvm::function_ref<void(PassManager &, llvm::raw_ostream &)> build,
+                      const char *what) {
     PassManager pm(module->getContext());
     std::string diag;
     llvm::raw_string_ostream os(diag);
-    (void)parsePassPipeline(cpuPassPipeline(), pm, os);
-    if (!options.dumpIrAfter.empty()) {
-      std::string want = options.dumpIrAfter;
-      module->getContext()->disableMultithreading();
-      pm.enableIRPrinting([](Pass *, Operation *) { return false; },
-                          [want](Pass *p, Operation *) {
-                            return want == "all" || p->getArgument() == want;
-                          },
-                          true, false);
-    }
-    if (failed(pm.run(*module))) {
-      error = "cpu kernel generation failed (see the diagnostics above)";
-      return false;
-    }
-    for (const std::string &n : names) {
-      auto fn = module->lookupSymbol<func::FuncOp>(n);
-      auto count = fn ? fn->getAttrOfType<IntegerAttr>("nuri.workgroup_count") : nullptr;
-      result.workgroupCounts.push_back(count ? count.getInt() : 1);
-    }
+    build(pm, os);
+    enableIRDumpAfter(pm, options.dumpIrAfter);
+    if (succeeded(pm.run(*module)))
+      return true;
+    error = std::string(what) + " failed (see the diagnostics above)";
+    return false;
+  };
+  if (!runPhase([](PassManager &pm, llvm::raw_ostream &os) {
+        (void)parsePassPipeline(cpuPassPipeline(), pm, os);
+      }, "cpu kernel generation"))
+    return false;
+  for (const std::string &n : names) {
+    auto fn = module->lookupSymbol<func::FuncOp>(n);
+    auto count = fn ? fn->getAttrOfType<IntegerAttr>("nuri.workgroup_count") : nullptr;
+    result.workgroupCounts.push_back(count ? count.getInt() : 1);
   }
-  {
-    PassManager pm(module->getContext());
-    std::string diag;
-    llvm::raw_string_ostream os(diag);
-    bufferization::buildBufferDeallocationPipeline(pm);
-    (void)parsePassPipeline(lowerToLLVMPipeline(), pm, os);
-    if (!options.dumpIrAfter.empty()) {
-      std::string want = options.dumpIrAfter;
-      pm.enableIRPrinting([](Pass *, Operation *) { return false; },
-                          [want](Pass *p, Operation *) {
-                            return want == "all" || p->getArgument() == want;
-                          },
-                          true, false);
-    }
-    if (failed(pm.run(*module))) {
-      error = "lowering the cpu kernels to LLVM failed (see the diagnostics above)";
-      return false;
-    }
-  }
+  if (!runPhase([](PassManager &pm, llvm::raw_ostream &os) {
+        bufferization::buildBufferDeallocationPipeline(pm);
+        (void)parsePassPipeline(lowerToLLVMPipeline(), pm, os);
+      }, "lowering the cpu kernels to LLVM"))
+    return false;
 
   registerBuiltinDialectTranslation(*module->getContext());
   registerLLVMDialectTranslation(*module->getContext());
