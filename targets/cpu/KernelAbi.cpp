@@ -11,6 +11,13 @@ namespace mlir::nuri::cpu {
 using namespace mlir;
 
 namespace {
+/// Kernels see integers as signless bits; signedness is in the ops.
+Type signless(Type t) {
+  if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
+    return IntegerType::get(t.getContext(), it.getWidth());
+  return t;
+}
+
 struct KernelAbiPass : mlir::nuri::cpu::impl::NuriCpuKernelAbiBase<KernelAbiPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -24,7 +31,7 @@ struct KernelAbiPass : mlir::nuri::cpu::impl::NuriCpuKernelAbiBase<KernelAbiPass
       SmallVector<Type> args{b.getIndexType(), b.getIndexType()};
       for (Type t : llvm::concat<const Type>(type.getInputs(), type.getResults())) {
         auto rt = cast<RankedTensorType>(t);
-        args.push_back(MemRefType::get(rt.getShape(), rt.getElementType()));
+        args.push_back(MemRefType::get(rt.getShape(), signless(rt.getElementType())));
       }
       b.setInsertionPoint(fn);
       auto kernel = func::FuncOp::create(b, fn.getLoc(), fn.getName(), b.getFunctionType(args, {}));
@@ -35,16 +42,27 @@ struct KernelAbiPass : mlir::nuri::cpu::impl::NuriCpuKernelAbiBase<KernelAbiPass
       unsigned nIn = type.getNumInputs();
       for (unsigned i = 0; i < nIn; ++i) {
         Value m = body->getArgument(2 + i);
-        map.map(fn.getArgument(i),
-                bufferization::ToTensorOp::create(b, fn.getLoc(), type.getInput(i), m,
-                                                  /*restrict=*/true, /*writable=*/false));
+        auto tensorType = cast<RankedTensorType>(type.getInput(i));
+        Value t = bufferization::ToTensorOp::create(
+            b, fn.getLoc(), tensorType.clone(signless(tensorType.getElementType())), m,
+            /*restrict=*/true, /*writable=*/false);
+        // Unsigned tensors are signless bits in memory; the body's own casts
+        // back to signless fold with these.
+        if (t.getType() != tensorType)
+          t = tensor::BitcastOp::create(b, fn.getLoc(), tensorType, t);
+        map.map(fn.getArgument(i), t);
       }
       for (Operation &op : fn.getBody().front().without_terminator())
         b.clone(op, map);
       auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
       for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+        Value result = map.lookupOrDefault(v);
+        auto resultType = cast<RankedTensorType>(result.getType());
+        Type bits = signless(resultType.getElementType());
+        if (bits != resultType.getElementType())
+          result = tensor::BitcastOp::create(b, fn.getLoc(), resultType.clone(bits), result);
         auto m = bufferization::MaterializeInDestinationOp::create(
-            b, fn.getLoc(), TypeRange{}, map.lookupOrDefault(v), body->getArgument(2 + nIn + i));
+            b, fn.getLoc(), TypeRange{}, result, body->getArgument(2 + nIn + i));
         m.setRestrict(true);
         m.setWritable(true);
       }

@@ -112,7 +112,8 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
 //===----------------------------------------------------------------------===//
 
 /// Scalar conversion between any two signless/float element types.
-Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
+Value convertScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsigned = false,
+                    bool toUnsigned = false) {
   Type from = v.getType();
   if (from == to)
     return v;
@@ -131,25 +132,51 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to) {
                ? (Value)arith::TruncFOp::create(b, loc, to, v)
                : (Value)arith::ExtFOp::create(b, loc, to, v);
   if (ff)
-    return arith::FPToSIOp::create(b, loc, to, v);
+    return toUnsigned ? (Value)arith::FPToUIOp::create(b, loc, to, v)
+                      : (Value)arith::FPToSIOp::create(b, loc, to, v);
   if (tf)
-    return arith::SIToFPOp::create(b, loc, to, v);
-  return from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth()
-             ? (Value)arith::TruncIOp::create(b, loc, to, v)
-             : (Value)arith::ExtSIOp::create(b, loc, to, v);
+    return fromUnsigned ? (Value)arith::UIToFPOp::create(b, loc, to, v)
+                        : (Value)arith::SIToFPOp::create(b, loc, to, v);
+  if (from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth())
+    return arith::TruncIOp::create(b, loc, to, v);
+  return fromUnsigned ? (Value)arith::ExtUIOp::create(b, loc, to, v)
+                      : (Value)arith::ExtSIOp::create(b, loc, to, v);
+}
+
+Type signless(Type t) {
+  if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
+    return IntegerType::get(t.getContext(), it.getWidth());
+  return t;
+}
+
+/// Unsigned tensors are bitcast to signless ones (arith has no unsigned
+/// types: signedness lives in the ops) and back.
+Value toSignless(OpBuilder &b, Location loc, Value v) {
+  auto t = typeOf(v);
+  Type et = signless(t.getElementType());
+  if (et == t.getElementType())
+    return v;
+  return tensor::BitcastOp::create(b, loc, t.clone(et), v);
 }
 
 template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {
   using OpRewritePattern<Op>::OpRewritePattern;
-  virtual Value body(OpBuilder &b, Location loc, Op op, ValueRange args) const = 0;
+  /// `uns`: the operands are unsigned integers (as signless values).
+  virtual Value body(OpBuilder &b, Location loc, Op op, ValueRange args, bool uns) const = 0;
   LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    bool uns = getElementTypeOrSelf(op->getOperand(0).getType()).isUnsignedInteger();
+    SmallVector<Value> operands;
     for (Value v : op->getOperands())
-      if (getElementTypeOrSelf(v.getType()).isUnsignedInteger())
-        return rewriter.notifyMatchFailure(op, "unsigned element types are not supported");
-    Value r = elementwise(rewriter, op.getLoc(), cast<RankedTensorType>(op.getType()),
-                          op->getOperands(), [&](OpBuilder &b, Location l, ValueRange a) {
-                            return body(b, l, op, a);
+      operands.push_back(toSignless(rewriter, loc, v));
+    auto resultType = cast<RankedTensorType>(op.getType());
+    auto signlessType = resultType.clone(signless(resultType.getElementType()));
+    Value r = elementwise(rewriter, loc, signlessType, operands,
+                          [&](OpBuilder &b, Location l, ValueRange a) {
+                            return body(b, l, op, a, uns);
                           });
+    if (signlessType != resultType)
+      r = tensor::BitcastOp::create(rewriter, loc, resultType, r);
     rewriter.replaceOp(op, r);
     return success();
   }
@@ -158,9 +185,11 @@ template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {
 #define NURI_EW(NAME, OP, EXPR)                                                 \
   struct NAME : ElementwisePattern<OP> {                                        \
     using ElementwisePattern::ElementwisePattern;                               \
-    Value body(OpBuilder &b, Location loc, OP op, ValueRange a) const override { \
+    Value body(OpBuilder &b, Location loc, OP op, ValueRange a,                  \
+               bool uns) const override {                                     \
       Type t = a[0].getType();                                                  \
       (void)t;                                                                  \
+      (void)uns;                                                                \
       EXPR                                                                      \
     }                                                                           \
   };
@@ -175,20 +204,24 @@ NURI_EW(MulLowering, MulOp,
         return isFloat(t) ? (Value)arith::MulFOp::create(b, loc, a[0], a[1])
                           : (Value)arith::MulIOp::create(b, loc, a[0], a[1]);)
 NURI_EW(DivLowering, DivOp,
-        return isFloat(t) ? (Value)arith::DivFOp::create(b, loc, a[0], a[1])
-                          : (Value)arith::DivSIOp::create(b, loc, a[0], a[1]);)
+        if (isFloat(t)) return arith::DivFOp::create(b, loc, a[0], a[1]);
+        return uns ? (Value)arith::DivUIOp::create(b, loc, a[0], a[1])
+                   : (Value)arith::DivSIOp::create(b, loc, a[0], a[1]);)
 NURI_EW(MaxLowering, MaxOp,
-        return isFloat(t) ? (Value)arith::MaximumFOp::create(b, loc, a[0], a[1])
-                          : (Value)arith::MaxSIOp::create(b, loc, a[0], a[1]);)
+        if (isFloat(t)) return arith::MaximumFOp::create(b, loc, a[0], a[1]);
+        return uns ? (Value)arith::MaxUIOp::create(b, loc, a[0], a[1])
+                   : (Value)arith::MaxSIOp::create(b, loc, a[0], a[1]);)
 NURI_EW(MinLowering, MinOp,
-        return isFloat(t) ? (Value)arith::MinimumFOp::create(b, loc, a[0], a[1])
-                          : (Value)arith::MinSIOp::create(b, loc, a[0], a[1]);)
+        if (isFloat(t)) return arith::MinimumFOp::create(b, loc, a[0], a[1]);
+        return uns ? (Value)arith::MinUIOp::create(b, loc, a[0], a[1])
+                   : (Value)arith::MinSIOp::create(b, loc, a[0], a[1]);)
 NURI_EW(PowLowering, PowOp, {
   Value base = a[0];
   Value e = a[1];
   Type et = e.getType();
   if (isFloat(t)) { // float base: any exponent is converted to the base type
-    e = convertScalar(b, loc, e, t);
+    e = convertScalar(b, loc, e, t,
+                      getElementTypeOrSelf(op.getRhs().getType()).isUnsignedInteger());
     return math::PowFOp::create(b, loc, base, e);
   }
   if (!isFloat(et)) // integer ** integer stays exact
@@ -198,6 +231,7 @@ NURI_EW(PowLowering, PowOp, {
   return convertScalar(b, loc, r, t);
 })
 NURI_EW(ReluLowering, ReluOp,
+        if (uns) return a[0];
         return isFloat(t) ? (Value)arith::MaximumFOp::create(b, loc, a[0], cst(b, loc, t, 0))
                           : (Value)arith::MaxSIOp::create(b, loc, a[0], cst(b, loc, t, 0));)
 NURI_EW(SigmoidLowering, SigmoidOp, {
@@ -238,14 +272,17 @@ NURI_EW(HardSigmoidLowering, HardSigmoidOp, {
 NURI_EW(ClipLowering, ClipOp, {
   if (isFloat(t))
     return arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, a[0], a[1]), a[2]);
+  if (uns)
+    return arith::MinUIOp::create(b, loc, arith::MaxUIOp::create(b, loc, a[0], a[1]), a[2]);
   return arith::MinSIOp::create(b, loc, arith::MaxSIOp::create(b, loc, a[0], a[1]), a[2]);
 })
 #undef NURI_EW
 
 struct CastLowering : ElementwisePattern<CastOp> {
   using ElementwisePattern::ElementwisePattern;
-  Value body(OpBuilder &b, Location loc, CastOp op, ValueRange a) const override {
-    return convertScalar(b, loc, a[0], op.getType().getElementType());
+  Value body(OpBuilder &b, Location loc, CastOp op, ValueRange a, bool uns) const override {
+    Type to = op.getType().getElementType();
+    return convertScalar(b, loc, a[0], signless(to), uns, to.isUnsignedInteger());
   }
 };
 
