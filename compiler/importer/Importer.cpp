@@ -209,6 +209,14 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   std::set<std::string> initNames;
   for (const auto &t : g.initializer())
     initNames.insert(t.name());
+  for (const auto &kv : opts.inputShapes)
+    if (initNames.count(kv.first) ||
+        llvm::none_of(g.input(), [&](const onnx::ValueInfoProto &vi) {
+          return vi.name() == kv.first;
+        })) {
+      error = path + ": --input-shape names '" + kv.first + "', which is not a graph input";
+      return nullptr;
+    }
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   for (const auto &vi : g.input()) {
@@ -220,11 +228,6 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     argTypes.push_back(*type);
     argNames.push_back(vi.name());
   }
-  for (const auto &kv : opts.inputShapes)
-    if (!llvm::is_contained(argNames, kv.first)) {
-      error = path + ": --input-shape names '" + kv.first + "', which is not a graph input";
-      return nullptr;
-    }
 
   auto func = func::FuncOp::create(b, fileLoc, "main", b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();

@@ -208,7 +208,10 @@ LogicalResult convertGemm(NodeContext &c) {
   if (c.attrInt("transB", 0))
     b = transpose2d(c, b);
   if (typeOf(a).getDimSize(1) != typeOf(b).getDimSize(0))
-    return c.fail("inner dimensions differ");
+    return c.fail("inner dimensions differ: A' is " + std::to_string(typeOf(a).getDimSize(0)) +
+                  "x" + std::to_string(typeOf(a).getDimSize(1)) + ", B' is " +
+                  std::to_string(typeOf(b).getDimSize(0)) + "x" +
+                  std::to_string(typeOf(b).getDimSize(1)));
   Type et = typeOf(a).getElementType();
   Value y = c.make<MatMulOp>(a, b);
   float alpha = c.attrFloat("alpha", 1.0f), beta = c.attrFloat("beta", 1.0f);

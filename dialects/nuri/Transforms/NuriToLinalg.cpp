@@ -829,7 +829,10 @@ struct NuriToLinalgPass : mlir::nuri::impl::NuriToLinalgBase<NuriToLinalgPass> {
     // Whatever is left could not be lowered: say which node it came from.
     WalkResult r = getOperation().walk([&](Operation *op) {
       if (isa<NuriDialect>(op->getDialect())) {
-        op->emitError("cannot lower '") << op->getName() << "' with these types to linalg";
+        auto diag = op->emitError("cannot lower '") << op->getName() << "' on ";
+        llvm::interleaveComma(op->getOperandTypes(), diag);
+        diag << " to linalg (supported: windows of 1 or 2 spatial dimensions, "
+                "float convolution and pooling, signless or unsigned integers)";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
