@@ -4,6 +4,7 @@
 #include "compiler/support/IRDump.h"
 #include "dialects/nuri/IR/NuriDialect.h"
 #include "dialects/nuri/Transforms/Passes.h"
+#include "targets/cpu/CPUTarget.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -18,6 +19,30 @@ using namespace mlir;
 
 namespace nuri {
 
+/// The targets built into this compiler. A new target adds its factory here.
+static const std::vector<std::unique_ptr<TargetBackend>> &backends() {
+  static const std::vector<std::unique_ptr<TargetBackend>> all = [] {
+    std::vector<std::unique_ptr<TargetBackend>> v;
+    v.push_back(cpu::createCpuBackend());
+    return v;
+  }();
+  return all;
+}
+
+const TargetBackend *lookupTargetBackend(llvm::StringRef name) {
+  for (const auto &backend : backends())
+    if (backend->name() == name)
+      return backend.get();
+  return nullptr;
+}
+
+std::string registeredTargetNames() {
+  std::string names;
+  for (const auto &backend : backends())
+    names += (names.empty() ? "" : ", ") + backend->name().str();
+  return names;
+}
+
 void registerCompilerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -31,7 +56,8 @@ void registerCompilerPasses() {
   done = true;
   registerAllPasses();
   mlir::nuri::registerNuriPasses();
-  cpu::registerCpuPasses();
+  for (const auto &backend : backends())
+    backend->registerPasses();
 }
 
 std::string frontendPipeline(EmitKind stopAfter) {
@@ -75,11 +101,15 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     return success();
   });
 
-  for (const auto &t : options.targets)
-    if (t != "cpu") {
-      error = "unknown target '" + t + "' (available: cpu)";
+  std::vector<const TargetBackend *> targets;
+  for (const auto &t : options.targets) {
+    const TargetBackend *backend = lookupTargetBackend(t);
+    if (!backend) {
+      error = "unknown target '" + t + "' (available: " + registeredTargetNames() + ")";
       return false;
     }
+    targets.push_back(backend);
+  }
 
   auto module = importOnnxFile(context, inputPath, options.import, error);
   if (!module)
@@ -108,27 +138,28 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     return true;
   }
 
-  cpu::CpuTargetOptions cpuOptions = options.cpu;
-  cpuOptions.dumpIrAfter = options.dumpIrAfter;
+  TargetOptions targetOptions = options.target;
+  targetOptions.dumpIrAfter = options.dumpIrAfter;
   std::string llvmIR;
   if (options.emit == EmitKind::LLVMIR)
-    cpuOptions.onLLVMIR = [&](const std::string &s) { llvmIR = s; };
-  cpu::CpuExecutable exe;
-  if (!cpu::buildCpuExecutable(*module, cpuOptions, exe, error)) {
-    if (!firstError.empty())
-      error = firstError;
-    else
-      error = inputPath + ": " + error;
-    return false;
+    targetOptions.onLLVMIR = [&](const std::string &s) { llvmIR += s; };
+  // Every target compiles every dispatch; the runtime picks the executable
+  // for the device it runs on (partitioning across targets comes with the
+  // NPU target).
+  std::vector<ExecutableBlob> blobs;
+  for (const TargetBackend *backend : targets) {
+    ExecutableBlob blob;
+    if (!backend->build(*module, targetOptions, blob, error)) {
+      error = !firstError.empty() ? firstError : inputPath + ": " + error;
+      return false;
+    }
+    if (!blob.entryPoints.empty())
+      blobs.push_back(std::move(blob));
   }
   if (options.emit == EmitKind::LLVMIR) {
     output = llvmIR;
     return true;
   }
-  std::vector<ExecutableBlob> blobs;
-  if (!exe.entryPoints.empty())
-    blobs.push_back({"cpu", "elf-x86_64-so", exe.sharedObject, exe.entryPoints,
-                     exe.dispatchNames, exe.workgroupCounts});
   if (!writeArtifact(*module, blobs, output, error)) {
     error = inputPath + ": " + error;
     return false;

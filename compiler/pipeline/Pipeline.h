@@ -3,7 +3,7 @@
 #define NURI_COMPILER_PIPELINE_PIPELINE_H
 
 #include "compiler/importer/Importer.h"
-#include "targets/cpu/CPUTarget.h"
+#include "compiler/pipeline/TargetBackend.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -17,7 +17,7 @@ enum class EmitKind { Artifact, Nuri, Linalg, Dispatches, LLVMIR };
 struct CompileOptions {
   std::vector<std::string> targets{"cpu"};
   ImportOptions import;
-  cpu::CpuTargetOptions cpu;
+  TargetOptions target;
   std::string dumpIrAfter; // pass argument or "all"
   EmitKind emit = EmitKind::Artifact;
 };

@@ -93,8 +93,10 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
   std::map<std::string, int64_t> workgroupsOf;
   for (auto [e, exe] : llvm::enumerate(executables))
     for (size_t i = 0; i < exe.dispatchNames.size(); ++i) {
-      entryOf[exe.dispatchNames[i]] = {(uint32_t)e, (uint32_t)i};
-      workgroupsOf[exe.dispatchNames[i]] = exe.workgroupCounts[i];
+      // The first target listed runs a dispatch; later ones are fallbacks
+      // for devices that lack it.
+      if (entryOf.emplace(exe.dispatchNames[i], std::make_pair((uint32_t)e, (uint32_t)i)).second)
+        workgroupsOf[exe.dispatchNames[i]] = exe.workgroupCounts[i];
     }
 
   auto newBuffer = [&](fb::BufferKind kind, uint32_t index, Value v) {

@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
       if (!nuri::parseInputShape(spec, options.import))
         return usageError("bad --input-shape '" + spec + "' (expected NAME:1x3x224x224)");
     } else if (a == "--cpu") {
-      options.cpu.cpu = value("--cpu");
+      options.target.cpu = value("--cpu");
     } else if (a == "--dump-ir-after") {
       options.dumpIrAfter = value("--dump-ir-after");
     } else if (a == "--emit") {

@@ -272,4 +272,23 @@ bool buildCpuExecutable(ModuleOp source, const CpuTargetOptions &options,
   return linkSharedObject(object, result.sharedObject, error);
 }
 
+namespace {
+class CpuBackend : public TargetBackend {
+public:
+  llvm::StringRef name() const override { return "cpu"; }
+  void registerPasses() const override { registerCpuPasses(); }
+  bool build(ModuleOp module, const TargetOptions &options, ExecutableBlob &executable,
+             std::string &error) const override {
+    CpuExecutable exe;
+    if (!buildCpuExecutable(module, options, exe, error))
+      return false;
+    executable = {"cpu", "elf-x86_64-so", std::move(exe.sharedObject), exe.entryPoints,
+                  exe.dispatchNames, exe.workgroupCounts};
+    return true;
+  }
+};
+} // namespace
+
+std::unique_ptr<TargetBackend> createCpuBackend() { return std::make_unique<CpuBackend>(); }
+
 } // namespace nuri::cpu

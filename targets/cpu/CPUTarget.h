@@ -2,23 +2,20 @@
 #ifndef NURI_TARGETS_CPU_CPUTARGET_H
 #define NURI_TARGETS_CPU_CPUTARGET_H
 
+#include "compiler/pipeline/TargetBackend.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
-#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace nuri::cpu {
 
-struct CpuTargetOptions {
-  /// "host" (detect the CPU and its features) or an LLVM CPU name such as
-  /// "x86-64" (the generic fallback) or "znver4".
-  std::string cpu = "host";
-  /// Prints the IR after the pass with this argument name (or "all").
-  std::string dumpIrAfter;
-  /// Emits the LLVM IR text here instead of/as well as building the object.
-  std::function<void(const std::string &)> onLLVMIR;
-};
+using CpuTargetOptions = nuri::TargetOptions;
+
+/// The cpu TargetBackend ("cpu", format "elf-x86_64-so").
+std::unique_ptr<TargetBackend> createCpuBackend();
 
 struct CpuExecutable {
   std::string sharedObject;               // ELF x86-64 .so bytes

@@ -1,0 +1,52 @@
+//===- TargetBackend.h - the interface a target implements -----*- C++ -*-===//
+//
+// A target turns the dispatch functions of a module (linalg on tensors, the
+// output of nuri-form-dispatches) into one executable in the artifact. A
+// chip vendor adds a folder under targets/ with a class implementing this
+// and registers it in compiler/pipeline/Pipeline.cpp; targets/README.md
+// walks through it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NURI_COMPILER_PIPELINE_TARGETBACKEND_H
+#define NURI_COMPILER_PIPELINE_TARGETBACKEND_H
+
+#include "compiler/serialize/ArtifactWriter.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace nuri {
+
+struct TargetOptions {
+  /// For CPU-like targets: "host" (detect the CPU and its features) or an
+  /// LLVM CPU name such as "x86-64" (the generic fallback).
+  std::string cpu = "host";
+  /// Prints the IR after the pass with this argument name (or "all").
+  std::string dumpIrAfter;
+  /// Receives the target's final LLVM IR text, when it has one (--emit llvm).
+  std::function<void(const std::string &)> onLLVMIR;
+};
+
+class TargetBackend {
+public:
+  virtual ~TargetBackend() = default;
+  /// The name users give to --target and the runtime matches drivers with.
+  virtual llvm::StringRef name() const = 0;
+  /// Registers the target's passes (nuri-opt, --dump-ir-after).
+  virtual void registerPasses() const = 0;
+  /// Compiles every dispatch of `module` (which is not modified) into one
+  /// executable. An empty `entryPoints` means there was nothing to compile.
+  virtual bool build(mlir::ModuleOp module, const TargetOptions &options,
+                     ExecutableBlob &executable, std::string &error) const = 0;
+};
+
+/// The targets compiled into this build, by name.
+const TargetBackend *lookupTargetBackend(llvm::StringRef name);
+std::string registeredTargetNames(); // "cpu" or "cpu, npu", for messages
+
+} // namespace nuri
+
+#endif
