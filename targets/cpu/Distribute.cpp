@@ -17,6 +17,9 @@ using namespace mlir;
 
 namespace {
 
+/// Workers run on threads with the default 8 MB stack.
+constexpr int64_t kMaxStackTemporary = 512 * 1024;
+
 LogicalResult distribute(scf::ForallOp forall, Value workgroupId) {
   auto lbs = forall.getStaticLowerBound(), ubs = forall.getStaticUpperBound(),
        steps = forall.getStaticStep();
@@ -65,6 +68,19 @@ struct DistributePass : mlir::nuri::cpu::impl::NuriCpuDistributeBase<DistributeP
       if (copy.getSource() != copy.getTarget())
         linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(), copy.getTarget());
       copy.erase();
+    });
+    // Per-workgroup temporaries live on the stack: malloc/free of ~100 KB
+    // blocks returns pages to the OS on every call and faults them back in.
+    fn.walk([&](memref::AllocOp alloc) {
+      MemRefType type = alloc.getType();
+      if (alloc->getBlock() != &fn.getBody().front() || !type.hasStaticShape() ||
+          type.getNumElements() * type.getElementTypeBitWidth() / 8 > kMaxStackTemporary)
+        return;
+      OpBuilder b(alloc);
+      auto alloca = memref::AllocaOp::create(b, alloc.getLoc(), type, ValueRange{},
+                                             alloc.getAlignmentAttr());
+      alloc.replaceAllUsesWith(alloca.getResult());
+      alloc.erase();
     });
     linalg::hoistRedundantVectorTransfers(fn);
     RewritePatternSet patterns(&getContext());
