@@ -31,15 +31,18 @@ bool parseInputShape(const std::string &spec, ImportOptions &options) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
     return false;
   std::vector<int64_t> dims;
-  std::stringstream ss(spec.substr(colon + 1));
-  std::string part;
-  while (std::getline(ss, part, 'x')) {
-    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos)
-      return false;
-    dims.push_back(std::stoll(part));
+  if (spec.substr(colon + 1) != "scalar") {
+    std::stringstream ss(spec.substr(colon + 1));
+    std::string part;
+    while (std::getline(ss, part, 'x')) {
+      int64_t d;
+      if (part.empty() || part.size() > 12 ||
+          part.find_first_not_of("0123456789") != std::string::npos ||
+          llvm::StringRef(part).getAsInteger(10, d))
+        return false;
+      dims.push_back(d);
+    }
   }
-  if (spec.substr(colon + 1) == "scalar")
-    dims.clear();
   options.inputShapes[spec.substr(0, colon)] = dims;
   return true;
 }
@@ -96,6 +99,18 @@ LogicalResult readExternal(const onnx::TensorProto &t, const fs::path &modelDir,
   in.seekg(offset);
   in.read(out.data(), length);
   return success();
+}
+
+/// Inputs every form of an op needs; converters may check optional ones.
+int requiredInputs(const std::string &op, int64_t opset) {
+  static const std::map<std::string, int> table = {
+      {"Constant", 0}, {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2},
+      {"MatMul", 2}, {"Gemm", 2}, {"Conv", 2}, {"Gather", 2}, {"LayerNormalization", 2},
+      {"BatchNormalization", 5}};
+  if (op == "Reshape")
+    return opset >= 5 ? 2 : 1;
+  auto it = table.find(op);
+  return it == table.end() ? 1 : it->second;
 }
 
 Location nodeLocation(MLIRContext &ctx, const std::string &file,
@@ -192,7 +207,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     if (imp.domain().empty() || imp.domain() == "ai.onnx")
       opset = imp.version();
   if (opset < 0)
-    opset = model.opset_import_size() ? 1 : 1;
+    opset = 1; // ONNX: no default-domain import means opset 1
   if (opset < 1 || opset > 23) {
     error = path + ": default-domain opset " + std::to_string(opset) +
             " is outside the supported range 1..23";
@@ -261,6 +276,10 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
         error = path + ": " + error;
         return nullptr;
       }
+    if (failed(nc.requireInputs(requiredInputs(node.op_type(), opset)))) {
+      error = path + ": " + error;
+      return nullptr;
+    }
     if (failed(it->second(nc))) {
       error = path + ": " + error;
       return nullptr;
@@ -320,10 +339,7 @@ OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, const std::string &path,
     return nullptr;
   }
   GraphImporter importer(ctx, path, options, error);
-  auto module = importer.run(model);
-  if (!module)
-    return nullptr;
-  return module;
+  return importer.run(model);
 }
 
 } // namespace nuri

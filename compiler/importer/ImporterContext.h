@@ -59,6 +59,9 @@ public:
   }
   mlir::Value constant(mlir::DenseElementsAttr value);
   mlir::Value scalar(mlir::Type elementType, double value);
+  mlir::Value scalar(mlir::Type elementType, const llvm::APInt &value);
+  /// Fails naming the first of inputs 0..count-1 that is absent.
+  mlir::LogicalResult requireInputs(int count);
   mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
 
 private:

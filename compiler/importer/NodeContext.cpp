@@ -2,6 +2,7 @@
 #include "compiler/importer/ImporterContext.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cstring>
 
@@ -38,16 +39,26 @@ FailureOr<DenseElementsAttr> tensorToAttr(MLIRContext &ctx, const onnx::TensorPr
     return failure();
   }
   SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
+  unsigned bits = et.getIntOrFloatBitWidth();
+  size_t bytes = bits == 1 ? 1 : bits / 8;
+  // The element count is checked against the data before anything is
+  // allocated: dims are untrusted.
+  int64_t n = 1;
   for (int64_t d : shape)
-    if (d < 0) {
-      error = "negative dimension";
+    if (d < 0 || llvm::MulOverflow(n, d, n) || n > (int64_t(1) << 40)) {
+      error = "dimensions are negative or too large";
       return failure();
     }
   auto type = RankedTensorType::get(shape, et);
-  int64_t n = type.getNumElements();
-  unsigned bits = et.getIntOrFloatBitWidth();
-  size_t bytes = bits == 1 ? 1 : bits / 8;
   const std::string *raw = externalData ? externalData : (t.has_raw_data() ? &t.raw_data() : nullptr);
+  size_t available = raw ? raw->size()
+                         : (size_t)std::max({t.float_data_size(), t.int32_data_size(),
+                                             t.int64_data_size(), t.double_data_size(),
+                                             t.uint64_data_size()}) * 8;
+  if ((uint64_t)n * bytes > available && n != 0) {
+    error = "holds less data than its " + std::to_string(n) + " elements need";
+    return failure();
+  }
   std::vector<char> data(n * bytes);
   if (raw) {
     if ((int64_t)raw->size() != n * (int64_t)bytes) {
@@ -187,9 +198,19 @@ Value NodeContext::scalar(Type elementType, double value) {
   auto type = RankedTensorType::get({}, elementType);
   if (isa<FloatType>(elementType))
     return constant(DenseElementsAttr::get(type, FloatAttr::get(elementType, value)));
-  return constant(DenseElementsAttr::get(
-      type, IntegerAttr::get(elementType, APInt(elementType.getIntOrFloatBitWidth(),
-                                                (int64_t)value, true))));
+  return scalar(elementType, APInt(elementType.getIntOrFloatBitWidth(), (int64_t)value, true));
+}
+
+Value NodeContext::scalar(Type elementType, const APInt &value) {
+  auto type = RankedTensorType::get({}, elementType);
+  return constant(DenseElementsAttr::get(type, IntegerAttr::get(elementType, value)));
+}
+
+LogicalResult NodeContext::requireInputs(int count) {
+  for (int i = 0; i < count; ++i)
+    if (!input(i))
+      return fail("input " + std::to_string(i) + " is required");
+  return success();
 }
 
 Value NodeContext::reshape(Value v, ArrayRef<int64_t> shape) {

@@ -146,25 +146,25 @@ LogicalResult convertHardSigmoid(NodeContext &c) {
 LogicalResult convertClip(NodeContext &c) {
   Value x = c.input(0);
   Type et = typeOf(x).getElementType();
-  double lo, hi;
+  // Absent bounds are the type's extremes (exact, also for 64-bit integers).
+  Value lo, hi;
   if (isa<FloatType>(et)) {
-    lo = -std::numeric_limits<double>::infinity();
-    hi = std::numeric_limits<double>::infinity();
+    lo = c.scalar(et, -std::numeric_limits<double>::infinity());
+    hi = c.scalar(et, std::numeric_limits<double>::infinity());
   } else if (auto it = dyn_cast<IntegerType>(et)) {
     unsigned w = it.getWidth();
-    bool uns = it.isUnsigned();
-    lo = uns ? 0 : -std::ldexp(1.0, w - 1);
-    hi = uns ? std::ldexp(1.0, w) - 1 : std::ldexp(1.0, w - 1) - 1;
+    lo = c.scalar(et, it.isUnsigned() ? APInt::getMinValue(w) : APInt::getSignedMinValue(w));
+    hi = c.scalar(et, it.isUnsigned() ? APInt::getMaxValue(w) : APInt::getSignedMaxValue(w));
   } else {
     return c.fail("unsupported element type");
   }
   Value min, max;
   if (c.opset < 11) {
-    min = c.scalar(et, c.attrFloat("min", -std::numeric_limits<float>::infinity()));
-    max = c.scalar(et, c.attrFloat("max", std::numeric_limits<float>::infinity()));
+    min = c.hasAttr("min") ? c.scalar(et, c.attrFloat("min", 0)) : lo;
+    max = c.hasAttr("max") ? c.scalar(et, c.attrFloat("max", 0)) : hi;
   } else {
-    min = c.input(1) ? c.input(1) : c.scalar(et, lo);
-    max = c.input(2) ? c.input(2) : c.scalar(et, hi);
+    min = c.input(1) ? c.input(1) : lo;
+    max = c.input(2) ? c.input(2) : hi;
   }
   for (Value *v : {&min, &max}) {
     if (typeOf(*v).getNumElements() != 1 || typeOf(*v).getElementType() != et)
@@ -186,6 +186,8 @@ LogicalResult convertCast(NodeContext &c) {
 
 LogicalResult convertMatMul(NodeContext &c) {
   Value a = c.input(0), b = c.input(1);
+  if (typeOf(a).getElementType() != typeOf(b).getElementType())
+    return c.fail("inputs have different element types");
   SmallVector<Type> types;
   if (failed(MatMulOp::inferReturnTypes(c.b.getContext(), std::nullopt,
                                         MatMulOp::Adaptor({a, b}), types)))
@@ -236,10 +238,19 @@ FailureOr<SmallVector<int64_t>> windowPads(NodeContext &c, ArrayRef<int64_t> in,
                                            ArrayRef<int64_t> strides,
                                            ArrayRef<int64_t> dilations) {
   size_t n = in.size();
+  for (size_t i = 0; i < n; ++i)
+    if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1) {
+      (void)c.fail("kernel_shape, strides and dilations must be positive");
+      return failure();
+    }
   std::string autoPad = c.attrString("auto_pad", "NOTSET");
   SmallVector<int64_t> pads = c.attrInts("pads", SmallVector<int64_t>(2 * n, 0));
   if (pads.size() != 2 * n) {
     (void)c.fail("pads must have " + std::to_string(2 * n) + " values");
+    return failure();
+  }
+  if (llvm::any_of(pads, [](int64_t p) { return p < 0; })) {
+    (void)c.fail("negative pads are not supported");
     return failure();
   }
   if (autoPad == "NOTSET")
@@ -336,9 +347,11 @@ LogicalResult convertBatchNorm(NodeContext &c) {
   Type et = xt.getElementType();
   SmallVector<int64_t> paramShape{ch};
   paramShape.append(xt.getRank() - 2, 1);
-  for (Value v : {scale, bias, mean, var})
-    if (typeOf(v).getNumElements() != ch || typeOf(v).getElementType() != et)
+  for (Value *v : {&scale, &bias, &mean, &var}) {
+    if (typeOf(*v).getNumElements() != ch || typeOf(*v).getElementType() != et)
       return c.fail("scale/B/mean/var must hold one value per channel");
+    *v = c.reshape(*v, {ch});
+  }
   // y = x * a + b with a = scale / sqrt(var + eps), b = B - mean * a; with
   // constant parameters a and b fold to two constants.
   Value eps = c.scalar(et, c.attrFloat("epsilon", 1e-5f));
@@ -570,6 +583,8 @@ LogicalResult convertSplit(NodeContext &c) {
   if (failed(checkAxis(c, axis, rank)))
     return failure();
   int64_t n = c.node.output_size();
+  if (n < 1)
+    return c.fail("needs at least one output");
   SmallVector<int64_t> sizes;
   if (c.opset >= 13 && c.input(1)) {
     auto v = c.intsInput(1);
@@ -581,11 +596,14 @@ LogicalResult convertSplit(NodeContext &c) {
   } else {
     if (c.opset >= 18 && c.hasAttr("num_outputs"))
       n = c.attrInt("num_outputs", n);
+    if (n < 1)
+      return c.fail("num_outputs must be positive");
     int64_t chunk = (shape[axis] + n - 1) / n;
     for (int64_t i = 0, left = shape[axis]; i < n; ++i, left -= chunk)
       sizes.push_back(std::max<int64_t>(0, std::min(chunk, left)));
   }
-  if ((int64_t)sizes.size() != c.node.output_size() ||
+  if (llvm::any_of(sizes, [](int64_t s) { return s < 0; }) ||
+      (int64_t)sizes.size() != c.node.output_size() ||
       std::accumulate(sizes.begin(), sizes.end(), int64_t(0)) != shape[axis])
     return c.fail("split sizes do not add up to dimension " + std::to_string(axis));
   int64_t offset = 0;
@@ -788,6 +806,9 @@ LogicalResult convertUnsqueeze(NodeContext &c) {
   auto axes = squeezeAxes(c, outRank);
   if (failed(axes))
     return failure();
+  llvm::sort(*axes);
+  if (std::adjacent_find(axes->begin(), axes->end()) != axes->end())
+    return c.fail("axes repeat a dimension");
   SmallVector<int64_t> out;
   for (int64_t d = 0, src = 0; d < outRank; ++d)
     out.push_back(llvm::is_contained(*axes, d) ? 1 : shape[src++]);

@@ -123,7 +123,12 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       continue;
     }
     if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op)) {
-      bufferOf[op.getResult(0)] = bufferOf.lookup(op.getOperand(0));
+      auto it = bufferOf.find(op.getOperand(0));
+      if (it == bufferOf.end()) {
+        error = "a reshape on the host reads a value without a buffer";
+        return false;
+      }
+      bufferOf[op.getResult(0)] = it->second;
       continue;
     }
     if (auto call = dyn_cast<func::CallOp>(op)) {
@@ -167,7 +172,12 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
   std::vector<flatbuffers::Offset<fb::TensorSignature>> inputs, outputs;
   std::set<uint32_t> claimed;
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
-    uint32_t src = bufferOf.lookup(v);
+    auto found = bufferOf.find(v);
+    if (found == bufferOf.end()) {
+      error = "output " + std::to_string(i) + " has no buffer";
+      return false;
+    }
+    uint32_t src = found->second;
     uint32_t dst;
     if (buffers[src].kind == fb::BufferKind::Transient && !claimed.count(src)) {
       buffers[src].kind = fb::BufferKind::Output;

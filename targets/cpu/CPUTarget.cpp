@@ -210,20 +210,23 @@ bool buildCpuExecutable(ModuleOp source, const CpuTargetOptions &options,
     return true; // the host program alone (copies) computes the model
   // Two phases: workgroup counts are decided while tiling and read before
   // the functions become LLVM functions.
-  auto runPhase = [&](llvm::function_ref<void(PassManager &, llvm::raw_ostream &)> build,
+  auto runPhase = [&](llvm::function_ref<LogicalResult(PassManager &, llvm::raw_ostream &)> build,
                       const char *what) {
     PassManager pm(module->getContext());
     std::string diag;
     llvm::raw_string_ostream os(diag);
-    build(pm, os);
+    if (failed(build(pm, os))) {
+      error = std::string("internal error: bad ") + what + " pipeline: " + diag;
+      return false;
+    }
     enableIRDumpAfter(pm, options.dumpIrAfter);
     if (succeeded(pm.run(*module)))
       return true;
-    error = std::string(what) + " failed (see the diagnostics above)";
+    error = std::string(what) + " failed";
     return false;
   };
   if (!runPhase([](PassManager &pm, llvm::raw_ostream &os) {
-        (void)parsePassPipeline(cpuPassPipeline(), pm, os);
+        return parsePassPipeline(cpuPassPipeline(), pm, os);
       }, "cpu kernel generation"))
     return false;
   for (const std::string &n : names) {
@@ -233,7 +236,7 @@ bool buildCpuExecutable(ModuleOp source, const CpuTargetOptions &options,
   }
   if (!runPhase([](PassManager &pm, llvm::raw_ostream &os) {
         bufferization::buildBufferDeallocationPipeline(pm);
-        (void)parsePassPipeline(lowerToLLVMPipeline(), pm, os);
+        return parsePassPipeline(lowerToLLVMPipeline(), pm, os);
       }, "lowering the cpu kernels to LLVM"))
     return false;
 

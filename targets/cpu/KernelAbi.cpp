@@ -1,5 +1,6 @@
 //===- KernelAbi.cpp - dispatch functions to the CPU kernel ABI -----------===//
 #include "targets/cpu/Passes.h"
+#include "dialects/nuri/IR/NuriDialect.h"
 
 #include "mlir/IR/IRMapping.h"
 
@@ -9,15 +10,9 @@ namespace mlir::nuri::cpu {
 } // namespace mlir::nuri::cpu
 
 using namespace mlir;
+using mlir::nuri::signless;
 
 namespace {
-/// Kernels see integers as signless bits; signedness is in the ops.
-Type signless(Type t) {
-  if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
-    return IntegerType::get(t.getContext(), it.getWidth());
-  return t;
-}
-
 struct KernelAbiPass : mlir::nuri::cpu::impl::NuriCpuKernelAbiBase<KernelAbiPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();

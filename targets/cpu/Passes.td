@@ -22,10 +22,11 @@ def NuriCpuTileAndVectorize : Pass<"nuri-cpu-tile-and-vectorize", "::mlir::func:
   let description = [{
     The root op of a kernel is tiled with its producers fused into an
     `scf.forall` whose iterations become workgroups (`nuri.workgroup_count`
-    on the function). Inside, contractions get an 8x32x1 register tile,
-    convolutions and pools are tiled to 1-D windows and decomposed, other
-    ops get a vector along their innermost dimension; each tile is then
-    vectorized.
+    on the function). Inside, contractions get an 8x32x1 register tile;
+    convolutions (16 filters x up to 8 outputs of a row), depthwise
+    convolutions and pools are tiled to unit windows, generalized, stripped
+    of unit dimensions, with strides folded into slices; other ops get a
+    vector along their innermost dimension; each tile is then vectorized.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -122,8 +122,8 @@ int64_t tileWorkgroups(RewriterBase &rewriter, func::FuncOp fn) {
 /// multiply-add (or max) of a row of the input into an accumulator tile.
 bool isWindowOp(Operation *op) {
   return op->hasAttr("nuri.conv") ||
-         isa<linalg::Conv2DNchwFchwOp, linalg::DepthwiseConv2DNchwChwOp,
-             linalg::PoolingNchwMaxOp, linalg::PoolingNchwSumOp>(op);
+         isa<linalg::DepthwiseConv2DNchwChwOp, linalg::PoolingNchwMaxOp,
+             linalg::PoolingNchwSumOp>(op);
 }
 
 /// Register tile sizes for one op (1 = scalar loop, extent = whole dim).
@@ -136,12 +136,6 @@ SmallVector<int64_t> registerTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges
     // load, 8 input broadcasts, 8 FMAs, for any stride and row width.
     tiles[1] = vectorWidth(ranges[1], 16);
     tiles[3] = divisorAtMost(ranges[3], 8);
-    return tiles;
-  }
-  if (isa<linalg::Conv2DNchwFchwOp>(op)) {
-    // (n, f, oh, ow, c, kh, kw): 16 filters x a vector of one output row.
-    tiles[1] = divisorAtMost(ranges[1], 16);
-    tiles[3] = vectorWidth(ranges[3], 16);
     return tiles;
   }
   if (isWindowOp(op)) {
@@ -288,11 +282,7 @@ struct TileAndVectorizePass
     int64_t count = tileWorkgroups(rewriter, fn);
     fn->setAttr("nuri.workgroup_count", rewriter.getI64IntegerAttr(count));
     // The untiled originals are dead now; tiling them would be wasted work.
-    SmallVector<Operation *> all;
-    fn.walk<WalkOrder::PostOrder>([&](Operation *op) { all.push_back(op); });
-    for (Operation *op : llvm::reverse(all))
-      if (isOpTriviallyDead(op))
-        rewriter.eraseOp(op);
+    (void)runRegionDCE(rewriter, fn->getRegions());
     SmallVector<linalg::LinalgOp> ops;
     fn.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
     for (auto op : ops)

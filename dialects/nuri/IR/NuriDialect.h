@@ -15,6 +15,13 @@
 #include "dialects/nuri/IR/NuriOps.h.inc"
 
 namespace mlir::nuri {
+/// Integers without signedness: kernels see bits, signedness lives in ops.
+inline Type signless(Type t) {
+  if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
+    return IntegerType::get(t.getContext(), it.getWidth());
+  return t;
+}
+
 /// numpy broadcasting of two static shapes; failure if incompatible.
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                 ArrayRef<int64_t> b);

@@ -72,7 +72,7 @@ OpFoldResult foldBinary(Attribute lhs, Attribute rhs, Type resultType, FloatFn f
   Type et = a.getElementType();
   if (et.isF32())
     return foldBinaryAs<float>(a, b, out, ff);
-  if (et.isInteger(64))
+  if (et.isSignlessInteger(64))
     return foldBinaryAs<int64_t>(a, b, out, fi);
   return {};
 }
@@ -94,24 +94,24 @@ OpFoldResult foldUnary(Attribute in, FloatFn fn) {
 OpFoldResult AddOp::fold(FoldAdaptor a) {
   return foldBinary(a.getLhs(), a.getRhs(), getType(),
                     [](float x, float y) { return x + y; },
-                    [](int64_t x, int64_t y) { return x + y; });
+                    [](int64_t x, int64_t y) { return (int64_t)((uint64_t)x + (uint64_t)y); });
 }
 OpFoldResult SubOp::fold(FoldAdaptor a) {
   return foldBinary(a.getLhs(), a.getRhs(), getType(),
                     [](float x, float y) { return x - y; },
-                    [](int64_t x, int64_t y) { return x - y; });
+                    [](int64_t x, int64_t y) { return (int64_t)((uint64_t)x - (uint64_t)y); });
 }
 OpFoldResult MulOp::fold(FoldAdaptor a) {
   return foldBinary(a.getLhs(), a.getRhs(), getType(),
                     [](float x, float y) { return x * y; },
-                    [](int64_t x, int64_t y) { return x * y; });
+                    [](int64_t x, int64_t y) { return (int64_t)((uint64_t)x * (uint64_t)y); });
 }
 OpFoldResult DivOp::fold(FoldAdaptor a) {
   // Integer division by zero is left to run time, where it is the user's.
   if (auto b = dyn_cast_or_null<DenseElementsAttr>(a.getRhs()))
-    if (b.getElementType().isInteger(64))
+    if (b.getElementType().isSignlessInteger(64))
       for (int64_t v : b.getValues<int64_t>())
-        if (v == 0)
+        if (v == 0 || v == -1) // x/0 and INT64_MIN/-1 are left to run time
           return {};
   return foldBinary(a.getLhs(), a.getRhs(), getType(),
                     [](float x, float y) { return x / y; },
@@ -121,10 +121,15 @@ OpFoldResult PowOp::fold(FoldAdaptor a) {
   return foldBinary(a.getLhs(), a.getRhs(), getType(),
                     [](float x, float y) { return std::pow(x, y); },
                     [](int64_t x, int64_t y) {
-                      int64_t r = 1;
-                      for (int64_t i = 0; i < y; ++i)
-                        r *= x;
-                      return r;
+                      // Square-and-multiply with wrap-around, like math.ipowi;
+                      // negative exponents give 0 except for bases 1 and -1.
+                      if (y < 0)
+                        return x == 1 ? int64_t(1) : x == -1 ? (y % 2 ? int64_t(-1) : int64_t(1)) : int64_t(0);
+                      uint64_t r = 1, base = (uint64_t)x;
+                      for (uint64_t e = (uint64_t)y; e; e >>= 1, base *= base)
+                        if (e & 1)
+                          r *= base;
+                      return (int64_t)r;
                     });
 }
 OpFoldResult MaxOp::fold(FoldAdaptor a) {
@@ -179,19 +184,19 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
     return {};
   Type from = in.getElementType(), to = getType().getElementType();
   // The shape-arithmetic casts exporters emit: i64 <-> i32/f32.
-  if (from.isInteger(64) && to.isF32()) {
+  if (from.isSignlessInteger(64) && to.isF32()) {
     SmallVector<float> v;
     for (int64_t x : in.getValues<int64_t>())
       v.push_back((float)x);
     return DenseElementsAttr::get(getType(), ArrayRef<float>(v));
   }
-  if (from.isInteger(32) && to.isInteger(64)) {
+  if (from.isSignlessInteger(32) && to.isSignlessInteger(64)) {
     SmallVector<int64_t> v;
     for (int32_t x : in.getValues<int32_t>())
       v.push_back(x);
     return DenseElementsAttr::get(getType(), ArrayRef<int64_t>(v));
   }
-  if (from.isInteger(64) && to.isInteger(32)) {
+  if (from.isSignlessInteger(64) && to.isSignlessInteger(32)) {
     SmallVector<int32_t> v;
     for (int64_t x : in.getValues<int64_t>())
       v.push_back((int32_t)x);

@@ -30,6 +30,8 @@ FailureOr<SmallVector<int64_t>> mlir::nuri::broadcastShapes(ArrayRef<int64_t> a,
 int64_t mlir::nuri::windowOutputSize(int64_t in, int64_t kernel, int64_t stride,
                                      int64_t padBegin, int64_t padEnd,
                                      int64_t dilation, bool ceilMode) {
+  if (stride < 1 || dilation < 1 || kernel < 1)
+    return 0; // the op's verifier reports it
   int64_t span = dilation * (kernel - 1) + 1;
   int64_t avail = in + padBegin + padEnd - span;
   if (avail < 0)
@@ -146,6 +148,12 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   if (!rhsVec)
     out.push_back(rs.back());
   t.push_back(RankedTensorType::get(out, lhs.getElementType()));
+  return success();
+}
+
+LogicalResult MatMulOp::verify() {
+  if (getLhs().getType().getElementType() != getRhs().getType().getElementType())
+    return emitOpError("operands must have the same element type");
   return success();
 }
 

@@ -114,6 +114,7 @@ def Nuri_MatMulOp : Nuri_Op<"matmul", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)
   }];
+  let hasVerifier = 1;
 }
 
 def Nuri_ConvOp : Nuri_Op<"conv", [Pure, InferTypeOpAdaptor]> {

@@ -2,7 +2,7 @@
 //
 // After nuri-to-linalg, @main is a flat list of tensor ops. This pass cuts it
 // into dispatches: each is a root op plus the elementwise ops that are its
-// only consumers (conv + bias + relu becomes one kernel), with pads, fills,
+// only consumers (conv + bias + relu becomes one kernel), with fills,
 // empties and small constants cloned in. What stays in @main is the host
 // program: calls, reshapes (which alias buffers) and weights.
 //
@@ -124,7 +124,7 @@ struct FormDispatchesPass
     (void)applyPatternsGreedily(main, std::move(patterns));
   }
 
-  /// Adds the ops `op` needs that join it (pads, fills, cloneables), in order.
+  /// Adds the ops `op` needs that join it (fills, cloneables), in order.
   void gatherMembers(Operation *op, llvm::SetVector<Operation *> &members) {
     for (Value v : usedValues(op)) {
       Operation *p = v.getDefiningOp();

@@ -3,8 +3,8 @@
 // One pattern per op. Elementwise ops become linalg.generic with
 // broadcasting expressed in the indexing maps; contractions become generic
 // contractions or named ops the CPU pipeline tiles and vectorizes; windows
-// (conv, pool) pad explicitly with tensor.pad so the named ops see no
-// padding.
+// (conv, pool) read an explicitly padded copy of their input (fill +
+// insert_slice), so the window ops themselves see no padding.
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/nuri/IR/NuriDialect.h"
@@ -126,11 +126,14 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsig
   if (from.isInteger(1))
     return tf ? (Value)arith::UIToFPOp::create(b, loc, to, v)
               : (Value)arith::ExtUIOp::create(b, loc, to, v);
-  if (ff && tf)
-    return from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth() ||
-                   (from.getIntOrFloatBitWidth() == to.getIntOrFloatBitWidth())
-               ? (Value)arith::TruncFOp::create(b, loc, to, v)
-               : (Value)arith::ExtFOp::create(b, loc, to, v);
+  if (ff && tf) {
+    unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+    if (fw == tw) // f16 <-> bf16: through f32, which holds both exactly
+      return arith::TruncFOp::create(b, loc, to,
+                                     arith::ExtFOp::create(b, loc, b.getF32Type(), v));
+    return fw > tw ? (Value)arith::TruncFOp::create(b, loc, to, v)
+                   : (Value)arith::ExtFOp::create(b, loc, to, v);
+  }
   if (ff)
     return toUnsigned ? (Value)arith::FPToUIOp::create(b, loc, to, v)
                       : (Value)arith::FPToSIOp::create(b, loc, to, v);
@@ -141,12 +144,6 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsig
     return arith::TruncIOp::create(b, loc, to, v);
   return fromUnsigned ? (Value)arith::ExtUIOp::create(b, loc, to, v)
                       : (Value)arith::ExtSIOp::create(b, loc, to, v);
-}
-
-Type signless(Type t) {
-  if (auto it = dyn_cast<IntegerType>(t); it && !it.isSignless())
-    return IntegerType::get(t.getContext(), it.getWidth());
-  return t;
 }
 
 /// Unsigned tensors are bitcast to signless ones (arith has no unsigned
@@ -294,6 +291,8 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatMulOp op, PatternRewriter &b) const override {
     Location loc = op.getLoc();
+    if (op.getType().getElementType().isUnsignedInteger())
+      return b.notifyMatchFailure(op, "unsigned matmul is not lowered yet");
     Value lhs = op.getLhs(), rhs = op.getRhs();
     if (typeOf(lhs).getRank() == 1)
       lhs = reshapeTo(b, loc, lhs, {1, typeOf(lhs).getDimSize(0)});
@@ -671,8 +670,8 @@ struct LayerNormLowering : OpRewritePattern<LayerNormOp> {
       count *= t.getDimSize(d);
     }
     double inv = 1.0 / count, eps = op.getEpsilon().convertToDouble();
-    Value mean = reduceKeep(b, loc, x, axes, false);
-    Value centered = elementwise(b, loc, t, {x, mean}, [&](OpBuilder &nb, Location l, ValueRange a) {
+    Value sum = reduceKeep(b, loc, x, axes, false);
+    Value centered = elementwise(b, loc, t, {x, sum}, [&](OpBuilder &nb, Location l, ValueRange a) {
       return arith::SubFOp::create(nb, l, a[0], arith::MulFOp::create(nb, l, a[1], cst(nb, l, et, inv)));
     });
     Value sq = elementwise(b, loc, t, {centered}, [](OpBuilder &nb, Location l, ValueRange a) {
