@@ -500,17 +500,12 @@ void clampSlice(int64_t dim, int64_t step, int64_t &start, int64_t &end) {
 Value makeSlice(NodeContext &c, Value x, ArrayRef<int64_t> starts, ArrayRef<int64_t> ends,
                 ArrayRef<int64_t> steps) {
   auto t = typeOf(x);
-  SmallVector<Type> types;
-  (void)SliceOp::inferReturnTypes(
-      c.b.getContext(), std::nullopt,
-      SliceOp::Adaptor({x}, c.b.getDictionaryAttr({}),
-                       SliceOp::Properties{c.b.getDenseI64ArrayAttr(ends),
-                                           c.b.getDenseI64ArrayAttr(starts),
-                                           c.b.getDenseI64ArrayAttr(steps)}),
-      types);
-  auto out = cast<RankedTensorType>(types[0]);
-  // A slice of a constant is a constant: shape vectors are sliced this way.
+  // The op infers its own type; a slice of a 1-D constant (a shape vector)
+  // is then replaced by the constant it computes.
+  auto slice = SliceOp::create(c.b, c.loc(), x, starts, ends, steps);
+  auto out = slice.getType();
   if (auto cst = x.getDefiningOp<ConstantOp>(); cst && t.getRank() == 1) {
+    slice.erase();
     auto raw = rawOf(cast<DenseElementsAttr>(cst.getValue()));
     size_t eb = elemBytes(t.getElementType());
     std::vector<char> data;
@@ -518,7 +513,7 @@ Value makeSlice(NodeContext &c, Value x, ArrayRef<int64_t> starts, ArrayRef<int6
       data.insert(data.end(), raw.begin() + pos * eb, raw.begin() + (pos + 1) * eb);
     return c.constant(fromRaw(out, data));
   }
-  return c.make<SliceOp>(out, x, starts, ends, steps);
+  return slice;
 }
 
 LogicalResult convertSlice(NodeContext &c) {
@@ -731,13 +726,10 @@ LogicalResult convertGather(NodeContext &c) {
     return failure();
   if (!isa<IntegerType>(it.getElementType()))
     return c.fail("indices must be integers");
-  SmallVector<Type> types;
-  (void)GatherOp::inferReturnTypes(
-      c.b.getContext(), std::nullopt,
-      GatherOp::Adaptor({data, idx}, c.b.getDictionaryAttr({}),
-                        GatherOp::Properties{c.b.getI64IntegerAttr(axis)}),
-      types);
-  auto outType = cast<RankedTensorType>(types[0]);
+  SmallVector<int64_t> outShape(dt.getShape().take_front(axis));
+  llvm::append_range(outShape, it.getShape());
+  llvm::append_range(outShape, dt.getShape().drop_front(axis + 1));
+  auto outType = dt.clone(outShape);
   int64_t dim = dt.getDimSize(axis);
   auto dconst = c.constantInput(0), iconst = c.constantInput(1);
   SmallVector<int64_t> indices;
