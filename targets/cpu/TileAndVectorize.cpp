@@ -139,8 +139,16 @@ SmallVector<int64_t> registerTiles(linalg::LinalgOp op, ArrayRef<int64_t> ranges
     return tiles;
   }
   if (isWindowOp(op)) {
-    // (n, c, oh, ow, kh, kw): a row of outputs of one channel.
-    tiles[3] = vectorWidth(ranges[3], 32);
+    // Up to 4 rows of a row-vector of outputs of one channel, so each window
+    // step feeds 4 independent FMA (or max) chains. The loops are found
+    // through the NCHW output map: named ops order them differently
+    // (depthwise iterates n, oh, ow, c).
+    AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    if (out.getNumResults() == 4 && out.isProjectedPermutation()) {
+      unsigned oh = out.getDimPosition(2), ow = out.getDimPosition(3);
+      tiles[oh] = divisorAtMost(ranges[oh], 4);
+      tiles[ow] = vectorWidth(ranges[ow], 32);
+    }
     return tiles;
   }
   if (linalg::isaContractionOpInterface(op)) {
