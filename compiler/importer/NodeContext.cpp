@@ -40,7 +40,7 @@ FailureOr<DenseElementsAttr> tensorToAttr(MLIRContext &ctx, const onnx::TensorPr
   }
   SmallVector<int64_t> shape(t.dims().begin(), t.dims().end());
   unsigned bits = et.getIntOrFloatBitWidth();
-  size_t bytes = bits == 1 ? 1 : bits / 8;
+  size_t bytes = elementByteSize(et);
   // The element count is checked against the data before anything is
   // allocated: dims are untrusted.
   int64_t n = 1;

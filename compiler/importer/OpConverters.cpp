@@ -53,25 +53,6 @@ template <typename Op> Converter binary() {
   };
 }
 
-/// Raw bytes of a constant, for data movement on any element type.
-std::vector<char> rawOf(DenseElementsAttr a) {
-  int64_t n = a.getNumElements();
-  ArrayRef<char> raw = a.getRawData();
-  size_t bytes = raw.size() / (a.isSplat() ? 1 : std::max<int64_t>(n, 1));
-  if (a.getElementType().isInteger(1)) {
-    std::vector<char> out;
-    for (bool v : a.getValues<bool>())
-      out.push_back(v);
-    return out;
-  }
-  if (!a.isSplat())
-    return std::vector<char>(raw.begin(), raw.end());
-  std::vector<char> out(n * bytes);
-  for (int64_t i = 0; i < n; ++i)
-    std::memcpy(&out[i * bytes], raw.data(), bytes);
-  return out;
-}
-
 DenseElementsAttr fromRaw(RankedTensorType type, const std::vector<char> &data) {
   if (type.getElementType().isInteger(1)) {
     SmallVector<bool> v(data.begin(), data.end());
@@ -80,10 +61,6 @@ DenseElementsAttr fromRaw(RankedTensorType type, const std::vector<char> &data) 
   return DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(data));
 }
 
-size_t elemBytes(Type t) {
-  unsigned bits = t.getIntOrFloatBitWidth();
-  return bits == 1 ? 1 : bits / 8;
-}
 
 DenseElementsAttr i64Tensor(MLIRContext *ctx, ArrayRef<int64_t> values) {
   auto type = RankedTensorType::get({(int64_t)values.size()}, IntegerType::get(ctx, 64));
@@ -467,7 +444,7 @@ LogicalResult convertConcat(NodeContext &c) {
     std::vector<char> data;
     int64_t n = 0;
     for (Value v : inputs) {
-      auto raw = rawOf(cast<DenseElementsAttr>(v.getDefiningOp<ConstantOp>().getValue()));
+      auto raw = elementBytes(cast<DenseElementsAttr>(v.getDefiningOp<ConstantOp>().getValue()));
       data.insert(data.end(), raw.begin(), raw.end());
       n += typeOf(v).getDimSize(0);
     }
@@ -506,8 +483,8 @@ Value makeSlice(NodeContext &c, Value x, ArrayRef<int64_t> starts, ArrayRef<int6
   auto out = slice.getType();
   if (auto cst = x.getDefiningOp<ConstantOp>(); cst && t.getRank() == 1) {
     slice.erase();
-    auto raw = rawOf(cast<DenseElementsAttr>(cst.getValue()));
-    size_t eb = elemBytes(t.getElementType());
+    auto raw = elementBytes(cast<DenseElementsAttr>(cst.getValue()));
+    size_t eb = elementByteSize(t.getElementType());
     std::vector<char> data;
     for (int64_t i = 0, pos = starts[0]; i < out.getDimSize(0); ++i, pos += steps[0])
       data.insert(data.end(), raw.begin() + pos * eb, raw.begin() + (pos + 1) * eb);
@@ -743,8 +720,8 @@ LogicalResult convertGather(NodeContext &c) {
     }
   }
   if (dconst && iconst) {
-    auto raw = rawOf(dconst);
-    size_t eb = elemBytes(dt.getElementType());
+    auto raw = elementBytes(dconst);
+    size_t eb = elementByteSize(dt.getElementType());
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < dt.getRank(); ++d)
       if (d < axis)

@@ -70,19 +70,6 @@ std::string frontendPipeline(EmitKind stopAfter) {
   return p + ",nuri-form-dispatches,symbol-dce";
 }
 
-/// "node 'conv1'" from a location built by the importer, or "".
-static std::string nodeOf(Location loc) {
-  std::string name;
-  loc->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      name = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return name;
-}
-
 bool compileModel(const std::string &inputPath, const CompileOptions &options,
                   std::string &output, std::string &error) {
   DialectRegistry registry;
@@ -96,7 +83,8 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
   ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
     if (d.getSeverity() != DiagnosticSeverity::Error || !firstError.empty())
       return success();
-    std::string node = nodeOf(d.getLocation());
+    auto names = mlir::nuri::nodeNames(d.getLocation());
+    std::string node = names.empty() ? "" : names.front().str();
     firstError = inputPath + ": " + (node.empty() ? "" : "node '" + node + "': ") + d.str();
     return success();
   });
@@ -123,7 +111,7 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
   PassManager pm(&context);
   std::string diag;
   llvm::raw_string_ostream os(diag);
-  if (failed(parsePassPipeline(frontendPipeline(stop == EmitKind::Artifact ? EmitKind::Dispatches : stop), pm, os))) {
+  if (failed(parsePassPipeline(frontendPipeline(stop), pm, os))) {
     error = "internal error: " + diag;
     return false;
   }

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/serialize/ArtifactWriter.h"
 
+#include "dialects/nuri/IR/NuriDialect.h"
 #include "nuri/schemas/artifact_generated.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -16,7 +17,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 
 using namespace mlir;
-namespace fb = nuri::artifact;
+namespace fb = ::nuri::artifact;
 
 namespace nuri {
 namespace {
@@ -40,30 +41,7 @@ bool dtypeOf(Type t, fb::DType &out) {
 }
 
 uint64_t byteSize(RankedTensorType t) {
-  unsigned bits = t.getElementTypeBitWidth();
-  return t.getNumElements() * (bits == 1 ? 1 : bits / 8);
-}
-
-/// Constant bytes in the runtime's layout (bools one byte each, splats expanded).
-std::vector<uint8_t> constantBytes(DenseElementsAttr attr) {
-  auto type = cast<RankedTensorType>(attr.getType());
-  std::vector<uint8_t> out;
-  if (type.getElementType().isInteger(1)) {
-    for (bool v : attr.getValues<bool>())
-      out.push_back(v);
-    return out;
-  }
-  ArrayRef<char> raw = attr.getRawData();
-  uint64_t size = byteSize(type);
-  out.resize(size);
-  if (attr.isSplat()) {
-    size_t eb = raw.size();
-    for (uint64_t off = 0; off + eb <= size; off += eb)
-      std::memcpy(out.data() + off, raw.data(), eb);
-  } else {
-    std::memcpy(out.data(), raw.data(), size);
-  }
-  return out;
+  return t.getNumElements() * mlir::nuri::elementByteSize(t.getElementType());
 }
 
 struct BufferInfo {
@@ -115,9 +93,10 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
         error = "unsupported constant on the host";
         return false;
       }
-      auto data = constantBytes(dense);
+      std::vector<char> data = mlir::nuri::elementBytes(dense);
       fbb.ForceVectorAlignment(data.size(), 1, 64);
-      auto dataOff = fbb.CreateVector(data);
+      auto dataOff =
+          fbb.CreateVector(reinterpret_cast<const uint8_t *>(data.data()), data.size());
       constants.push_back(fb::CreateConstant(fbb, 0, dataOff));
       newBuffer(fb::BufferKind::Constant, constants.size() - 1, c.getResult());
       continue;

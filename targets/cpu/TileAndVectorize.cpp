@@ -58,8 +58,6 @@ int64_t workgroupTile(int64_t extent, int64_t align) {
 SmallVector<int64_t> staticRanges(Operation *op) {
   if (auto l = dyn_cast<linalg::LinalgOp>(op))
     return l.getStaticLoopRanges();
-  if (auto p = dyn_cast<tensor::PadOp>(op))
-    return SmallVector<int64_t>(p.getResultType().getShape());
   return {};
 }
 
@@ -75,7 +73,7 @@ int64_t tileWorkgroups(RewriterBase &rewriter, func::FuncOp fn) {
     return 1;
   Operation *root = outs[0].getSource().getDefiningOp();
   auto tileable = dyn_cast_or_null<TilingInterface>(root);
-  if (!tileable || !(isa<linalg::LinalgOp>(root) || isa<tensor::PadOp>(root)))
+  if (!tileable || !isa<linalg::LinalgOp>(root))
     return 1;
   SmallVector<int64_t> ranges = staticRanges(root);
   auto iters = tileable.getLoopIteratorTypes();

@@ -9,6 +9,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <vector>
+
 #include "dialects/nuri/IR/NuriDialect.h.inc"
 
 #define GET_OP_CLASSES
@@ -21,6 +23,19 @@ inline Type signless(Type t) {
     return IntegerType::get(t.getContext(), it.getWidth());
   return t;
 }
+
+/// Bytes per element in memory (bools take a byte each, as in the runtime).
+inline unsigned elementByteSize(Type t) {
+  unsigned bits = t.getIntOrFloatBitWidth();
+  return bits == 1 ? 1 : bits / 8;
+}
+
+/// A constant's bytes in the runtime's layout: splats expanded, bools one
+/// byte each (DenseElementsAttr packs them as bits).
+std::vector<char> elementBytes(DenseElementsAttr value);
+
+/// The ONNX node names a location carries (NameLocs, outermost first).
+SmallVector<StringRef> nodeNames(Location loc);
 
 /// numpy broadcasting of two static shapes; failure if incompatible.
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,

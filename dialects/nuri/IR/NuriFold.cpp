@@ -18,6 +18,32 @@ using namespace mlir::nuri;
 
 OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
 
+std::vector<char> mlir::nuri::elementBytes(DenseElementsAttr a) {
+  std::vector<char> out;
+  if (a.getElementType().isInteger(1)) {
+    for (bool v : a.getValues<bool>())
+      out.push_back(v);
+    return out;
+  }
+  ArrayRef<char> raw = a.getRawData();
+  if (!a.isSplat())
+    return std::vector<char>(raw.begin(), raw.end());
+  out.resize(a.getNumElements() * raw.size());
+  for (size_t off = 0; off < out.size(); off += raw.size())
+    std::memcpy(&out[off], raw.data(), raw.size());
+  return out;
+}
+
+SmallVector<StringRef> mlir::nuri::nodeNames(Location loc) {
+  SmallVector<StringRef> names;
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l))
+      names.push_back(n.getName().getValue());
+    return WalkResult::advance();
+  });
+  return names;
+}
+
 namespace {
 /// Row-major strides of a shape.
 SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
@@ -266,7 +292,7 @@ DenseElementsAttr mlir::nuri::transposeElements(DenseElementsAttr in, ArrayRef<i
   auto inShape = in.getType().getShape();
   auto outShape = resultType.getShape();
   auto inStrides = stridesOf(inShape), outStrides = stridesOf(outShape);
-  size_t bytes = (in.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+  size_t bytes = elementByteSize(in.getElementType());
   ArrayRef<char> raw = in.getRawData();
   std::vector<char> out(raw.size());
   int64_t n = resultType.getNumElements();

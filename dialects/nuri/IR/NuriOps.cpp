@@ -415,7 +415,6 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return success();
 }
 
-LogicalResult GatherOp::verify() { return success(); }
 
 #define GET_OP_CLASSES
 #include "dialects/nuri/IR/NuriOps.cpp.inc"

@@ -227,7 +227,7 @@ def Nuri_GatherOp : Nuri_Op<"gather", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = [{
     $data `,` $indices attr-dict `:` type($data) `,` type($indices) `->` type($output)
   }];
-  let hasVerifier = 1;
+  
 }
 
 #endif

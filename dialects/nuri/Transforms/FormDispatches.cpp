@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/nuri/Transforms/Passes.h"
+#include "dialects/nuri/IR/NuriDialect.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
@@ -39,7 +40,7 @@ bool isAlias(Operation *op) {
 }
 
 /// Ops that belong to their single consumer's dispatch.
-bool joinsConsumer(Operation *op) { return isa<tensor::PadOp, linalg::FillOp>(op); }
+bool joinsConsumer(Operation *op) { return isa<linalg::FillOp>(op); }
 
 bool isElementwise(Operation *op) {
   auto g = dyn_cast<linalg::GenericOp>(op);
@@ -48,14 +49,6 @@ bool isElementwise(Operation *op) {
            return m.isProjectedPermutation(/*allowZeroInResults=*/true);
          }) &&
          g.getIndexingMapsArray().back().isIdentity();
-}
-
-void collectNodeNames(Location loc, llvm::SetVector<StringRef> &names) {
-  loc->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l))
-      names.insert(n.getName().getValue());
-    return WalkResult::advance();
-  });
 }
 
 struct FormDispatchesPass
@@ -170,7 +163,7 @@ struct FormDispatchesPass
     }
     llvm::SetVector<StringRef> names;
     for (Operation *op : roots)
-      collectNodeNames(op->getLoc(), names);
+      names.insert_range(mlir::nuri::nodeNames(op->getLoc()));
 
     SmallVector<Type> inTypes, outTypes;
     for (Value v : inputs)
