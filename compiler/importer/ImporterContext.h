@@ -71,9 +71,23 @@ private:
 };
 
 using Converter = std::function<mlir::LogicalResult(NodeContext &)>;
+using ConverterMap = std::map<std::string, Converter>;
 
 /// ONNX op type -> converter (default domain). Defined in OpConverters.cpp.
-const std::map<std::string, Converter> &onnxConverters();
+const ConverterMap &onnxConverters();
+// The per-family converter files add theirs to the table.
+void registerIndexConverters(ConverterMap &table);
+void registerNNConverters(ConverterMap &table);
+void registerMathConverters(ConverterMap &table);
+
+inline mlir::RankedTensorType typeOf(mlir::Value v) {
+  return mlir::cast<mlir::RankedTensorType>(v.getType());
+}
+inline int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+/// Fails naming the node when axis (already normalized) is outside [0, rank).
+mlir::LogicalResult checkAxis(NodeContext &c, int64_t axis, int64_t rank);
+/// A 1-D i64 constant attribute.
+mlir::DenseElementsAttr i64Tensor(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> values);
 
 /// TensorProto -> DenseElementsAttr (raw or typed fields). `externalData`
 /// holds the bytes already read for tensors stored outside the model.

@@ -20,16 +20,6 @@ using namespace mlir::nuri;
 namespace nuri {
 namespace {
 
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
-
-LogicalResult checkAxis(NodeContext &c, int64_t axis, int64_t rank) {
-  if (axis < 0 || axis >= rank)
-    return c.fail("axis " + std::to_string(axis) + " out of range for rank " +
-                  std::to_string(rank));
-  return success();
-}
 
 template <typename Op> Converter unary() {
   return [](NodeContext &c) {
@@ -62,10 +52,6 @@ DenseElementsAttr fromRaw(RankedTensorType type, const std::vector<char> &data) 
 }
 
 
-DenseElementsAttr i64Tensor(MLIRContext *ctx, ArrayRef<int64_t> values) {
-  auto type = RankedTensorType::get({(int64_t)values.size()}, IntegerType::get(ctx, 64));
-  return DenseElementsAttr::get(type, values);
-}
 
 //===----------------------------------------------------------------------===//
 
@@ -829,8 +815,21 @@ LogicalResult convertConstantOfShape(NodeContext &c) {
 
 } // namespace
 
-const std::map<std::string, Converter> &onnxConverters() {
-  static const std::map<std::string, Converter> table = {
+LogicalResult checkAxis(NodeContext &c, int64_t axis, int64_t rank) {
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis " + std::to_string(axis) + " out of range for rank " +
+                  std::to_string(rank));
+  return success();
+}
+
+DenseElementsAttr i64Tensor(MLIRContext *ctx, ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({(int64_t)values.size()}, IntegerType::get(ctx, 64));
+  return DenseElementsAttr::get(type, values);
+}
+
+namespace {
+ConverterMap buildTable() {
+  ConverterMap table = {
       {"Abs", unary<AbsOp>()},
       {"Add", binary<AddOp>()},
       {"AveragePool", convertPool<AvgPoolOp>},
@@ -875,6 +874,15 @@ const std::map<std::string, Converter> &onnxConverters() {
       {"Transpose", convertTranspose},
       {"Unsqueeze", convertUnsqueeze},
   };
+  registerMathConverters(table);
+  registerIndexConverters(table);
+  registerNNConverters(table);
+  return table;
+}
+} // namespace
+
+const ConverterMap &onnxConverters() {
+  static const ConverterMap table = buildTable();
   return table;
 }
 

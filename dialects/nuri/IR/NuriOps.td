@@ -230,4 +230,8 @@ def Nuri_GatherOp : Nuri_Op<"gather", [Pure, InferTypeOpAdaptor]> {
   
 }
 
+include "NuriMathOps.td"
+include "NuriIndexOps.td"
+include "NuriNNOps.td"
+
 #endif

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/nuri/IR/NuriDialect.h"
+#include "dialects/nuri/Transforms/LoweringUtils.h"
 #include "dialects/nuri/Transforms/Passes.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -25,171 +26,6 @@ using namespace mlir;
 using namespace mlir::nuri;
 
 namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-bool isFloat(Type t) { return isa<FloatType>(getElementTypeOrSelf(t)); }
-
-using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
-
-/// Indexing map of an operand broadcast (numpy rules) to `outShape`.
-AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
-  SmallVector<AffineExpr> exprs;
-  int64_t offset = out.size() - in.size();
-  for (size_t d = 0; d < in.size(); ++d)
-    exprs.push_back(in[d] == 1 && out[d + offset] != 1
-                        ? getAffineConstantExpr(0, ctx)
-                        : getAffineDimExpr(d + offset, ctx));
-  return AffineMap::get(out.size(), 0, exprs, ctx);
-}
-
-Value emptyLike(OpBuilder &b, Location loc, RankedTensorType t) {
-  return tensor::EmptyOp::create(b, loc, t.getShape(), t.getElementType());
-}
-
-/// out[i] = fn(inputs broadcast to out[i]...).
-Value elementwise(OpBuilder &b, Location loc, RankedTensorType outType,
-                  ValueRange inputs, BodyFn fn) {
-  MLIRContext *ctx = b.getContext();
-  SmallVector<AffineMap> maps;
-  for (Value v : inputs)
-    maps.push_back(broadcastMap(ctx, typeOf(v).getShape(), outType.getShape()));
-  maps.push_back(AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
-  SmallVector<utils::IteratorType> iters(outType.getRank(), utils::IteratorType::parallel);
-  auto op = linalg::GenericOp::create(
-      b, loc, outType, inputs, ValueRange{emptyLike(b, loc, outType)}, maps, iters,
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        linalg::YieldOp::create(nb, nl, fn(nb, nl, args.drop_back()));
-      });
-  return op.getResult(0);
-}
-
-Value cst(OpBuilder &b, Location loc, Type t, double v) {
-  if (isa<FloatType>(t))
-    return arith::ConstantOp::create(b, loc, b.getFloatAttr(t, v));
-  return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, (int64_t)v));
-}
-
-Value fill(OpBuilder &b, Location loc, RankedTensorType t, double v) {
-  return linalg::FillOp::create(b, loc, cst(b, loc, t.getElementType(), v),
-                                emptyLike(b, loc, t))
-      .getResult(0);
-}
-
-/// Static reshape as collapse-to-1-D then expand: both bufferize to views.
-Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
-  auto from = typeOf(v);
-  if (from.getShape() == to.getShape())
-    return v;
-  // Rank-0 <-> all-ones shapes need an empty reassociation, not a 1-D detour.
-  if (from.getRank() == 0)
-    return tensor::ExpandShapeOp::create(b, loc, to, v, ArrayRef<ReassociationIndices>{});
-  if (to.getRank() == 0)
-    return tensor::CollapseShapeOp::create(b, loc, to, v, ArrayRef<ReassociationIndices>{});
-  auto flat = RankedTensorType::get({from.getNumElements()}, from.getElementType());
-  auto allDims = [](int64_t rank) {
-    SmallVector<ReassociationIndices> r;
-    if (rank == 0)
-      return r;
-    r.emplace_back();
-    for (int64_t i = 0; i < rank; ++i)
-      r.back().push_back(i);
-    return r;
-  };
-  Value x = v;
-  if (from.getRank() != 1)
-    x = tensor::CollapseShapeOp::create(b, loc, flat, x, allDims(from.getRank()));
-  if (to.getRank() != 1)
-    x = tensor::ExpandShapeOp::create(b, loc, to, x, allDims(to.getRank()));
-  return x;
-}
-
-Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
-  return reshapeTo(b, loc, v, typeOf(v).clone(shape));
-}
-
-//===----------------------------------------------------------------------===//
-// Elementwise
-//===----------------------------------------------------------------------===//
-
-/// Scalar conversion between any two signless/float element types.
-Value convertScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsigned = false,
-                    bool toUnsigned = false) {
-  Type from = v.getType();
-  if (from == to)
-    return v;
-  bool ff = isa<FloatType>(from), tf = isa<FloatType>(to);
-  if (to.isInteger(1)) {
-    if (ff)
-      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNE, v, cst(b, loc, from, 0));
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, v, cst(b, loc, from, 0));
-  }
-  if (from.isInteger(1))
-    return tf ? (Value)arith::UIToFPOp::create(b, loc, to, v)
-              : (Value)arith::ExtUIOp::create(b, loc, to, v);
-  if (ff && tf) {
-    unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
-    if (fw == tw) // f16 <-> bf16: through f32, which holds both exactly
-      return arith::TruncFOp::create(b, loc, to,
-                                     arith::ExtFOp::create(b, loc, b.getF32Type(), v));
-    return fw > tw ? (Value)arith::TruncFOp::create(b, loc, to, v)
-                   : (Value)arith::ExtFOp::create(b, loc, to, v);
-  }
-  if (ff)
-    return toUnsigned ? (Value)arith::FPToUIOp::create(b, loc, to, v)
-                      : (Value)arith::FPToSIOp::create(b, loc, to, v);
-  if (tf)
-    return fromUnsigned ? (Value)arith::UIToFPOp::create(b, loc, to, v)
-                        : (Value)arith::SIToFPOp::create(b, loc, to, v);
-  if (from.getIntOrFloatBitWidth() > to.getIntOrFloatBitWidth())
-    return arith::TruncIOp::create(b, loc, to, v);
-  return fromUnsigned ? (Value)arith::ExtUIOp::create(b, loc, to, v)
-                      : (Value)arith::ExtSIOp::create(b, loc, to, v);
-}
-
-/// Unsigned tensors are bitcast to signless ones (arith has no unsigned
-/// types: signedness lives in the ops) and back.
-Value toSignless(OpBuilder &b, Location loc, Value v) {
-  auto t = typeOf(v);
-  Type et = signless(t.getElementType());
-  if (et == t.getElementType())
-    return v;
-  return tensor::BitcastOp::create(b, loc, t.clone(et), v);
-}
-
-template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {
-  using OpRewritePattern<Op>::OpRewritePattern;
-  /// `uns`: the operands are unsigned integers (as signless values).
-  virtual Value body(OpBuilder &b, Location loc, Op op, ValueRange args, bool uns) const = 0;
-  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    bool uns = getElementTypeOrSelf(op->getOperand(0).getType()).isUnsignedInteger();
-    SmallVector<Value> operands;
-    for (Value v : op->getOperands())
-      operands.push_back(toSignless(rewriter, loc, v));
-    auto resultType = cast<RankedTensorType>(op.getType());
-    auto signlessType = resultType.clone(signless(resultType.getElementType()));
-    Value r = elementwise(rewriter, loc, signlessType, operands,
-                          [&](OpBuilder &b, Location l, ValueRange a) {
-                            return body(b, l, op, a, uns);
-                          });
-    if (signlessType != resultType)
-      r = tensor::BitcastOp::create(rewriter, loc, resultType, r);
-    rewriter.replaceOp(op, r);
-    return success();
-  }
-};
-
-#define NURI_EW(NAME, OP, EXPR)                                                 \
-  struct NAME : ElementwisePattern<OP> {                                        \
-    using ElementwisePattern::ElementwisePattern;                               \
-    Value body(OpBuilder &b, Location loc, OP op, ValueRange a,                  \
-               bool uns) const override {                                     \
-      Type t = a[0].getType();                                                  \
-      (void)t;                                                                  \
-      (void)uns;                                                                \
-      EXPR                                                                      \
-    }                                                                           \
-  };
 
 NURI_EW(AddLowering, AddOp,
         return isFloat(t) ? (Value)arith::AddFOp::create(b, loc, a[0], a[1])
@@ -821,6 +657,9 @@ struct NuriToLinalgPass : mlir::nuri::impl::NuriToLinalgBase<NuriToLinalgPass> {
                  ReduceLowering<ReduceMeanOp, true>, SoftmaxLowering, LayerNormLowering,
                  ConstantLowering, ReshapeLowering, TransposeLowering, ConcatLowering,
                  SliceLowering, GatherLowering>(ctx);
+    populateIndexLowerings(patterns);
+    populateNNLowerings(patterns);
+    populateMathLowerings(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))

@@ -1,22 +1,24 @@
 #!/usr/bin/python3
-"""ONNX backend node tests (Debian's libonnx-testdata) through nuri-compile + nuri-run.
+"""ONNX backend test suite (Debian's libonnx-testdata, plus tests/conformance/opset18plus) through
+nuri-compile + nuri-run, scored like ONNX's own runner.
 
-    /usr/bin/python3 tests/e2e/node_tests.py [--build build] [--out DIR] [-j 2] [--filter REGEX] [--list]
+    /usr/bin/python3 tests/conformance/run.py [--build build] [--out DIR] [-j 2] [--suites node,...]
+                                              [--filter REGEX] [--list] [--write-docs docs/conformance.md]
 
-Selects every case under --data (default /usr/share/libonnx-testdata/data/node) whose model uses only
-op types listed in supported_ops.txt (nested graphs included; ops of other domains never match). For each
-selected case: nuri-compile model.onnx, then for each test_data_set_*: nuri-run with input_<i>.pb bound in
-order to the graph inputs that are not initializers, and compare every output_<i>.pb with the .npy that
-nuri-run wrote: same shape and dtype; floats allclose(rtol 1e-3, atol 1e-5, NaN == NaN); ints/bools exact.
+Every case of every suite runs (no op filter): nuri-compile model.onnx, then for each test_data_set_*
+nuri-run with input_<i>.pb bound to the i-th graph input that is not an initializer, and every
+output_<i>.pb compared with what nuri-run wrote: same dtype and shape; integers, bools and strings exact;
+floats allclose(rtol 1e-3, atol 1e-7) with NaN == NaN, as onnx.backend.test.runner does.
 
-Expected failures are listed in node_tests_expected_failures.txt (`case_name  # reason`). Exit status:
-0 when every selected case passed or failed as expected; 1 on an unexpected failure or an unexpected pass
-(stale expectation); 2 on a usage error or missing tools. Writes <out>/results.tsv (one row per case) and
-<out>/logs/<case>.log for each failure. Needs Debian's python3-onnx and python3-numpy (use /usr/bin/python3).
+Expected failures are listed in expected_failures.txt (`suite/case  # reason`). Exit status: 0 when every
+case passed or failed as expected; 1 on an unexpected failure or an unexpected pass (stale expectation);
+2 on a usage error or missing tools. Writes <out>/results.tsv and <out>/results.json (one row per case)
+and <out>/logs/<suite>__<case>.log for each failure. Needs Debian's python3-onnx and python3-numpy.
 """
 import argparse
 import concurrent.futures
 import glob
+import json
 import os
 import re
 import shutil
@@ -32,23 +34,16 @@ from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_DATA = "/usr/share/libonnx-testdata/data/node"
-RTOL, ATOL = 1e-3, 1e-5
+DEFAULT_DATA = "/usr/share/libonnx-testdata/data"
+SUITES = ("node", "pytorch-converted", "pytorch-operator", "simple")
+EXTRA_SUITES = {"opset18plus": os.path.join(HERE, "opset18plus")}
+RTOL, ATOL = 1e-3, 1e-7
 
 
 # ----------------------------------------------------------------------------- selection
 
-def read_word_file(path):
-    """Words of a file, '#' comments dropped."""
-    words = []
-    with open(path) as f:
-        for line in f:
-            words += line.split("#", 1)[0].split()
-    return words
-
-
 def read_expectations(path):
-    """case_name -> reason, from lines `case_name  # reason`."""
+    """suite/case -> reason, from lines `suite/case  # reason`."""
     exp = {}
     if not os.path.exists(path):
         return exp
@@ -58,8 +53,8 @@ def read_expectations(path):
             body = body.strip()
             if not body:
                 continue
-            if len(body.split()) != 1:
-                raise SystemExit(f"node_tests.py: error: {path}:{lineno}: expected `case_name  # reason`")
+            if len(body.split()) != 1 or "/" not in body or not reason.strip():
+                raise SystemExit(f"run.py: error: {path}:{lineno}: expected `suite/case  # reason`")
             exp[body] = reason.strip()
     return exp
 
@@ -86,22 +81,29 @@ def model_op_types(model):
     return ops
 
 
-def discover(data_dir, supported, pattern):
-    """[(case, case_dir, ops)] of the selected cases, and the number of cases seen."""
-    selected, seen = [], 0
-    for case_dir in sorted(glob.glob(os.path.join(data_dir, "*", "model.onnx"))):
-        case_dir = os.path.dirname(case_dir)
-        case = os.path.basename(case_dir)
-        if pattern and not pattern.search(case):
-            continue
-        seen += 1
-        try:
-            ops = model_op_types(onnx.load(os.path.join(case_dir, "model.onnx"), load_external_data=False))
-        except Exception:  # unreadable model: not ours to judge here
-            continue
-        if ops and ops <= supported:
-            selected.append((case, case_dir, sorted(ops)))
-    return selected, seen
+def model_opset(model):
+    for o in model.opset_import:
+        if o.domain in ("", "ai.onnx"):
+            return o.version
+    return 0
+
+
+def discover(roots, pattern):
+    """[(case_id, case_dir, ops, opset)] of every case under the suite folders."""
+    cases = []
+    for suite, root in roots:
+        for model_path in sorted(glob.glob(os.path.join(root, "*", "model.onnx"))):
+            case_dir = os.path.dirname(model_path)
+            case_id = f"{suite}/{os.path.basename(case_dir)}"
+            if pattern and not pattern.search(case_id):
+                continue
+            try:
+                model = onnx.load(model_path, load_external_data=False)
+                ops, opset = sorted(model_op_types(model)), model_opset(model)
+            except Exception:  # unreadable model: the compiler must say so; the case still runs
+                ops, opset = [], 0
+            cases.append((case_id, case_dir, ops, opset))
+    return cases
 
 
 # ----------------------------------------------------------------------------- running
@@ -287,17 +289,60 @@ class Runner:
 
 # ----------------------------------------------------------------------------- main
 
+def write_docs(path, rows, cases, expected):
+    """docs/conformance.md: pass counts per suite, an op-by-op table and the expected failures."""
+    info = {c[0]: c for c in cases}
+    suites = sorted({r[0].split("/")[0] for r in rows}, key=lambda k: (k != "node", k))
+    ok = {r[0] for r in rows if r[1] in ("PASS", "XPASS")}
+    lines = ["# ONNX conformance on the cpu target", "",
+             "Generated by `/usr/bin/python3 tests/conformance/run.py --write-docs docs/conformance.md`",
+             "from one run of the whole suite (the `conformance` ctest runs the same thing).",
+             "Cases come from Debian's libonnx-testdata (`/usr/share/libonnx-testdata/data`) and from",
+             "`tests/conformance/opset18plus` (opsets 18-23, reference outputs from ONNX Runtime 1.30).",
+             "A case passes when every test_data_set matches: same dtype and shape, integers, bools and",
+             "strings exact, floats within rtol 1e-3 / atol 1e-7 (NaN equals NaN), as ONNX's own runner.", "",
+             "| suite | cases | passing | expected failures |", "|---|---|---|---|"]
+    for suite in suites:
+        rs = [r for r in rows if r[0].startswith(suite + "/")]
+        n_ok = sum(1 for r in rs if r[0] in ok)
+        lines.append(f"| {suite} | {len(rs)} | {n_ok} | {sum(1 for r in rs if r[0] in expected)} |")
+    lines += ["", "## Op by op", "",
+              "Each case counts for every op its model uses (nested graphs included); `opsets` are the",
+              "default-domain opset versions of the cases that use the op.", "",
+              "| op | opsets | cases | passing |", "|---|---|---|---|"]
+    byop = {}
+    for r in rows:
+        _, _, ops, opset = info[r[0]]
+        for op in ops:
+            e = byop.setdefault(op, [set(), 0, 0])
+            e[0].add(opset)
+            e[1] += 1
+            e[2] += r[0] in ok
+    for op in sorted(byop):
+        sets, n, n_ok = byop[op]
+        lines.append(f"| {op} | {', '.join(map(str, sorted(sets)))} | {n} | {n_ok} |")
+    lines += ["", "## Expected failures", "",
+              "From `tests/conformance/expected_failures.txt`; the suite fails if one of these passes.", "",
+              "| case | reason |", "|---|---|"]
+    for r in rows:
+        if r[0] in expected:
+            lines.append(f"| {r[0]} | {expected[r[0]].replace('|', '/')} |")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Exit: 0 all as expected, 1 unexpected failure/pass, 2 usage or setup error.")
     ap.add_argument("--build", default=os.path.join(REPO, "build"), help="build folder holding bin/nuri-compile and bin/nuri-run [%(default)s]")
-    ap.add_argument("--out", help="results folder [<build>/tests/e2e/node]")
-    ap.add_argument("--data", default=DEFAULT_DATA, help="folder of node test cases [%(default)s]")
-    ap.add_argument("--supported-ops", default=os.path.join(HERE, "supported_ops.txt"))
-    ap.add_argument("--expected-failures", default=os.path.join(HERE, "node_tests_expected_failures.txt"))
-    ap.add_argument("--filter", help="only cases whose name matches this regex (re.search)")
-    ap.add_argument("--list", action="store_true", help="print the selected cases (and their ops) and exit")
+    ap.add_argument("--out", help="results folder [<build>/tests/conformance]")
+    ap.add_argument("--data", default=DEFAULT_DATA, help="libonnx-testdata folder [%(default)s]")
+    ap.add_argument("--suites", default=",".join(SUITES + tuple(EXTRA_SUITES)),
+                    help="comma-separated suites [%(default)s]")
+    ap.add_argument("--expected-failures", default=os.path.join(HERE, "expected_failures.txt"))
+    ap.add_argument("--filter", help="only cases whose suite/case id matches this regex (re.search)")
+    ap.add_argument("--list", action="store_true", help="print the cases (and their ops) and exit")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel cases [%(default)s]")
     ap.add_argument("--timeout", type=float, default=120, help="seconds per case, compile and all runs together [%(default)s]")
     ap.add_argument("--target", default="cpu")
@@ -306,49 +351,56 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep artifacts and outputs of passing cases too")
     ap.add_argument("--write-expectations", metavar="FILE",
                     help="after the run, write every failing case with its reason to FILE (seed for the expectations file)")
+    ap.add_argument("--write-docs", metavar="FILE", help="after a full run, write the conformance report (docs/conformance.md)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every case, not only the unexpected ones")
     args = ap.parse_args()
 
-    supported = set(read_word_file(args.supported_ops))
+    roots = []
+    for suite in args.suites.split(","):
+        root = EXTRA_SUITES.get(suite) or os.path.join(args.data, suite)
+        if suite not in SUITES and suite not in EXTRA_SUITES:
+            print(f"run.py: error: unknown suite {suite!r} (known: {', '.join(SUITES + tuple(EXTRA_SUITES))})", file=sys.stderr)
+            return 2
+        if not os.path.isdir(root):
+            print(f"run.py: error: no test data at {root} (apt-get install libonnx-testdata)", file=sys.stderr)
+            return 2
+        roots.append((suite, root))
     pattern = re.compile(args.filter) if args.filter else None
-    if not os.path.isdir(args.data):
-        print(f"node_tests.py: error: no test data at {args.data} (apt-get install libonnx-testdata)", file=sys.stderr)
-        return 2
-    selected, seen = discover(args.data, supported, pattern)
+    cases = discover(roots, pattern)
 
     if args.list:
-        for case, _, ops in selected:
-            print(f"{case}\t{' '.join(ops)}")
-        print(f"# {len(selected)} of {seen} cases selected", file=sys.stderr)
+        for case, _, ops, opset in cases:
+            print(f"{case}\topset {opset}\t{' '.join(ops)}")
+        print(f"# {len(cases)} cases", file=sys.stderr)
         return 0
 
     args.build = os.path.abspath(args.build)
     for tool in ("nuri-compile", "nuri-run"):
         if not os.access(os.path.join(args.build, "bin", tool), os.X_OK):
-            print(f"node_tests.py: error: {os.path.join(args.build, 'bin', tool)} not found (build first, or pass --build)", file=sys.stderr)
+            print(f"run.py: error: {os.path.join(args.build, 'bin', tool)} not found (build first, or pass --build)", file=sys.stderr)
             return 2
     expected = read_expectations(args.expected_failures)
-    names = {c for c, _, _ in selected}
-    out_dir = os.path.abspath(args.out or os.path.join(args.build, "tests", "e2e", "node"))
+    names = {c[0] for c in cases}
+    out_dir = os.path.abspath(args.out or os.path.join(args.build, "tests", "conformance"))
     shutil.rmtree(os.path.join(out_dir, "logs"), ignore_errors=True)
     shutil.rmtree(os.path.join(out_dir, "work"), ignore_errors=True)
     os.makedirs(os.path.join(out_dir, "logs"))
     os.makedirs(os.path.join(out_dir, "work"))
 
     runner = Runner(args, out_dir)
-    print(f"node tests: {len(selected)} of {seen} cases selected, -j {args.jobs}, timeout {args.timeout:g}s/case, results -> {out_dir}")
+    print(f"conformance: {len(cases)} cases, -j {args.jobs}, timeout {args.timeout:g}s/case, results -> {out_dir}")
     rows, lock = [], threading.Lock()
     t_start = time.monotonic()
 
     def one(item):
-        case, case_dir, _ = item
-        passed, stage, detail, secs, log = runner.run_case(case, case_dir)
+        case, case_dir, _, _ = item
+        passed, stage, detail, secs, log = runner.run_case(case.replace("/", "__"), case_dir)
         if case in expected:
             status = "XPASS" if passed else "XFAIL"
         else:
             status = "PASS" if passed else "FAIL"
         if not passed:
-            with open(os.path.join(out_dir, "logs", case + ".log"), "w") as f:
+            with open(os.path.join(out_dir, "logs", case.replace("/", "__") + ".log"), "w") as f:
                 f.write("\n".join(log) + "\n")
         with lock:
             rows.append((case, status, stage, secs, detail))
@@ -359,21 +411,30 @@ def main():
                 print(f"{status:5s} {case}{extra}", flush=True)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        list(pool.map(one, selected))
+        list(pool.map(one, cases))
 
     rows.sort()
     with open(os.path.join(out_dir, "results.tsv"), "w") as f:
         f.write("case\tstatus\tstage\tseconds\tdetail\n")
         for case, status, stage, secs, detail in rows:
             f.write(f"{case}\t{status}\t{stage}\t{secs:.2f}\t{detail.replace(chr(9), ' ')}\n")
+    info = {c[0]: c for c in cases}
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump([{"case": c, "status": st, "stage": sg, "seconds": round(sec, 3), "detail": d,
+                    "ops": info[c][2], "opset": info[c][3]} for c, st, sg, sec, d in rows], f, indent=1)
     if args.write_expectations:
         with open(args.write_expectations, "w") as f:
-            f.write("# Expected failures of tests/e2e/node_tests.py: one case per line, `case_name  # one-line reason`.\n")
+            f.write("# Expected failures of tests/conformance/run.py: one case per line, `suite/case  # one-line reason`.\n")
             f.write("# A listed case that passes is an error too (stale expectation): remove it when it is fixed.\n")
             for case, status, stage, _, detail in rows:
                 if status in ("FAIL", "XFAIL"):
                     reason = expected.get(case) or f"{stage}: {detail}"
                     f.write(f"{case}  # {reason}\n")
+    if args.write_docs:
+        if pattern:
+            print("run.py: error: --write-docs needs a full run (no --filter)", file=sys.stderr)
+            return 2
+        write_docs(args.write_docs, rows, cases, expected)
 
     count = {s: sum(1 for r in rows if r[1] == s) for s in ("PASS", "FAIL", "XFAIL", "XPASS")}
     stages = {}
@@ -382,8 +443,12 @@ def main():
             stages[r[2]] = stages.get(r[2], 0) + 1
     unknown = sorted(set(expected) - names)
     if unknown and not pattern:
-        print(f"note: {len(unknown)} expected failures name cases that are not selected: {' '.join(unknown[:10])}")
-    print(f"node tests: {len(rows)} run in {time.monotonic() - t_start:.0f}s: "
+        print(f"error: {len(unknown)} expected failures name cases that do not exist: {' '.join(unknown[:10])}")
+        return 1
+    for suite, _ in roots:
+        rs = [r for r in rows if r[0].startswith(suite + "/")]
+        print(f"  {suite:18s} {sum(1 for r in rs if r[1] in ('PASS', 'XPASS')):4d} / {len(rs):4d} pass")
+    print(f"conformance: {len(rows)} run in {time.monotonic() - t_start:.0f}s: "
           f"{count['PASS']} passed, {count['XFAIL']} failed as expected, "
           f"{count['FAIL']} failed unexpectedly, {count['XPASS']} passed unexpectedly"
           + (f"; failures by stage: {stages}" if stages else ""))
