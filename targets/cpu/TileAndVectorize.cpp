@@ -254,6 +254,11 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op) {
     return;
   if (isa<linalg::Conv2DNgchwGfchwOp>(op))
     return; // grouped (non-depthwise) conv: scalar loops for now
+  // Bools are one byte each in memory, but LLVM packs vector<Nxi1> loads and
+  // stores into bits: ops that touch bool tensors stay scalar.
+  auto isBool = [](Type t) { return getElementTypeOrSelf(t).isInteger(1); };
+  if (llvm::any_of(op->getOperandTypes(), isBool) || llvm::any_of(op->getResultTypes(), isBool))
+    return;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
     return;

@@ -280,6 +280,16 @@ LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *, std::optional<Locati
   return inferReduce(l, a, t);
 }
 LogicalResult ReduceMeanOp::verify() { return verifyReduce(*this); }
+#define NURI_REDUCE_OP(OP)                                                     \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> l, \
+                                     Adaptor a, SmallVectorImpl<Type> &t) {    \
+    return inferReduce(l, a, t);                                               \
+  }                                                                            \
+  LogicalResult OP::verify() { return verifyReduce(*this); }
+NURI_REDUCE_OP(ReduceMaxOp)
+NURI_REDUCE_OP(ReduceMinOp)
+NURI_REDUCE_OP(ReduceProdOp)
+#undef NURI_REDUCE_OP
 
 LogicalResult SoftmaxOp::verify() {
   if (getAxis() < 0 || getAxis() >= getInput().getType().getRank())

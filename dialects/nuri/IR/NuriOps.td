@@ -155,6 +155,9 @@ class Nuri_ReduceOp<string mnemonic> : Nuri_Op<mnemonic, [Pure, InferTypeOpAdapt
 }
 def Nuri_ReduceSumOp : Nuri_ReduceOp<"reduce_sum"> { let summary = "sum over axes"; }
 def Nuri_ReduceMeanOp : Nuri_ReduceOp<"reduce_mean"> { let summary = "mean over axes"; }
+def Nuri_ReduceMaxOp : Nuri_ReduceOp<"reduce_max"> { let summary = "maximum over axes"; }
+def Nuri_ReduceMinOp : Nuri_ReduceOp<"reduce_min"> { let summary = "minimum over axes"; }
+def Nuri_ReduceProdOp : Nuri_ReduceOp<"reduce_prod"> { let summary = "product over axes"; }
 
 def Nuri_SoftmaxOp : Nuri_Op<"softmax",
     [Pure, SameOperandsAndResultType, InferTypeOpInterface]> {

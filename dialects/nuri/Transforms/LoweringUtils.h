@@ -61,7 +61,7 @@ template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {
   }
 };
 
-#define NURI_EW(NAME, OP, EXPR)                                                 \
+#define NURI_EW(NAME, OP, ...)                                                  \
   struct NAME : ElementwisePattern<OP> {                                        \
     using ElementwisePattern::ElementwisePattern;                               \
     Value body(OpBuilder &b, Location loc, OP op, ValueRange a,                  \
@@ -69,7 +69,7 @@ template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {
       Type t = a[0].getType();                                                  \
       (void)t;                                                                  \
       (void)uns;                                                                \
-      EXPR                                                                      \
+      __VA_ARGS__                                                               \
     }                                                                           \
   };
 
