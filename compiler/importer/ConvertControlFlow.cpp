@@ -21,9 +21,11 @@ namespace {
 /// unreasonably.
 constexpr int64_t kMaxUnroll = 4096;
 
+/// The subgraph attribute `name`, or null (also when no graph walk is at
+/// hand to import it).
 const onnx::GraphProto *graphAttr(NodeContext &c, const std::string &name) {
   auto *a = c.attr(name);
-  return a && a->has_g() ? &a->g() : nullptr;
+  return a && a->has_g() && c.walker ? &a->g() : nullptr;
 }
 
 /// The boolean value of a constant single-element tensor.

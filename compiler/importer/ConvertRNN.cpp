@@ -326,7 +326,8 @@ LogicalResult convertRecurrent(NodeContext &c, Cell cell) {
         if (peep)
           oPre = c.make<AddOp>(oPre, c.make<MulOp>(pO, cNew));
         auto og = f(0, oPre);
-        auto hc = f(2, cNew);
+        // clip bounds the gates' inputs, not the cell state (as ONNX Runtime).
+        auto hc = activate(c, act[2], cNew);
         if (failed(og) || failed(hc))
           return failure();
         hNew = c.make<MulOp>(*og, *hc);
