@@ -106,7 +106,8 @@ int requiredInputs(const std::string &op, int64_t opset) {
   static const std::map<std::string, int> table = {
       {"Constant", 0}, {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2},
       {"MatMul", 2}, {"Gemm", 2}, {"Conv", 2}, {"Gather", 2}, {"LayerNormalization", 2},
-      {"BatchNormalization", 5}};
+      {"BatchNormalization", 5}, {"Loop", 0}, {"Scan", 0}, {"RNN", 3}, {"GRU", 3},
+      {"LSTM", 3}};
   if (op == "Reshape")
     return opset >= 5 ? 2 : 1;
   auto it = table.find(op);
@@ -122,24 +123,156 @@ Location nodeLocation(MLIRContext &ctx, const std::string &file,
                       FileLineColLoc::get(&ctx, file, index + 1, 0));
 }
 
-class GraphImporter {
+class GraphImporter : public GraphWalker {
 public:
   GraphImporter(MLIRContext &ctx, const std::string &path, const ImportOptions &opts,
                 std::string &error)
-      : ctx(ctx), path(path), opts(opts), error(error) {}
+      : ctx(ctx), path(path), opts(opts), error(error), b(&ctx) {}
 
   OwningOpRef<ModuleOp> run(const onnx::ModelProto &model);
+
+  LogicalResult importNodes(NodeContext &parent, ArrayRef<const onnx::NodeProto *> nodes,
+                            std::map<std::string, Value> &scope,
+                            const OpsetMap &opsets) override;
+  FailureOr<SmallVector<Value>> importSubgraph(NodeContext &parent, const onnx::GraphProto &g,
+                                               ArrayRef<Value> inputs) override;
+  const OpsetMap &opsets() const override { return current; }
+  const onnx::FunctionProto *localFunction(const std::string &domain,
+                                           const std::string &name) const override {
+    auto it = functions.find({domain, name});
+    return it == functions.end() ? nullptr : it->second;
+  }
 
 private:
   LogicalResult importInitializers(const onnx::GraphProto &g, OpBuilder &b);
   FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
+  /// Converts one node: a native converter, else a function body; on failure
+  /// `error` names the node (without the file).
+  LogicalResult importNode(const onnx::NodeProto &node, Location loc,
+                           std::map<std::string, Value> &scope);
 
   MLIRContext &ctx;
   std::string path;
   const ImportOptions &opts;
   std::string &error;
+  OpBuilder b;
   std::map<std::string, Value> values;
+  /// The opsets the nodes being converted bind against (the model's, or a
+  /// function body's).
+  OpsetMap current;
+  std::map<std::pair<std::string, std::string>, const onnx::FunctionProto *> functions;
+  /// Nesting of function bodies and subgraphs, bounded against recursion.
+  int depth = 0;
+  bool tooDeep = false;
 };
+
+std::string canonicalDomain(const std::string &domain) {
+  return domain == "ai.onnx" ? std::string() : domain;
+}
+
+LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location loc,
+                                        std::map<std::string, Value> &scope) {
+  std::string domain = canonicalDomain(node.domain());
+  auto ver = current.find(domain);
+  int64_t opset = ver != current.end() ? ver->second : (domain.empty() ? 1 : -1);
+  NodeContext nc(b, loc, node, opset, scope, error);
+  nc.walker = this;
+  for (int k = 0; k < node.input_size(); ++k)
+    if (!node.input(k).empty() && !scope.count(node.input(k)))
+      return nc.fail("input '" + node.input(k) + "' is not defined before use");
+  const auto &converters = onnxConverters();
+  auto it = domain.empty() ? converters.find(node.op_type()) : converters.end();
+  if (it != converters.end()) {
+    if (failed(nc.requireInputs(requiredInputs(node.op_type(), opset))) ||
+        failed(it->second(nc)))
+      return failure();
+  } else {
+    if (opset < 0 && !localFunction(domain, node.op_type()))
+      return nc.fail("op domain '" + node.domain() + "' is not supported");
+    bool found = false;
+    if (failed(expandFunction(nc, found)))
+      return failure();
+    if (!found)
+      return nc.fail("unsupported op");
+  }
+  for (int k = 0; k < node.output_size(); ++k)
+    if (nc.outputUsed(k) && !scope.count(node.output(k)))
+      return nc.fail("output " + std::to_string(k) + " is not supported");
+  return success();
+}
+
+LogicalResult GraphImporter::importNodes(NodeContext &parent,
+                                         ArrayRef<const onnx::NodeProto *> nodes,
+                                         std::map<std::string, Value> &scope,
+                                         const OpsetMap &opsets) {
+  if (depth >= 64) {
+    tooDeep = true;
+    return parent.fail("function bodies and subgraphs nest more than 64 deep (recursion?)");
+  }
+  OpsetMap saved = current;
+  current = opsets;
+  ++depth;
+  std::string prefix = parent.node.name().empty() ? parent.node.op_type() : parent.node.name();
+  LogicalResult result = success();
+  for (auto [i, node] : llvm::enumerate(nodes)) {
+    std::string name = node->name().empty()
+                           ? node->op_type() + "_" + std::to_string(i)
+                           : node->name();
+    Location loc = NameLoc::get(StringAttr::get(&ctx, prefix + "/" + name), parent.loc());
+    if (failed(importNode(*node, loc, scope))) {
+      // Each level names its node; past the depth limit only the outermost
+      // does, so runaway recursion gives one short line.
+      std::string inner = error;
+      result = !tooDeep || depth == 1 ? parent.fail(inner) : failure();
+      if (tooDeep && depth == 1)
+        result = parent.fail("function bodies and subgraphs nest more than 64 deep "
+                             "(recursion?)");
+      break;
+    }
+  }
+  --depth;
+  current = saved;
+  return result;
+}
+
+FailureOr<SmallVector<Value>> GraphImporter::importSubgraph(NodeContext &parent,
+                                                            const onnx::GraphProto &g,
+                                                            ArrayRef<Value> inputs) {
+  if ((int)inputs.size() != g.input_size()) {
+    (void)parent.fail("subgraph '" + g.name() + "' takes " + std::to_string(g.input_size()) +
+                      " inputs, given " + std::to_string(inputs.size()));
+    return failure();
+  }
+  // A copy: the subgraph sees outer names, its own do not leak out.
+  std::map<std::string, Value> scope = parent.scope();
+  for (auto [vi, v] : llvm::zip(g.input(), inputs))
+    scope[vi.name()] = v;
+  for (const auto &t : g.initializer()) {
+    std::string err;
+    auto attr = tensorToAttr(ctx, t, nullptr, err);
+    if (failed(attr)) {
+      (void)parent.fail("subgraph '" + g.name() + "' initializer '" + t.name() + "': " + err);
+      return failure();
+    }
+    scope[t.name()] = mlir::nuri::ConstantOp::create(b, parent.loc(), *attr);
+  }
+  SmallVector<const onnx::NodeProto *> nodes;
+  for (const auto &n : g.node())
+    nodes.push_back(&n);
+  if (failed(importNodes(parent, nodes, scope, current)))
+    return failure();
+  SmallVector<Value> outs;
+  for (const auto &vi : g.output()) {
+    auto it = scope.find(vi.name());
+    if (it == scope.end() || !it->second) {
+      (void)parent.fail("subgraph '" + g.name() + "' output '" + vi.name() +
+                        "' is never produced");
+      return failure();
+    }
+    outs.push_back(it->second);
+  }
+  return outs;
+}
 
 LogicalResult GraphImporter::importInitializers(const onnx::GraphProto &g,
                                                 OpBuilder &b) {
@@ -203,11 +336,16 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
 
 OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   int64_t opset = -1;
-  for (const auto &imp : model.opset_import())
+  for (const auto &imp : model.opset_import()) {
+    current[canonicalDomain(imp.domain())] = imp.version();
     if (imp.domain().empty() || imp.domain() == "ai.onnx")
       opset = imp.version();
+  }
+  for (const auto &fn : model.functions())
+    functions[{canonicalDomain(fn.domain()), fn.name()}] = &fn;
   if (opset < 0)
     opset = 1; // ONNX: no default-domain import means opset 1
+  current[""] = opset;
   if (opset < 1 || opset > 23) {
     error = path + ": default-domain opset " + std::to_string(opset) +
             " is outside the supported range 1..23";
@@ -218,7 +356,6 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   (*module)->setAttr("nuri.model_name", StringAttr::get(&ctx, g.name()));
   (*module)->setAttr("nuri.opset", IntegerAttr::get(IntegerType::get(&ctx, 64), opset));
-  OpBuilder b(&ctx);
   b.setInsertionPointToEnd(module->getBody());
 
   std::set<std::string> initNames;
@@ -254,42 +391,11 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   if (failed(importInitializers(g, b)))
     return nullptr;
 
-  const auto &converters = onnxConverters();
   for (int i = 0; i < g.node_size(); ++i) {
-    const auto &node = g.node(i);
-    Location loc = nodeLocation(ctx, path, node, i);
-    NodeContext nc(b, loc, node, opset, values, error);
-    if (!node.domain().empty() && node.domain() != "ai.onnx") {
-      (void)nc.fail("op domain '" + node.domain() + "' is not supported");
+    if (failed(importNode(g.node(i), nodeLocation(ctx, path, g.node(i), i), values))) {
       error = path + ": " + error;
       return nullptr;
     }
-    auto it = converters.find(node.op_type());
-    if (it == converters.end()) {
-      (void)nc.fail("unsupported op");
-      error = path + ": " + error;
-      return nullptr;
-    }
-    for (int k = 0; k < node.input_size(); ++k)
-      if (!node.input(k).empty() && !values.count(node.input(k))) {
-        (void)nc.fail("input '" + node.input(k) + "' is not defined before use");
-        error = path + ": " + error;
-        return nullptr;
-      }
-    if (failed(nc.requireInputs(requiredInputs(node.op_type(), opset)))) {
-      error = path + ": " + error;
-      return nullptr;
-    }
-    if (failed(it->second(nc))) {
-      error = path + ": " + error;
-      return nullptr;
-    }
-    for (int k = 0; k < node.output_size(); ++k)
-      if (nc.outputUsed(k) && !values.count(node.output(k))) {
-        (void)nc.fail("output " + std::to_string(k) + " is not supported");
-        error = path + ": " + error;
-        return nullptr;
-      }
   }
 
   SmallVector<Value> results;

@@ -13,6 +13,8 @@
 
 namespace nuri {
 
+class GraphWalker;
+
 /// One node being converted: its builder, operands and attributes.
 class NodeContext {
 public:
@@ -25,6 +27,10 @@ public:
   mlir::OpBuilder &b;
   const onnx::NodeProto &node;
   int64_t opset;
+  /// The graph walk, for converters that import subgraphs or function bodies.
+  GraphWalker *walker = nullptr;
+  /// The names visible to this node (outer scopes included).
+  std::map<std::string, mlir::Value> &scope() { return values; }
 
   mlir::Location loc() const { return location; }
 
@@ -70,6 +76,36 @@ private:
   std::string &error;
 };
 
+/// Domain ("" for ONNX) -> opset version.
+using OpsetMap = std::map<std::string, int64_t>;
+
+/// The graph walk (Importer.cpp), for converters that import nested graphs.
+/// Nested errors name the enclosing node, then the nested one.
+class GraphWalker {
+public:
+  virtual ~GraphWalker() = default;
+  /// Converts `nodes` in order inside `parent`, reading and binding names in
+  /// `scope`; they bind against `opsets`.
+  virtual mlir::LogicalResult importNodes(NodeContext &parent,
+                                          llvm::ArrayRef<const onnx::NodeProto *> nodes,
+                                          std::map<std::string, mlir::Value> &scope,
+                                          const OpsetMap &opsets) = 0;
+  /// Imports subgraph `g` of parent's node: it sees the parent's scope, its
+  /// formal inputs bound to `inputs`; returns its outputs.
+  virtual mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  importSubgraph(NodeContext &parent, const onnx::GraphProto &g,
+                 llvm::ArrayRef<mlir::Value> inputs) = 0;
+  /// The opsets the node being converted binds against.
+  virtual const OpsetMap &opsets() const = 0;
+  /// A model-local function (ModelProto.functions), or null.
+  virtual const onnx::FunctionProto *localFunction(const std::string &domain,
+                                                   const std::string &name) const = 0;
+};
+
+/// Expands c's node into its function body (model-local, else ONNX's schema
+/// registry). Sets `found` false, without error, when the op has none.
+mlir::LogicalResult expandFunction(NodeContext &c, bool &found);
+
 using Converter = std::function<mlir::LogicalResult(NodeContext &)>;
 using ConverterMap = std::map<std::string, Converter>;
 
@@ -79,6 +115,8 @@ const ConverterMap &onnxConverters();
 void registerIndexConverters(ConverterMap &table);
 void registerNNConverters(ConverterMap &table);
 void registerMathConverters(ConverterMap &table);
+void registerControlFlowConverters(ConverterMap &table);
+void registerRNNConverters(ConverterMap &table);
 
 inline mlir::RankedTensorType typeOf(mlir::Value v) {
   return mlir::cast<mlir::RankedTensorType>(v.getType());

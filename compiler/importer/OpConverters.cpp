@@ -877,6 +877,8 @@ ConverterMap buildTable() {
   registerMathConverters(table);
   registerIndexConverters(table);
   registerNNConverters(table);
+  registerControlFlowConverters(table);
+  registerRNNConverters(table);
   return table;
 }
 } // namespace

@@ -1,0 +1,387 @@
+//===- ConvertControlFlow.cpp - ONNX If/Loop/Scan, Size, Dropout ----------===//
+//
+// Shapes are static, so control flow is resolved at import time: If with a
+// constant condition imports the taken branch, Loop with a constant trip
+// count (and conditions that fold) and Scan over a static sequence unroll
+// into the enclosing graph; subgraphs see the outer scope through the graph
+// walk.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/importer/ImporterContext.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+using namespace mlir;
+using namespace mlir::nuri;
+
+namespace nuri {
+namespace {
+
+/// Iterations a Loop or Scan may unroll into: beyond this the graph grows
+/// unreasonably.
+constexpr int64_t kMaxUnroll = 4096;
+
+/// The subgraph attribute `name`, or null (also when no graph walk is at
+/// hand to import it).
+const onnx::GraphProto *graphAttr(NodeContext &c, const std::string &name) {
+  auto *a = c.attr(name);
+  return a && a->has_g() && c.walker ? &a->g() : nullptr;
+}
+
+/// The boolean value of a constant single-element tensor.
+std::optional<bool> constantBool(Value v) {
+  if (!v)
+    return std::nullopt;
+  auto cst = v.getDefiningOp<ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  auto attr = dyn_cast<DenseElementsAttr>(cst.getValue());
+  if (!attr || attr.getNumElements() != 1)
+    return std::nullopt;
+  if (auto it = dyn_cast<IntegerType>(attr.getElementType()))
+    return !(*attr.getValues<APInt>().begin()).isZero();
+  if (isa<FloatType>(attr.getElementType()))
+    return !(*attr.getValues<APFloat>().begin()).isZero();
+  return std::nullopt;
+}
+
+/// x[..., t, ...] along `axis`, with that dimension dropped.
+Value takeAlong(NodeContext &c, Value x, int64_t axis, int64_t t) {
+  auto shape = typeOf(x).getShape();
+  SmallVector<int64_t> starts(shape.size(), 0), ends(shape), steps(shape.size(), 1);
+  starts[axis] = t;
+  ends[axis] = t + 1;
+  Value s = c.make<SliceOp>(x, starts, ends, steps);
+  SmallVector<int64_t> out(shape);
+  out.erase(out.begin() + axis);
+  return c.reshape(s, out);
+}
+
+/// Stacks same-shaped values along a new dimension `axis`.
+Value stack(NodeContext &c, ArrayRef<Value> parts, int64_t axis) {
+  SmallVector<Value> expanded;
+  for (Value v : parts) {
+    SmallVector<int64_t> shape(typeOf(v).getShape());
+    shape.insert(shape.begin() + axis, 1);
+    expanded.push_back(c.reshape(v, shape));
+  }
+  if (expanded.size() == 1)
+    return expanded[0];
+  return c.make<ConcatOp>(expanded, axis);
+}
+
+LogicalResult convertSize(NodeContext &c) {
+  MLIRContext *ctx = c.b.getContext();
+  auto type = RankedTensorType::get({}, IntegerType::get(ctx, 64));
+  c.setOutput(0, c.constant(DenseElementsAttr::get(type, typeOf(c.input(0)).getNumElements())));
+  return success();
+}
+
+LogicalResult convertDropout(NodeContext &c) {
+  Value x = c.input(0);
+  // Dropout only drops in training mode with a non-zero ratio, and then at
+  // random; every deterministic form is the identity with an all-true mask.
+  bool training = false;
+  double ratio = 0.5;
+  if (c.opset >= 12) {
+    if (Value t = c.input(2)) {
+      auto known = constantBool(t);
+      // A training_mode fed at run time compiles as inference: the training
+      // form with a non-zero ratio is random and has no single result.
+      training = known.value_or(false);
+    }
+    if (c.input(1)) {
+      auto r = c.constantInput(1);
+      if (r && r.getNumElements() == 1 && isa<FloatType>(r.getElementType()))
+        ratio = (*r.getValues<APFloat>().begin()).convertToDouble();
+      else if (training)
+        return c.fail("training-mode Dropout needs a constant ratio");
+    }
+  } else if (c.opset < 7) {
+    training = c.attrInt("is_test", 0) == 0 && c.hasAttr("is_test");
+    ratio = c.attrFloat("ratio", 0.5f);
+  }
+  if (training && ratio != 0.0)
+    return c.fail("training-mode Dropout with ratio " + std::to_string(ratio) +
+                  " is random; only inference (or ratio 0) is supported");
+  c.setOutput(0, x);
+  if (c.outputUsed(1)) {
+    auto xt = typeOf(x);
+    Type maskType = c.opset >= 10 ? Type(c.b.getI1Type()) : xt.getElementType();
+    auto type = RankedTensorType::get(xt.getShape(), maskType);
+    DenseElementsAttr mask =
+        isa<FloatType>(maskType)
+            ? DenseElementsAttr::get(type, FloatAttr::get(maskType, 1.0))
+            : DenseElementsAttr::get(type, IntegerAttr::get(maskType, 1));
+    c.setOutput(1, c.constant(mask));
+  }
+  return success();
+}
+
+LogicalResult convertIf(NodeContext &c) {
+  const onnx::GraphProto *thenG = graphAttr(c, "then_branch");
+  const onnx::GraphProto *elseG = graphAttr(c, "else_branch");
+  if (!thenG || !elseG)
+    return c.fail("needs then_branch and else_branch graphs");
+  if (thenG->output_size() != elseG->output_size() ||
+      c.node.output_size() > thenG->output_size())
+    return c.fail("the branches must produce one value per output");
+  auto cond = constantBool(c.input(0));
+  if (!cond)
+    return c.fail("the condition is computed at run time; selecting between the branches "
+                  "needs a select op the nuri dialect lacks yet (a constant condition "
+                  "imports the taken branch)");
+  auto outs = c.walker->importSubgraph(c, *cond ? *thenG : *elseG, {});
+  if (failed(outs))
+    return failure();
+  for (int k = 0; k < c.node.output_size(); ++k)
+    c.setOutput(k, (*outs)[k]);
+  return success();
+}
+
+LogicalResult convertLoop(NodeContext &c) {
+  const onnx::GraphProto *body = graphAttr(c, "body");
+  if (!body)
+    return c.fail("needs a body graph");
+  int numCarried = c.numInputs() - 2;
+  if (numCarried < 0)
+    return c.fail("needs the trip count and condition inputs (possibly empty)");
+  if (body->input_size() != numCarried + 2 || body->output_size() < numCarried + 1)
+    return c.fail("the body must take 2 + " + std::to_string(numCarried) +
+                  " inputs and produce 1 + " + std::to_string(numCarried) + " outputs or more");
+  int numScan = body->output_size() - 1 - numCarried;
+  int64_t trip = -1;
+  if (c.input(0)) {
+    auto m = c.constantInput(0);
+    if (!m || m.getNumElements() != 1 || !isa<IntegerType>(m.getElementType()))
+      return c.fail("the trip count is computed at run time; only constant trip counts "
+                    "unroll (shapes are static)");
+    trip = (*m.getValues<APInt>().begin()).getSExtValue();
+    if (trip < 0)
+      trip = 0;
+  }
+  bool cond = true;
+  if (c.input(1)) {
+    auto known = constantBool(c.input(1));
+    if (!known)
+      return c.fail("the loop condition is computed at run time; only constant conditions "
+                    "unroll");
+    cond = *known;
+  }
+  if (trip < 0 && !cond)
+    trip = 0;
+  MLIRContext *ctx = c.b.getContext();
+  auto i64Scalar = RankedTensorType::get({}, IntegerType::get(ctx, 64));
+  auto boolScalar = RankedTensorType::get({}, IntegerType::get(ctx, 1));
+  SmallVector<Value> carried;
+  for (int i = 0; i < numCarried; ++i) {
+    Value v = c.input(2 + i);
+    if (!v)
+      return c.fail("loop-carried input " + std::to_string(i) + " is absent");
+    carried.push_back(v);
+  }
+  SmallVector<SmallVector<Value>> scans(numScan);
+  int64_t iter = 0;
+  for (; cond && (trip < 0 || iter < trip); ++iter) {
+    if (iter >= kMaxUnroll)
+      return c.fail("the loop runs more than " + std::to_string(kMaxUnroll) +
+                    " iterations, too many to unroll");
+    SmallVector<Value> ins{c.constant(DenseElementsAttr::get(i64Scalar, iter)),
+                           c.constant(DenseElementsAttr::get(boolScalar, true))};
+    ins.append(carried);
+    auto outs = c.walker->importSubgraph(c, *body, ins);
+    if (failed(outs))
+      return failure();
+    auto next = constantBool((*outs)[0]);
+    if (!next)
+      return c.fail("the body computes its condition at run time; only conditions that "
+                    "fold to constants unroll");
+    cond = *next;
+    for (int i = 0; i < numCarried; ++i)
+      carried[i] = (*outs)[1 + i];
+    for (int j = 0; j < numScan; ++j)
+      scans[j].push_back((*outs)[1 + numCarried + j]);
+  }
+  for (int i = 0; i < numCarried; ++i)
+    c.setOutput(i, carried[i]);
+  for (int j = 0; j < numScan; ++j) {
+    if (!c.outputUsed(numCarried + j))
+      continue;
+    if (scans[j].empty())
+      return c.fail("the loop runs no iteration, so scan output " + std::to_string(j) +
+                    " has no known shape");
+    for (Value v : scans[j])
+      if (typeOf(v) != typeOf(scans[j][0]))
+        return c.fail("scan output " + std::to_string(j) + " changes shape between iterations");
+    c.setOutput(numCarried + j, stack(c, scans[j], 0));
+  }
+  return success();
+}
+
+/// One Scan (opset 9 form) over static sequences: returns the final states
+/// followed by the scan outputs.
+FailureOr<SmallVector<Value>> runScan(NodeContext &c, const onnx::GraphProto &body,
+                                      ArrayRef<Value> states, ArrayRef<Value> inputs,
+                                      ArrayRef<int64_t> inAxes, ArrayRef<int64_t> inDirs,
+                                      ArrayRef<int64_t> outAxes, ArrayRef<int64_t> outDirs,
+                                      int numScanOutputs) {
+  int64_t length = -1;
+  for (auto [x, axis] : llvm::zip(inputs, inAxes)) {
+    int64_t n = typeOf(x).getDimSize(axis);
+    if (length >= 0 && n != length) {
+      (void)c.fail("scan inputs differ in sequence length");
+      return failure();
+    }
+    length = n;
+  }
+  if (length < 0 || length > kMaxUnroll) {
+    (void)c.fail(length < 0 ? "needs at least one scan input"
+                            : "the sequence is too long to unroll");
+    return failure();
+  }
+  SmallVector<Value> cur(states.begin(), states.end());
+  SmallVector<SmallVector<Value>> scans(numScanOutputs);
+  for (int64_t t = 0; t < length; ++t) {
+    SmallVector<Value> ins(cur);
+    for (auto [i, x] : llvm::enumerate(inputs))
+      ins.push_back(takeAlong(c, x, inAxes[i], inDirs[i] ? length - 1 - t : t));
+    auto outs = c.walker->importSubgraph(c, body, ins);
+    if (failed(outs))
+      return failure();
+    for (size_t i = 0; i < cur.size(); ++i)
+      cur[i] = (*outs)[i];
+    for (int j = 0; j < numScanOutputs; ++j)
+      scans[j].push_back((*outs)[cur.size() + j]);
+  }
+  SmallVector<Value> result(cur);
+  for (int j = 0; j < numScanOutputs; ++j) {
+    if (scans[j].empty()) {
+      (void)c.fail("the sequence is empty, so scan output " + std::to_string(j) +
+                   " has no known shape");
+      return failure();
+    }
+    if (outDirs[j])
+      std::reverse(scans[j].begin(), scans[j].end());
+    int64_t rank = typeOf(scans[j][0]).getRank() + 1;
+    int64_t axis = normAxis(outAxes[j], rank);
+    if (axis < 0 || axis >= rank) {
+      (void)c.fail("scan_output_axes entry out of range");
+      return failure();
+    }
+    for (Value v : scans[j])
+      if (typeOf(v) != typeOf(scans[j][0])) {
+        (void)c.fail("scan output " + std::to_string(j) + " changes shape between iterations");
+        return failure();
+      }
+    result.push_back(stack(c, scans[j], axis));
+  }
+  return result;
+}
+
+LogicalResult convertScan(NodeContext &c) {
+  const onnx::GraphProto *body = graphAttr(c, "body");
+  if (!body)
+    return c.fail("needs a body graph");
+  int64_t numScanInputs = c.attrInt("num_scan_inputs", 0);
+  // Opset 8 has a leading sequence_lens input and a batch dimension.
+  int first = c.opset < 9 ? 1 : 0;
+  int numStates = c.numInputs() - first - numScanInputs;
+  if (numScanInputs < 1 || numStates < 0)
+    return c.fail("num_scan_inputs does not match the inputs");
+  int numScanOutputs = body->output_size() - numStates;
+  if (body->input_size() != numStates + numScanInputs || numScanOutputs < 0)
+    return c.fail("the body's inputs/outputs do not match the states and scan inputs");
+  SmallVector<Value> states, inputs;
+  for (int i = 0; i < numStates + numScanInputs; ++i) {
+    Value v = c.input(first + i);
+    if (!v)
+      return c.fail("input " + std::to_string(first + i) + " is absent");
+    (i < numStates ? states : inputs).push_back(v);
+  }
+  auto attrList = [&](const char *name, int n, int64_t dflt) {
+    auto v = c.attrInts(name);
+    if (v.empty())
+      v.assign(n, dflt);
+    return v;
+  };
+  SmallVector<int64_t> outAxes = attrList("scan_output_axes", numScanOutputs, 0);
+  SmallVector<int64_t> outDirs = attrList("scan_output_directions", numScanOutputs, 0);
+  if ((int)outAxes.size() != numScanOutputs || (int)outDirs.size() != numScanOutputs)
+    return c.fail("scan_output_axes/directions need one entry per scan output");
+
+  if (c.opset >= 9) {
+    SmallVector<int64_t> inAxes = attrList("scan_input_axes", numScanInputs, 0);
+    SmallVector<int64_t> inDirs = attrList("scan_input_directions", numScanInputs, 0);
+    if ((int64_t)inAxes.size() != numScanInputs || (int64_t)inDirs.size() != numScanInputs)
+      return c.fail("scan_input_axes/directions need one entry per scan input");
+    for (auto [i, x] : llvm::enumerate(inputs)) {
+      inAxes[i] = normAxis(inAxes[i], typeOf(x).getRank());
+      if (failed(checkAxis(c, inAxes[i], typeOf(x).getRank())))
+        return failure();
+    }
+    auto outs = runScan(c, *body, states, inputs, inAxes, inDirs, outAxes, outDirs,
+                        numScanOutputs);
+    if (failed(outs))
+      return failure();
+    for (auto [k, v] : llvm::enumerate(*outs))
+      c.setOutput(k, v);
+    return success();
+  }
+
+  // Opset 8: every input has a leading batch dimension; run each batch item.
+  if (c.input(0)) {
+    auto lens = c.constantInput(0);
+    if (!lens)
+      return c.fail("sequence_lens is computed at run time; only full-length sequences "
+                    "are supported");
+    for (Value x : inputs)
+      for (APInt n : lens.getValues<APInt>())
+        if (n.getSExtValue() != typeOf(x).getDimSize(1))
+          return c.fail("sequence_lens shorter than the sequence is not supported");
+  }
+  SmallVector<int64_t> dirs = attrList("directions", numScanInputs, 0);
+  if ((int64_t)dirs.size() != numScanInputs)
+    return c.fail("directions needs one entry per scan input");
+  int64_t batch = -1;
+  for (Value v : llvm::concat<Value>(states, inputs)) {
+    if (typeOf(v).getRank() < (llvm::is_contained(inputs, v) ? 2 : 1))
+      return c.fail("inputs must have a batch dimension (and scan inputs a sequence one)");
+    if (batch >= 0 && typeOf(v).getDimSize(0) != batch)
+      return c.fail("inputs differ in batch size");
+    batch = typeOf(v).getDimSize(0);
+  }
+  SmallVector<SmallVector<Value>> perBatch;
+  for (int64_t n = 0; n < batch; ++n) {
+    SmallVector<Value> s, x;
+    for (Value v : states)
+      s.push_back(takeAlong(c, v, 0, n));
+    for (Value v : inputs)
+      x.push_back(takeAlong(c, v, 0, n));
+    SmallVector<int64_t> inAxes(numScanInputs, 0);
+    auto outs = runScan(c, *body, s, x, inAxes, dirs, outAxes, outDirs, numScanOutputs);
+    if (failed(outs))
+      return failure();
+    perBatch.push_back(*outs);
+  }
+  if (batch <= 0)
+    return c.fail("the batch is empty");
+  for (size_t k = 0; k < perBatch[0].size(); ++k) {
+    SmallVector<Value> parts;
+    for (auto &outs : perBatch)
+      parts.push_back(outs[k]);
+    c.setOutput(k, stack(c, parts, 0));
+  }
+  return success();
+}
+
+} // namespace
+
+void registerControlFlowConverters(ConverterMap &table) {
+  table["Size"] = convertSize;
+  table["Dropout"] = convertDropout;
+  table["If"] = convertIf;
+  table["Loop"] = convertLoop;
+  table["Scan"] = convertScan;
+}
+
+} // namespace nuri
