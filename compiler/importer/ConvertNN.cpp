@@ -420,7 +420,11 @@ LogicalResult convertMaxUnpool(NodeContext &c) {
   auto pads = c.attrInts("pads", SmallVector<int64_t>(2 * n, 0));
   if (kernel.size() != n || strides.size() != n || pads.size() != 2 * n)
     return c.fail("kernel_shape/strides/pads do not match the spatial rank");
-  SmallVector<int64_t> shape{xt.getDimSize(0), xt.getDimSize(1)};
+  SmallVector<int64_t> inferred{xt.getDimSize(0), xt.getDimSize(1)};
+  for (size_t i = 0; i < n; ++i)
+    inferred.push_back((xt.getDimSize(2 + i) - 1) * strides[i] - pads[i] - pads[n + i] +
+                       kernel[i]);
+  SmallVector<int64_t> shape = inferred;
   if (c.input(2)) {
     auto given = c.intsInput(2);
     if (failed(given))
@@ -430,15 +434,15 @@ LogicalResult convertMaxUnpool(NodeContext &c) {
         (*given)[1] != shape[1])
       return c.fail("output_shape must keep X's rank, batch and channels");
     shape = *given;
-  } else {
-    for (size_t i = 0; i < n; ++i)
-      shape.push_back((xt.getDimSize(2 + i) - 1) * strides[i] - pads[i] - pads[n + i] +
-                      kernel[i]);
   }
-  for (int64_t d : shape)
-    if (d < 1)
+  for (auto [d, e] : llvm::zip(shape, inferred))
+    if (d < 1 || e < 1)
       return c.fail("output shape has a non-positive dimension");
-  c.setOutput(0, MaxUnpoolOp::create(c.b, c.loc(), xt.clone(shape), x, idx).getResult());
+  // Indices address the shape MaxPool's input had (`inferred`); a larger
+  // output_shape only adds zeros after it.
+  c.setOutput(0, MaxUnpoolOp::create(c.b, c.loc(), xt.clone(shape), x, idx,
+                                     c.b.getDenseI64ArrayAttr(inferred))
+                     .getResult());
   return success();
 }
 

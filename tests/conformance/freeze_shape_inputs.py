@@ -5,7 +5,7 @@ of test_data_set_0. Nuri needs static shapes, so such cases cannot pass as shipp
 check the kernels themselves.
 
     /usr/bin/python3 tests/conformance/freeze_shape_inputs.py OUT [--filter REGEX]
-    /usr/bin/python3 tests/conformance/run.py --data OUT --suites node --expected-failures /dev/null -v
+    /usr/bin/python3 tests/conformance/run.py --data OUT --suites node --expected-failures EMPTY_FILE -v
 """
 import argparse
 import glob

@@ -203,6 +203,9 @@ LogicalResult MaxUnpoolOp::verify() {
   if (in.getRank() != out.getRank() || in.getRank() < 3 ||
       in.getDimSize(0) != out.getDimSize(0) || in.getDimSize(1) != out.getDimSize(1))
     return emitOpError("output must keep the input's rank (>= 3), batch and channels");
+  if ((int64_t)getIndexShape().size() != in.getRank() ||
+      llvm::any_of(getIndexShape(), [](int64_t d) { return d < 1; }))
+    return emitOpError("index_shape must be positive, one value per dimension");
   return success();
 }
 

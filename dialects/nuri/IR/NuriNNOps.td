@@ -95,10 +95,14 @@ def Nuri_LpPoolOp : Nuri_Op<"lp_pool", [Pure, InferTypeOpAdaptor]> {
 def Nuri_MaxUnpoolOp : Nuri_Op<"max_unpool", [Pure]> {
   let summary = "scatter values into a zero tensor at flat indices (ONNX MaxUnpool)";
   let description = [{
-    output.flat[indices[i]] = input[i]; other elements are zero. Indices
-    outside the output are ignored.
+    Indices are flat positions in a tensor of shape `index_shape` (the
+    shape MaxPool's input had); that tensor, zero but for
+    input[i] at indices[i], is the output's leading corner, the rest of the
+    output is zero (ONNX's output_shape may be larger). Indices outside
+    either shape are ignored.
   }];
-  let arguments = (ins Nuri_Tensor:$input, RankedTensorOf<[I64]>:$indices);
+  let arguments = (ins Nuri_Tensor:$input, RankedTensorOf<[I64]>:$indices,
+                   DenseI64ArrayAttr:$index_shape);
   let results = (outs Nuri_Tensor:$output);
   let assemblyFormat = [{
     $input `,` $indices attr-dict `:` type($input) `,` type($indices) `->` type($output)

@@ -371,6 +371,10 @@ struct MaxUnpoolLowering : OpRewritePattern<MaxUnpoolOp> {
     Type et = xt.getElementType();
     auto outType = op.getType().clone(et);
     int64_t count = xt.getNumElements(), total = outType.getNumElements();
+    ArrayRef<int64_t> indexShape = op.getIndexShape();
+    int64_t indexTotal = 1;
+    for (int64_t d : indexShape)
+      indexTotal *= d;
     Value flatX = reshapeTo(b, loc, x, {count});
     Value flatI = reshapeTo(b, loc, op.getIndices(), {count});
     Value init = fill(b, loc, RankedTensorType::get({total}, et), 0);
@@ -382,7 +386,23 @@ struct MaxUnpoolLowering : OpRewritePattern<MaxUnpoolOp> {
                                                tensor::ExtractOp::create(nb, l, flatI, i));
           Value inRange = arith::AndIOp::create(
               nb, l, arith::CmpIOp::create(nb, l, arith::CmpIPredicate::sge, j, indexCst(nb, l, 0)),
-              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, j, indexCst(nb, l, total)));
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, j,
+                                    indexCst(nb, l, indexTotal)));
+          if (indexShape != outType.getShape()) {
+            // Re-address from the index shape into the (larger) output.
+            Value rest = j, flat = indexCst(nb, l, 0), scale = indexCst(nb, l, 1);
+            for (int64_t d = indexShape.size() - 1; d >= 0; --d) {
+              Value coord = arith::RemSIOp::create(nb, l, rest, indexCst(nb, l, indexShape[d]));
+              rest = arith::DivSIOp::create(nb, l, rest, indexCst(nb, l, indexShape[d]));
+              inRange = arith::AndIOp::create(
+                  nb, l, inRange,
+                  arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, coord,
+                                        indexCst(nb, l, outType.getDimSize(d))));
+              flat = arith::AddIOp::create(nb, l, flat, arith::MulIOp::create(nb, l, coord, scale));
+              scale = arith::MulIOp::create(nb, l, scale, indexCst(nb, l, outType.getDimSize(d)));
+            }
+            j = flat;
+          }
           Value at = arith::SelectOp::create(nb, l, inRange, j, indexCst(nb, l, 0));
           Value old = tensor::ExtractOp::create(nb, l, acc[0], at);
           Value nv = arith::SelectOp::create(nb, l, inRange, v, old);
@@ -432,26 +452,27 @@ Value transposedConvWeights(OpBuilder &b, Location loc, Value w, int64_t g) {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::getFromRawBuffer(outType, ArrayRef<char>(dst)));
   }
-  // Reversing every spatial dimension reverses the flattened window too,
-  // which is what the constant path does; here each dimension explicitly.
-  MLIRContext *ctx = b.getContext();
+  // The same per dimension, reading through tensor.extract: a reversed
+  // index (k - 1 - i) in an indexing map would not survive unit-dimension
+  // folding and tiling.
   SmallVector<int64_t> gShape{g, cg, mg};
   gShape.append(kernel.begin(), kernel.end());
   SmallVector<int64_t> tShape{g, mg, cg};
   tShape.append(kernel.begin(), kernel.end());
   Value gw = reshapeTo(b, loc, w, gShape);
-  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
   int64_t loops = 3 + m;
-  SmallVector<AffineExpr> src{d(0), d(2), d(1)};
-  for (int64_t i = 0; i < m; ++i)
-    src.push_back(getAffineConstantExpr(kernel[i] - 1, ctx) - d(3 + i));
   auto tType = wt.clone(tShape);
   auto g2 = linalg::GenericOp::create(
-      b, loc, tType, ValueRange{gw}, ValueRange{emptyLike(b, loc, tType)},
-      SmallVector<AffineMap>{AffineMap::get(loops, 0, src, ctx),
-                             AffineMap::getMultiDimIdentityMap(loops, ctx)},
+      b, loc, tType, ValueRange{}, ValueRange{emptyLike(b, loc, tType)},
+      SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(loops, b.getContext())},
       SmallVector<IteratorType>(loops, IteratorType::parallel),
-      [](OpBuilder &nb, Location l, ValueRange a) { linalg::YieldOp::create(nb, l, a[0]); });
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        SmallVector<Value> iv = loopIndices(nb, l, loops);
+        SmallVector<Value> src{iv[0], iv[2], iv[1]};
+        for (int64_t i = 0; i < m; ++i)
+          src.push_back(arith::SubIOp::create(nb, l, indexCst(nb, l, kernel[i] - 1), iv[3 + i]));
+        linalg::YieldOp::create(nb, l, tensor::ExtractOp::create(nb, l, gw, src).getResult());
+      });
   return reshapeTo(b, loc, g2.getResult(0), outType);
 }
 
