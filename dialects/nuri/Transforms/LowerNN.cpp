@@ -819,7 +819,6 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
     struct Dim {
       bool identity = true, weighted = false;
       int64_t taps = 1;
-      SmallVector<Value> index, weight; // generic input positions later
     };
     SmallVector<Dim> dims(rank);
     SmallVector<Value> inputs;
