@@ -124,6 +124,12 @@ inline mlir::RankedTensorType typeOf(mlir::Value v) {
 inline int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 /// Fails naming the node when axis (already normalized) is outside [0, rank).
 mlir::LogicalResult checkAxis(NodeContext &c, int64_t axis, int64_t rank);
+/// Explicit [begin..., end...] pads of a conv/pool window from auto_pad or
+/// the pads attribute; fails naming the node on bad attributes.
+mlir::FailureOr<llvm::SmallVector<int64_t>> windowPads(NodeContext &c, llvm::ArrayRef<int64_t> in,
+                                                       llvm::ArrayRef<int64_t> kernel,
+                                                       llvm::ArrayRef<int64_t> strides,
+                                                       llvm::ArrayRef<int64_t> dilations);
 /// A 1-D i64 constant attribute.
 mlir::DenseElementsAttr i64Tensor(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> values);
 

@@ -195,6 +195,8 @@ LogicalResult convertGemm(NodeContext &c) {
   return success();
 }
 
+} // namespace
+
 /// Explicit pads for auto_pad=SAME_UPPER/SAME_LOWER/VALID or the pads attribute.
 FailureOr<SmallVector<int64_t>> windowPads(NodeContext &c, ArrayRef<int64_t> in,
                                            ArrayRef<int64_t> kernel,
@@ -234,6 +236,8 @@ FailureOr<SmallVector<int64_t>> windowPads(NodeContext &c, ArrayRef<int64_t> in,
   }
   return pads;
 }
+
+namespace {
 
 LogicalResult convertConv(NodeContext &c) {
   Value x = c.input(0), w = c.input(1), bias = c.input(2);

@@ -669,7 +669,7 @@ struct NuriToLinalgPass : mlir::nuri::impl::NuriToLinalgBase<NuriToLinalgPass> {
       if (isa<NuriDialect>(op->getDialect())) {
         auto diag = op->emitError("cannot lower '") << op->getName() << "' on ";
         llvm::interleaveComma(op->getOperandTypes(), diag);
-        diag << " to linalg (supported: windows of 1 or 2 spatial dimensions, "
+        diag << " to linalg (supported: windows of any rank, "
                 "float convolution and pooling, signless or unsigned integers)";
         return WalkResult::interrupt();
       }
