@@ -157,6 +157,8 @@ private:
   std::string &error;
   OpBuilder b;
   std::map<std::string, Value> values;
+  /// Tensors with data-dependent shapes (see RuntimeShape).
+  RuntimeShapeMap runtimeShapes;
   /// The opsets the nodes being converted bind against (the model's, or a
   /// function body's).
   OpsetMap current;
@@ -177,9 +179,18 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
   int64_t opset = ver != current.end() ? ver->second : (domain.empty() ? 1 : -1);
   NodeContext nc(b, loc, node, opset, scope, error);
   nc.walker = this;
-  for (int k = 0; k < node.input_size(); ++k)
-    if (!node.input(k).empty() && !scope.count(node.input(k)))
+  nc.runtimeShapes = &runtimeShapes;
+  for (int k = 0; k < node.input_size(); ++k) {
+    if (node.input(k).empty())
+      continue;
+    auto it = scope.find(node.input(k));
+    if (it == scope.end())
       return nc.fail("input '" + node.input(k) + "' is not defined before use");
+    if (runtimeShapes.count(it->second))
+      return nc.fail("input '" + node.input(k) +
+                     "' has a shape known only at run time; only graph outputs can take "
+                     "such tensors yet");
+  }
   const auto &converters = onnxConverters();
   auto it = domain.empty() ? converters.find(node.op_type()) : converters.end();
   if (it != converters.end()) {
@@ -409,10 +420,28 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     results.push_back(it->second);
     resultTypes.push_back(it->second.getType());
   }
+  // Data-dependent shapes: their dims tensors are returned after the graph's
+  // outputs; the artifact writer turns them into dimension buffers.
+  SmallVector<std::pair<unsigned, const RuntimeShape *>> dynamicOutputs;
+  for (unsigned i = 0, e = results.size(); i < e; ++i) {
+    auto it = runtimeShapes.find(results[i]);
+    if (it == runtimeShapes.end())
+      continue;
+    dynamicOutputs.push_back({i, &it->second});
+    results.push_back(it->second.dims);
+    resultTypes.push_back(it->second.dims.getType());
+  }
   func::ReturnOp::create(b, fileLoc, results);
   func.setType(b.getFunctionType(argTypes, resultTypes));
   for (auto [i, vi] : llvm::enumerate(g.output()))
     func.setResultAttr(i, "nuri.name", b.getStringAttr(vi.name()));
+  for (auto [k, entry] : llvm::enumerate(dynamicOutputs)) {
+    unsigned dimsIndex = g.output_size() + k;
+    func.setResultAttr(entry.first, "nuri.runtime_shape",
+                       b.getDenseI64ArrayAttr(entry.second->shape));
+    func.setResultAttr(entry.first, "nuri.dims_result", b.getI64IntegerAttr(dimsIndex));
+    func.setResultAttr(dimsIndex, "nuri.dims_of", b.getI64IntegerAttr(entry.first));
+  }
   return module;
 }
 

@@ -15,6 +15,17 @@ namespace nuri {
 
 class GraphWalker;
 
+/// A tensor whose shape is known only at run time (it depends on input data,
+/// e.g. a Reshape whose shape is a graph input). Its value holds the elements
+/// compactly, row-major, at the start of a 1-D upper bound; `dims` (int64[rank])
+/// is computed with it; `shape` has the dimensions known at compile time and
+/// -1 for the others. Only graph outputs may take such tensors today.
+struct RuntimeShape {
+  mlir::Value dims;
+  llvm::SmallVector<int64_t> shape;
+};
+using RuntimeShapeMap = llvm::DenseMap<mlir::Value, RuntimeShape>;
+
 /// One node being converted: its builder, operands and attributes.
 class NodeContext {
 public:
@@ -42,6 +53,11 @@ public:
     return i < node.output_size() && !node.output(i).empty();
   }
   void setOutput(int i, mlir::Value v);
+  /// Output i is a data-dependent-shape tensor (see RuntimeShape).
+  void setRuntimeShapedOutput(int i, mlir::Value data, mlir::Value dims,
+                              llvm::ArrayRef<int64_t> shape);
+  /// Shared by every node of one import; null in contexts without one.
+  RuntimeShapeMap *runtimeShapes = nullptr;
 
   /// The constant value of input i, if it is (or folded into) a constant.
   mlir::DenseElementsAttr constantInput(int i) const;
@@ -115,6 +131,8 @@ const ConverterMap &onnxConverters();
 void registerIndexConverters(ConverterMap &table);
 void registerNNConverters(ConverterMap &table);
 void registerMathConverters(ConverterMap &table);
+/// Last: wraps converters whose shape inputs may be run-time tensors.
+void registerDynamicConverters(ConverterMap &table);
 void registerControlFlowConverters(ConverterMap &table);
 void registerRNNConverters(ConverterMap &table);
 

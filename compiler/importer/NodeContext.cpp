@@ -129,6 +129,13 @@ void NodeContext::setOutput(int i, Value v) {
     values[node.output(i)] = v;
 }
 
+void NodeContext::setRuntimeShapedOutput(int i, Value data, Value dims,
+                                         ArrayRef<int64_t> shape) {
+  setOutput(i, data);
+  if (runtimeShapes)
+    (*runtimeShapes)[data] = RuntimeShape{dims, SmallVector<int64_t>(shape)};
+}
+
 DenseElementsAttr NodeContext::constantInput(int i) const {
   Value v = input(i);
   if (!v)
@@ -139,6 +146,12 @@ DenseElementsAttr NodeContext::constantInput(int i) const {
 }
 
 FailureOr<SmallVector<int64_t>> NodeContext::intsInput(int i) {
+  // An empty integer tensor has no values to wait for, constant or not.
+  if (Value v = input(i)) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (t && t.hasStaticShape() && t.getNumElements() == 0 && isa<IntegerType>(t.getElementType()))
+      return SmallVector<int64_t>();
+  }
   auto attr = constantInput(i);
   if (!attr || !isa<IntegerType>(attr.getElementType())) {
     (void)fail("input " + std::to_string(i) + " ('" +

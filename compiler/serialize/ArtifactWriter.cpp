@@ -150,7 +150,14 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
   auto ret = cast<func::ReturnOp>(main.getBody().front().getTerminator());
   std::vector<flatbuffers::Offset<fb::TensorSignature>> inputs, outputs;
   std::set<uint32_t> claimed;
+  // Results marked nuri.dims_of hold the run-time dimensions of an output
+  // (data-dependent shapes): they stay in their own buffers.
+  unsigned numOutputs = ret.getNumOperands();
+  while (numOutputs > 0 && main.getResultAttr(numOutputs - 1, "nuri.dims_of"))
+    --numOutputs;
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    if (i >= numOutputs)
+      break;
     auto found = bufferOf.find(v);
     if (found == bufferOf.end()) {
       error = "output " + std::to_string(i) + " has no buffer";
@@ -179,9 +186,21 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
     }
     auto name = main.getResultAttrOfType<StringAttr>(i, "nuri.name");
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    int32_t dimsBuffer = -1;
+    if (auto runtime = main.getResultAttrOfType<DenseI64ArrayAttr>(i, "nuri.runtime_shape")) {
+      auto dimsIndex = main.getResultAttrOfType<IntegerAttr>(i, "nuri.dims_result");
+      auto dims = dimsIndex ? bufferOf.find(ret.getOperand(dimsIndex.getInt())) : bufferOf.end();
+      if (dims == bufferOf.end()) {
+        error = "output " + std::to_string(i) + " has no dimension buffer";
+        return false;
+      }
+      shape.assign(runtime.asArrayRef().begin(), runtime.asArrayRef().end());
+      dimsBuffer = dims->second;
+      claimed.insert(dims->second); // never handed out as an output buffer
+    }
     outputs.push_back(fb::CreateTensorSignature(
         fbb, fbb.CreateString(name ? name.str() : "output_" + std::to_string(i)), dt,
-        fbb.CreateVector(shape), dst));
+        fbb.CreateVector(shape), dst, dimsBuffer));
   }
   for (BlockArgument arg : main.getArguments()) {
     auto type = cast<RankedTensorType>(arg.getType());

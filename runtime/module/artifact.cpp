@@ -126,8 +126,24 @@ nuri_status_t Checker::checkSignatures(
     size_t rank = count(signature->shape());
     CHECK(rank <= kMaxRank, "%s '%s' has rank %zu (at most %zu)", what, tensor,
           rank, kMaxRank);
+    int32_t dimsBuffer = signature->dims_buffer();
+    bool runtimeShape = dimsBuffer >= 0;
+    CHECK(dimsBuffer >= -1 && (!runtimeShape || kind == BufferKind::Output),
+          "%s '%s' has invalid dims_buffer %d", what, tensor, dimsBuffer);
+    if (runtimeShape) {
+      CHECK(static_cast<uint32_t>(dimsBuffer) < bufferCount_,
+            "%s '%s' reads its dimensions from buffer %d of %u", what, tensor,
+            dimsBuffer, bufferCount_);
+      const Buffer *dims = buffers->Get(dimsBuffer);
+      CHECK(dims->size() == rank * sizeof(int64_t) &&
+                dims->kind() != BufferKind::Output,
+            "%s '%s': dimension buffer %d must be a non-output int64[%zu]",
+            what, tensor, dimsBuffer, rank);
+    }
     for (size_t d = 0; d < rank; ++d) {
       int64_t dim = signature->shape()->Get(d);
+      if (runtimeShape && dim == -1)
+        continue;
       CHECK(dim >= 0 && static_cast<uint64_t>(dim) <= kMaxBufferBytes,
             "%s '%s' has invalid dimension %lld", what, tensor, (long long)dim);
       elements *= static_cast<uint64_t>(dim);
@@ -146,7 +162,7 @@ nuri_status_t Checker::checkSignatures(
     for (uint32_t other = 0; other < bufferCount_; ++other) {
       const Buffer *b = buffers->Get(other);
       if (b->kind() == kind && b->index() == i)
-        CHECK(b->size() == bytes,
+        CHECK(runtimeShape ? b->size() % elementSize == 0 : b->size() == bytes,
               "%s '%s' is %s%s with %llu bytes but buffer %u has %llu", what,
               tensor, nuri_dtype_name(dtype), rank ? "[...]" : "[]",
               (unsigned long long)bytes, other, (unsigned long long)b->size());

@@ -22,7 +22,7 @@ static nuri_status_t finishLoad(nuri_instance_t instance, std::string name,
   NURI_RETURN_IF_ERROR(verifyArtifact(
       static_cast<const uint8_t *>(storage.get()), size, name.c_str(), &model));
   auto module = std::make_unique<nuri_module_s>();
-  auto describe = [](const flatbuffers::Vector<
+  auto describe = [model](const flatbuffers::Vector<
                          flatbuffers::Offset<artifact::TensorSignature>> *list,
                      std::vector<nuri_module_s::Tensor> &out) {
     if (!list)
@@ -38,6 +38,9 @@ static nuri_status_t finishLoad(nuri_instance_t instance, std::string name,
           elements *= static_cast<uint64_t>(dim);
         }
       tensor.byteSize = elements * nuri_dtype_size(tensor.dtype);
+      tensor.dimsBuffer = signature->dims_buffer();
+      if (tensor.dimsBuffer >= 0) // capacity: the size of the bound buffer
+        tensor.byteSize = model->program()->buffers()->Get(signature->buffer())->size();
       out.push_back(std::move(tensor));
     }
   };

@@ -13,8 +13,9 @@ struct nuri_module_s : nuri::RefCounted {
   struct Tensor {
     std::string name;
     nuri_dtype_t dtype;
-    std::vector<int64_t> shape;
-    uint64_t byteSize;
+    std::vector<int64_t> shape; // -1 where only known after a call
+    uint64_t byteSize;          // for run-time shapes: the capacity
+    int32_t dimsBuffer = -1;    // buffer holding the run-time dimensions
   };
   nuri_instance_t instance = nullptr;
   std::string name;

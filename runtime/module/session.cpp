@@ -15,6 +15,8 @@ struct nuri_session_s : RefCounted {
   std::vector<nuri_executable_t> executables;
   std::vector<nuri_buffer_t> constants;
   std::vector<nuri_buffer_t> transients;
+  // Per output, its shape after the last invoke (run-time shapes resolved).
+  std::vector<std::vector<int64_t>> outputShapes;
   ~nuri_session_s() {
     for (nuri_executable_t executable : executables)
       releaseObject(executable);
@@ -97,6 +99,43 @@ nuri_status_t bindBuffers(nuri_session_t session) {
   return nullptr;
 }
 
+/// Reads the dimensions of data-dependent outputs and checks that they fit the
+/// output's capacity, so a caller never reads past a buffer.
+nuri_status_t resolveOutputShapes(nuri_session_t session,
+                                  const std::vector<nuri_buffer_t> &table) {
+  nuri_module_t module = session->module;
+  session->outputShapes.resize(module->outputs.size());
+  for (size_t i = 0; i < module->outputs.size(); ++i) {
+    const nuri_module_s::Tensor &tensor = module->outputs[i];
+    std::vector<int64_t> &shape = session->outputShapes[i];
+    shape = tensor.shape;
+    if (tensor.dimsBuffer < 0)
+      continue;
+    void *host = nullptr;
+    NURI_RETURN_IF_ERROR(nuri_buffer_map(table[tensor.dimsBuffer], &host));
+    const int64_t *dims = static_cast<const int64_t *>(host);
+    uint64_t elements = 1;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (shape[d] == -1)
+        shape[d] = dims[d];
+      if (shape[d] < 0 || (shape[d] > 0 && elements > UINT64_MAX / shape[d]))
+        return nuri_make_status(NURI_OUT_OF_RANGE,
+                                "%s: output '%s': computed dimension %zu is %lld",
+                                module->name.c_str(), tensor.name.c_str(), d,
+                                (long long)shape[d]);
+      elements *= static_cast<uint64_t>(shape[d]);
+    }
+    uint64_t bytes = elements * nuri_dtype_size(tensor.dtype);
+    if (bytes > tensor.byteSize)
+      return nuri_make_status(
+          NURI_OUT_OF_RANGE,
+          "%s: output '%s': computed shape needs %llu bytes, capacity is %llu",
+          module->name.c_str(), tensor.name.c_str(), (unsigned long long)bytes,
+          (unsigned long long)tensor.byteSize);
+  }
+  return nullptr;
+}
+
 } // namespace
 
 extern "C" {
@@ -122,6 +161,26 @@ nuri_status_t nuri_session_create(nuri_module_t module, nuri_device_t device,
     *out_session = session;
     return nullptr;
   });
+}
+
+nuri_status_t nuri_session_output_shape(nuri_session_t session, size_t index,
+                                        int64_t *dims, size_t rank) {
+  NURI_CHECK_ARG(session && (dims || !rank),
+                 "nuri_session_output_shape: NULL argument");
+  nuri_module_t module = session->module;
+  NURI_CHECK_ARG(index < module->outputs.size(), "%s: no output %zu",
+                 module->name.c_str(), index);
+  const nuri_module_s::Tensor &tensor = module->outputs[index];
+  NURI_CHECK_ARG(rank == tensor.shape.size(), "%s: output '%s' has rank %zu, not %zu",
+                 module->name.c_str(), tensor.name.c_str(), tensor.shape.size(), rank);
+  const std::vector<int64_t> &shape =
+      index < session->outputShapes.size() ? session->outputShapes[index] : tensor.shape;
+  for (size_t d = 0; d < rank; ++d) {
+    NURI_CHECK_ARG(shape[d] >= 0, "%s: output '%s' has a run-time shape: invoke first",
+                   module->name.c_str(), tensor.name.c_str());
+    dims[d] = shape[d];
+  }
+  return nullptr;
 }
 
 void nuri_session_retain(nuri_session_t session) { retainObject(session); }
@@ -210,7 +269,9 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
         break;
       }
     }
-    return nuri_device_submit(session->device, cb, nullptr, 0, nullptr, 0);
+    NURI_RETURN_IF_ERROR(
+        nuri_device_submit(session->device, cb, nullptr, 0, nullptr, 0));
+    return resolveOutputShapes(session, table);
   });
   nuri_command_buffer_release(cb);
   if (status)

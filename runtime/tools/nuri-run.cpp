@@ -298,11 +298,15 @@ int main(int argc, char **argv) {
     nuri::HostTensor tensor;
     tensor.name = outputs[i].name;
     tensor.dtype = outputs[i].dtype;
-    tensor.shape = outputs[i].shape;
+    tensor.shape.resize(outputs[i].shape.size());
+    check(nuri_session_output_shape(session, i, tensor.shape.data(), tensor.shape.size()));
+    uint64_t size = nuri_dtype_size(tensor.dtype);
+    for (int64_t dim : tensor.shape)
+      size *= static_cast<uint64_t>(dim);
     void *host = nullptr;
     check(nuri_buffer_map(outputBuffers[i], &host));
     const uint8_t *bytes = static_cast<const uint8_t *>(host);
-    tensor.data.assign(bytes, bytes + outputs[i].bytes);
+    tensor.data.assign(bytes, bytes + size);
     if (!options.outputDir.empty()) {
       std::string path = (std::filesystem::path(options.outputDir) /
                           (fileSafe(outputs[i].name) + ".npy"))
@@ -312,7 +316,7 @@ int main(int argc, char **argv) {
         fail(writeError);
     }
     if (!options.quiet)
-      printSummary(outputs[i], tensor);
+      printSummary({outputs[i].name, outputs[i].dtype, tensor.shape, size}, tensor);
   }
   if (!options.quiet) {
     std::vector<double> sorted = latencies;

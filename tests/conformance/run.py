@@ -237,6 +237,8 @@ class Runner:
             if vi.name not in inits and not vi.type.HasField("tensor_type"):
                 return False, "harness", f"non-tensor graph input/output {vi.name!r} ({vi.type.WhichOneof('value')})"
         dyn = dynamic_inputs(model, set(in_names))
+        declared = {vi.name: tuple(d.dim_value for d in vi.type.tensor_type.shape.dim)
+                    for vi in model.graph.input if vi.HasField("type") and vi.type.HasField("tensor_type")}
         sets = sorted(glob.glob(os.path.join(case_dir, "test_data_set_*")))
         if not sets:
             return False, "harness", "no test_data_set_* folders"
@@ -251,7 +253,9 @@ class Runner:
             # A model with non-fixed input dims is specialized to this data set's shapes.
             shape_args, sig = [], ()
             for name, path in zip(in_names, in_files):
-                if name in dyn:
+                # Non-fixed dims, or data that disagrees with the declared
+                # shape (a few cases declare [0] and feed [1]), specialize.
+                if name in dyn or load_pb(path).shape != declared.get(name):
                     shape = load_pb(path).shape
                     shape_args += ["--input-shape", f"{name}:{'x'.join(map(str, shape))}"]
                     sig += ((name, shape),)

@@ -140,3 +140,16 @@ LogicalResult ArgMaxOp::verify() { return verifyAxis(*this); }
 LogicalResult ArgMinOp::verify() { return verifyAxis(*this); }
 LogicalResult LogSoftmaxOp::verify() { return verifyAxis(*this); }
 LogicalResult HardmaxOp::verify() { return verifyAxis(*this); }
+
+LogicalResult ReduceSumMaskedOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                                  Adaptor a, SmallVectorImpl<Type> &t) {
+  auto in = ranked(a.getInput());
+  t.push_back(RankedTensorType::get({in.getNumElements()}, in.getElementType()));
+  return success();
+}
+LogicalResult ReduceSumMaskedOp::verify() {
+  auto mask = getMask().getType();
+  if (mask.getRank() != 1 || mask.getDimSize(0) != getInput().getType().getRank())
+    return emitOpError("mask must have one entry per input dimension");
+  return success();
+}

@@ -146,4 +146,19 @@ def Nuri_HardmaxOp : Nuri_AxisOp<"hardmax"> {
   let summary = "1 at the first largest value along one axis, 0 elsewhere";
 }
 
+//===----------------------------------------------------------------------===//
+// Data-dependent shapes
+//===----------------------------------------------------------------------===//
+
+// The reduced axes come from a run-time mask, so the result's shape is only
+// known at run time: it is returned compactly (row-major over the kept
+// dimensions) in a 1-D tensor as large as the input.
+def Nuri_ReduceSumMaskedOp : Nuri_Op<"reduce_sum_masked", [Pure, InferTypeOpAdaptor]> {
+  let summary = "sum over the axes where mask is true, into a compact 1-D bound";
+  let arguments = (ins Nuri_Tensor:$input, Nuri_BoolTensor:$mask);
+  let results = (outs Nuri_Tensor:$output);
+  let assemblyFormat = "$input `,` $mask attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif

@@ -416,6 +416,53 @@ struct HardmaxLowering : OpRewritePattern<HardmaxOp> {
   }
 };
 
+/// Accumulates every input element into its compact output position: one
+/// sequential loop, since which dimensions collapse is known only at run time.
+struct ReduceSumMaskedLowering : OpRewritePattern<ReduceSumMaskedOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceSumMaskedOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value x = toSignless(b, loc, op.getInput());
+    auto t = typeOf(x);
+    Type et = t.getElementType();
+    auto outType = RankedTensorType::get({t.getNumElements()}, et);
+    int64_t rank = t.getRank();
+    Value flatX = reshapeTo(b, loc, x, {t.getNumElements()});
+    Value init = fill(b, loc, outType, 0);
+    auto idx = [&](OpBuilder &nb, int64_t v) { return arith::ConstantIndexOp::create(nb, loc, v); };
+    // The mask is read inside the loop: scalars read outside it would be
+    // separate host-side values between dispatches.
+    Value maskTensor = op.getMask();
+    auto loop = scf::ForOp::create(
+        b, loc, idx(b, 0), idx(b, t.getNumElements()), idx(b, 1), ValueRange{init},
+        [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {
+          SmallVector<Value> mask;
+          for (int64_t d = 0; d < rank; ++d)
+            mask.push_back(tensor::ExtractOp::create(nb, l, maskTensor, ValueRange{idx(nb, d)}));
+          Value rest = j, o = idx(nb, 0), stride = idx(nb, 1);
+          for (int64_t d = rank - 1; d >= 0; --d) {
+            Value dim = idx(nb, t.getDimSize(d));
+            Value coord = arith::RemUIOp::create(nb, l, rest, dim);
+            rest = arith::DivUIOp::create(nb, l, rest, dim);
+            Value kept = arith::AddIOp::create(nb, l, o, arith::MulIOp::create(nb, l, coord, stride));
+            o = arith::SelectOp::create(nb, l, mask[d], o, kept);
+            stride = arith::SelectOp::create(nb, l, mask[d], stride,
+                                             arith::MulIOp::create(nb, l, stride, dim));
+          }
+          Value v = tensor::ExtractOp::create(nb, l, flatX, ValueRange{j});
+          Value cur = tensor::ExtractOp::create(nb, l, acc[0], ValueRange{o});
+          Value sum = isFloat(et) ? (Value)arith::AddFOp::create(nb, l, cur, v)
+                                  : (Value)arith::AddIOp::create(nb, l, cur, v);
+          scf::YieldOp::create(nb, l, ValueRange{tensor::InsertOp::create(nb, l, sum, acc[0], ValueRange{o})});
+        });
+    Value r = loop.getResult(0);
+    if (r.getType() != op.getType())
+      r = tensor::BitcastOp::create(b, loc, op.getType(), r);
+    b.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::nuri::populateMathLowerings(RewritePatternSet &patterns) {
@@ -430,7 +477,8 @@ void mlir::nuri::populateMathLowerings(RewritePatternSet &patterns) {
                ReduceCombineLowering<ReduceMaxOp, Combine::Max>,
                ReduceCombineLowering<ReduceMinOp, Combine::Min>,
                ReduceCombineLowering<ReduceProdOp, Combine::Prod>, ArgLowering<ArgMaxOp, true>,
-               ArgLowering<ArgMinOp, false>, LogSoftmaxLowering, HardmaxLowering>(ctx);
+               ArgLowering<ArgMinOp, false>, LogSoftmaxLowering, HardmaxLowering,
+               ReduceSumMaskedLowering>(ctx);
   using F = arith::CmpFPredicate;
   using I = arith::CmpIPredicate;
   patterns.add<CompareLowering<EqualOp>>(ctx, F::OEQ, I::eq, I::eq);

@@ -283,6 +283,13 @@ NURI_API nuri_status_t nuri_session_invoke(nuri_session_t session,
                                            size_t input_count,
                                            nuri_buffer_t *outputs,
                                            size_t output_count);
+// The shape of output `index` after the last successful invoke: the static
+// shape, or for outputs whose module shape has -1 dimensions (data-dependent
+// shapes) the dimensions computed by that call. `rank` must equal the
+// output's rank. The output buffer holds the elements compactly at its start.
+NURI_API nuri_status_t nuri_session_output_shape(nuri_session_t session,
+                                                 size_t index, int64_t *dims,
+                                                 size_t rank);
 
 #ifdef __cplusplus
 } // extern "C"

@@ -1,0 +1,189 @@
+//===- ConvertDynamic.cpp - ONNX converters for data-dependent shapes ---===//
+//
+// When a shape-setting input (Reshape's shape, Unsqueeze's axes, ...) is a
+// run-time tensor, the result's dimensions are computed at run time by nuri
+// ops on small int64 tensors (they become ordinary dispatches), and the data
+// is laid out compactly in a 1-D upper bound (see RuntimeShape). Each
+// converter here wraps the static one and takes over only in that case.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/importer/ImporterContext.h"
+
+using namespace mlir;
+using namespace mlir::nuri;
+
+namespace nuri {
+namespace {
+
+Type i64(NodeContext &c) { return c.b.getI64Type(); }
+
+Value i64Const(NodeContext &c, ArrayRef<int64_t> values) {
+  return c.constant(i64Tensor(c.b.getContext(), values));
+}
+
+Value i64Scalar(NodeContext &c, int64_t v) { return c.scalar(i64(c), (double)v); }
+
+/// The input's static dims as an int64[rank] constant.
+Value dimsOf(NodeContext &c, Value x) { return i64Const(c, typeOf(x).getShape()); }
+
+/// Flattens x to its 1-D element list: the compact layout of any shape.
+Value flat(NodeContext &c, Value x) { return c.reshape(x, {typeOf(x).getNumElements()}); }
+
+/// Rank-1 int64 run-time input i (a shape or axes vector), or failure.
+FailureOr<Value> runtimeVector(NodeContext &c, int i) {
+  Value v = c.input(i);
+  auto t = typeOf(v);
+  if (t.getRank() != 1 || !t.getElementType().isInteger(64))
+    return c.fail("input " + std::to_string(i) + " must be a 1-D int64 tensor");
+  return v;
+}
+
+/// iota as an int64 constant [0, n).
+Value iota(NodeContext &c, int64_t n) {
+  SmallVector<int64_t> v(n);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = i;
+  return i64Const(c, v);
+}
+
+/// axes (int64[k], may be negative) -> mask int64[rank]: 1 where an axis points.
+Value axesMask(NodeContext &c, Value axes, int64_t rank) {
+  int64_t k = typeOf(axes).getDimSize(0);
+  Value zero = i64Scalar(c, 0);
+  Value neg = c.make<LessOp>(axes, zero);
+  Value norm = c.make<WhereOp>(neg, c.make<AddOp>(axes, i64Scalar(c, rank)), axes);
+  Value hits = c.make<EqualOp>(c.reshape(iota(c, rank), {rank, 1}), c.reshape(norm, {1, k}));
+  Value asInt = c.make<CastOp>(hits, TypeAttr::get(i64(c)));
+  return c.make<ReduceMaxOp>(asInt, c.b.getDenseI64ArrayAttr({1}), c.b.getBoolAttr(false));
+}
+
+/// The entries of `values` (int64[n]) where keep (int64[n], 0/1) is 1, in
+/// order, as int64[m] (m, the number kept, is known statically).
+Value compact(NodeContext &c, Value values, Value keep, int64_t m) {
+  int64_t n = typeOf(values).getDimSize(0);
+  Value axis0 = i64Const(c, {0});
+  // position of each kept entry among the kept ones
+  Value pos = c.make<SubOp>(
+      c.make<CumSumOp>(keep, c.reshape(axis0, {}), c.b.getBoolAttr(false), c.b.getBoolAttr(false)),
+      i64Scalar(c, 1));
+  Value sel = c.make<AndOp>(
+      c.make<EqualOp>(c.reshape(pos, {1, n}), c.reshape(iota(c, m), {m, 1})),
+      c.make<EqualOp>(c.reshape(keep, {1, n}), i64Scalar(c, 1)));
+  Value picked = c.make<WhereOp>(sel, c.reshape(values, {1, n}), i64Scalar(c, 0));
+  return c.make<ReduceSumOp>(picked, c.b.getDenseI64ArrayAttr({1}), c.b.getBoolAttr(false));
+}
+
+LogicalResult reshapeRuntime(NodeContext &c) {
+  Value x = c.input(0);
+  auto shapeOr = runtimeVector(c, 1);
+  if (failed(shapeOr))
+    return failure();
+  Value s = *shapeOr;
+  int64_t rank = typeOf(s).getDimSize(0), inRank = typeOf(x).getRank();
+  SmallVector<int64_t> prefix(rank, 0);
+  for (int64_t d = 0; d < std::min(rank, inRank); ++d)
+    prefix[d] = typeOf(x).getDimSize(d);
+  Value zero = i64Scalar(c, 0), minusOne = i64Scalar(c, -1);
+  Value dims = s;
+  if (!c.attrInt("allowzero", 0)) // 0 copies the input's dimension
+    dims = c.make<WhereOp>(c.make<EqualOp>(s, zero), i64Const(c, prefix), s);
+  Value isInferred = c.make<EqualOp>(dims, minusOne);
+  Value known = c.make<ReduceProdOp>(c.make<WhereOp>(isInferred, i64Scalar(c, 1), dims),
+                                     c.b.getDenseI64ArrayAttr({0}), c.b.getBoolAttr(false));
+  // max(known, 1) keeps a malformed shape from dividing by zero at run time.
+  Value inferred = c.make<DivOp>(i64Scalar(c, typeOf(x).getNumElements()),
+                                 c.make<MaxOp>(known, i64Scalar(c, 1)));
+  dims = c.make<WhereOp>(isInferred, inferred, dims);
+  c.setRuntimeShapedOutput(0, flat(c, x), dims, SmallVector<int64_t>(rank, -1));
+  return success();
+}
+
+LogicalResult unsqueezeRuntime(NodeContext &c) {
+  Value x = c.input(0);
+  auto axesOr = runtimeVector(c, 1);
+  if (failed(axesOr))
+    return failure();
+  int64_t inRank = typeOf(x).getRank();
+  int64_t rank = inRank + typeOf(*axesOr).getDimSize(0);
+  Value mask = axesMask(c, *axesOr, rank);
+  // Output dim j: 1 where an axis points, else the next input dimension.
+  Value keep = c.make<SubOp>(i64Scalar(c, 1), mask);
+  Value next = c.make<SubOp>(
+      c.make<CumSumOp>(keep, c.reshape(i64Const(c, {0}), {}), c.b.getBoolAttr(false),
+                       c.b.getBoolAttr(false)),
+      i64Scalar(c, 1));
+  Value idx = c.make<MaxOp>(c.make<MinOp>(next, i64Scalar(c, std::max<int64_t>(inRank - 1, 0))),
+                            i64Scalar(c, 0));
+  Value inDims = inRank ? dimsOf(c, x) : i64Const(c, {1});
+  Value gathered = c.make<GatherOp>(inDims, idx, 0);
+  Value dims = c.make<WhereOp>(c.make<EqualOp>(mask, i64Scalar(c, 1)), i64Scalar(c, 1), gathered);
+  c.setRuntimeShapedOutput(0, flat(c, x), dims, SmallVector<int64_t>(rank, -1));
+  return success();
+}
+
+LogicalResult squeezeRuntime(NodeContext &c) {
+  Value x = c.input(0);
+  auto axesOr = runtimeVector(c, 1);
+  if (failed(axesOr))
+    return failure();
+  int64_t inRank = typeOf(x).getRank();
+  int64_t rank = inRank - typeOf(*axesOr).getDimSize(0);
+  if (rank < 0)
+    return c.fail("more axes than dimensions");
+  Value keep = c.make<SubOp>(i64Scalar(c, 1), axesMask(c, *axesOr, inRank));
+  Value dims = compact(c, dimsOf(c, x), keep, rank);
+  c.setRuntimeShapedOutput(0, flat(c, x), dims, SmallVector<int64_t>(rank, -1));
+  return success();
+}
+
+LogicalResult reduceSumRuntime(NodeContext &c) {
+  Value x = c.input(0);
+  auto axesOr = runtimeVector(c, 1);
+  if (failed(axesOr))
+    return failure();
+  int64_t inRank = typeOf(x).getRank(), k = typeOf(*axesOr).getDimSize(0);
+  bool keepdims = c.attrInt("keepdims", 1);
+  if (!keepdims && k > inRank)
+    return c.fail("more axes than dimensions");
+  Value mask = axesMask(c, *axesOr, inRank);
+  Value maskBool = c.make<EqualOp>(mask, i64Scalar(c, 1));
+  Value data = c.make<ReduceSumMaskedOp>(x, maskBool);
+  Value ones = i64Const(c, SmallVector<int64_t>(inRank, 1));
+  Value dims = keepdims ? c.make<WhereOp>(maskBool, ones, dimsOf(c, x))
+                        : compact(c, dimsOf(c, x), c.make<SubOp>(i64Scalar(c, 1), mask),
+                                  inRank - k);
+  c.setRuntimeShapedOutput(0, data, dims,
+                           SmallVector<int64_t>(keepdims ? inRank : inRank - k, -1));
+  return success();
+}
+
+/// Wraps the static converter of `op`: `useRuntime` decides per node.
+void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeContext &)> useRuntime,
+          Converter runtime) {
+  auto it = table.find(op);
+  if (it == table.end())
+    return;
+  Converter base = it->second;
+  it->second = [=](NodeContext &c) { return useRuntime(c) ? runtime(c) : base(c); };
+}
+
+/// Input i is present and not a compile-time constant.
+std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset = 0) {
+  return [=](NodeContext &c) {
+    return c.opset >= minOpset && c.input(i) && !c.constantInput(i);
+  };
+}
+
+} // namespace
+
+void registerDynamicConverters(ConverterMap &table) {
+  wrap(table, "Reshape", runtimeInput(1, 5), reshapeRuntime);
+  wrap(table, "Unsqueeze", runtimeInput(1, 13), unsqueezeRuntime);
+  wrap(table, "Squeeze", runtimeInput(1, 13), squeezeRuntime);
+  wrap(table, "ReduceSum", [](NodeContext &c) {
+    return c.opset >= 13 && c.input(1) && !c.constantInput(1) &&
+           typeOf(c.input(1)).getRank() == 1 && typeOf(c.input(1)).getDimSize(0) > 0;
+  }, reduceSumRuntime);
+}
+
+} // namespace nuri
