@@ -135,6 +135,7 @@ void registerMathConverters(ConverterMap &table);
 void registerDynamicConverters(ConverterMap &table);
 void registerControlFlowConverters(ConverterMap &table);
 void registerRNNConverters(ConverterMap &table);
+void registerOpset18Converters(ConverterMap &table);
 
 inline mlir::RankedTensorType typeOf(mlir::Value v) {
   return mlir::cast<mlir::RankedTensorType>(v.getType());

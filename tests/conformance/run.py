@@ -7,7 +7,7 @@ nuri-compile + nuri-run, scored like ONNX's own runner.
 
 Every case of every suite runs (no op filter): nuri-compile model.onnx, then for each test_data_set_*
 nuri-run with input_<i>.pb bound to the i-th graph input that is not an initializer, and every
-output_<i>.pb compared with what nuri-run wrote: same dtype and shape; integers, bools and strings exact;
+output_<i>.pb (or .npy) compared with what nuri-run wrote: same dtype and shape; integers, bools and strings exact;
 floats allclose(rtol 1e-3, atol 1e-7) with NaN == NaN, as onnx.backend.test.runner does.
 
 Expected failures are listed in expected_failures.txt (`suite/case  # reason`). Exit status: 0 when every
@@ -159,6 +159,8 @@ def describe_exit(rc, err):
 
 
 def load_pb(path):
+    if path.endswith(".npy"):  # opset18plus stores ONNX Runtime's references as .npy
+        return np.load(path, allow_pickle=False)
     t = onnx.TensorProto()
     with open(path, "rb") as f:
         t.ParseFromString(f.read())
@@ -246,8 +248,8 @@ class Runner:
         compiled = {}  # shape signature -> artifact
         for ds in sets:
             ds_name = os.path.basename(ds)
-            in_files = sorted(glob.glob(os.path.join(ds, "input_*.pb")), key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
-            out_files = sorted(glob.glob(os.path.join(ds, "output_*.pb")), key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
+            in_files = sorted(glob.glob(os.path.join(ds, "input_*.pb")) + glob.glob(os.path.join(ds, "input_*.npy")), key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
+            out_files = sorted(glob.glob(os.path.join(ds, "output_*.pb")) + glob.glob(os.path.join(ds, "output_*.npy")), key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
             if len(in_files) > len(in_names):
                 return False, "harness", f"{ds_name}: {len(in_files)} input files but {len(in_names)} graph inputs"
             # A model with non-fixed input dims is specialized to this data set's shapes.
