@@ -883,6 +883,7 @@ ConverterMap buildTable() {
   registerNNConverters(table);
   registerControlFlowConverters(table);
   registerRNNConverters(table);
+  registerQuantConverters(table);
   return table;
 }
 } // namespace
