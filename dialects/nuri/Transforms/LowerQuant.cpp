@@ -21,6 +21,23 @@ namespace {
 
 bool isUnsigned(Value v) { return getElementTypeOrSelf(v.getType()).isUnsignedInteger(); }
 
+/// toSignless, except that constants (an absent zero point is one) become
+/// signless constants: a tensor.bitcast of a constant would be a dispatch of
+/// its own that does not bufferize.
+Value signlessOperand(OpBuilder &b, Location loc, Value v) {
+  Type et = signless(typeOf(v).getElementType());
+  if (et == typeOf(v).getElementType())
+    return v;
+  DenseElementsAttr value;
+  if (auto c = v.getDefiningOp<ConstantOp>())
+    value = dyn_cast<DenseElementsAttr>(c.getValue());
+  else if (auto c = v.getDefiningOp<arith::ConstantOp>())
+    value = dyn_cast<DenseElementsAttr>(c.getValue());
+  if (value)
+    return arith::ConstantOp::create(b, loc, value.bitcast(et));
+  return toSignless(b, loc, v);
+}
+
 /// A per-axis parameter (1-D, along `axis`) reshaped to broadcast against a
 /// tensor of rank `rank`; rank-0 parameters stay as they are.
 Value alongAxis(OpBuilder &b, Location loc, Value param, int64_t axis, int64_t rank) {
@@ -53,7 +70,7 @@ struct QuantizeLinearLowering : OpRewritePattern<QuantizeLinearOp> {
     bool uns = isUnsigned(op.getZeroPoint());
     Type qt = signless(outType.getElementType());
     Value scale = alongAxis(b, loc, op.getScale(), axis, rank);
-    Value zp = alongAxis(b, loc, toSignless(b, loc, op.getZeroPoint()), axis, rank);
+    Value zp = alongAxis(b, loc, signlessOperand(b, loc, op.getZeroPoint()), axis, rank);
     std::pair<double, double> range = intRange(qt.getIntOrFloatBitWidth(), uns);
     Value r = elementwise(
         b, loc, outType.clone(qt), {op.getInput(), scale, zp},
@@ -88,9 +105,9 @@ struct DequantizeLinearLowering : OpRewritePattern<DequantizeLinearOp> {
     // The difference is exact in i32 for narrow types, in i64 for i32 inputs.
     Type wide = width < 32 ? b.getI32Type() : b.getI64Type();
     Value scale = alongAxis(b, loc, op.getScale(), axis, rank);
-    Value zp = alongAxis(b, loc, toSignless(b, loc, op.getZeroPoint()), axis, rank);
+    Value zp = alongAxis(b, loc, signlessOperand(b, loc, op.getZeroPoint()), axis, rank);
     Value r = elementwise(
-        b, loc, outType, {toSignless(b, loc, op.getInput()), scale, zp},
+        b, loc, outType, {signlessOperand(b, loc, op.getInput()), scale, zp},
         [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
           Type ct = ft.getIntOrFloatBitWidth() < 32 ? nb.getF32Type() : ft;
           Value d = arith::SubIOp::create(nb, l, widen(nb, l, a[0], wide, uns),
@@ -111,9 +128,9 @@ struct MatMulIntegerLowering : OpRewritePattern<MatMulIntegerOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = b.getContext();
     bool lu = isUnsigned(op.getLhs()), ru = isUnsigned(op.getRhs());
-    Value lhs = toSignless(b, loc, op.getLhs()), rhs = toSignless(b, loc, op.getRhs());
-    Value lzp = toSignless(b, loc, op.getLhsZeroPoint());
-    Value rzp = toSignless(b, loc, op.getRhsZeroPoint());
+    Value lhs = signlessOperand(b, loc, op.getLhs()), rhs = signlessOperand(b, loc, op.getRhs());
+    Value lzp = signlessOperand(b, loc, op.getLhsZeroPoint());
+    Value rzp = signlessOperand(b, loc, op.getRhsZeroPoint());
     if (typeOf(lhs).getRank() == 1)
       lhs = reshapeTo(b, loc, lhs, {1, typeOf(lhs).getDimSize(0)});
     if (typeOf(rhs).getRank() == 1)
@@ -171,7 +188,7 @@ Value centered(OpBuilder &b, Location loc, Value v, Value zp) {
   bool uns = isUnsigned(v);
   Type i32 = b.getI32Type();
   return elementwise(b, loc, typeOf(v).clone(i32),
-                     {toSignless(b, loc, v), toSignless(b, loc, zp)},
+                     {signlessOperand(b, loc, v), signlessOperand(b, loc, zp)},
                      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                        return arith::SubIOp::create(nb, l, widen(nb, l, a[0], i32, uns),
                                                     widen(nb, l, a[1], i32, uns));
@@ -190,7 +207,7 @@ struct ConvIntegerLowering : OpRewritePattern<ConvIntegerOp> {
     int64_t s = xt.getRank() - 2, g = op.getGroup();
     int64_t n = xt.getDimSize(0), c = xt.getDimSize(1), m = wt.getDimSize(0);
     Value x = centered(b, loc, op.getInput(), op.getInputZeroPoint());
-    Value wzp = op.getWeightZeroPoint();
+    Value wzp = signlessOperand(b, loc, op.getWeightZeroPoint());
     if (typeOf(wzp).getRank() == 1) {
       SmallVector<int64_t> shape(wt.getRank(), 1);
       shape[0] = m;
@@ -309,7 +326,9 @@ struct DetLowering : OpRewritePattern<DetOp> {
                          [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
                            return convertScalar(nb, l, a[0], ct);
                          });
-    Value dets = emptyLike(b, loc, RankedTensorType::get({count}, ct));
+    // The determinants stay in a tensor updated inside the loops: a loop
+    // nest yielding a bare scalar would split the dispatch at a scalar.
+    Value dets = fill(b, loc, RankedTensorType::get({count}, ct), 1);
     Value zero = idx(b, loc, 0), nIdx = idx(b, loc, n), one = idx(b, loc, 1);
     auto get = [](OpBuilder &nb, Location l, Value t, ValueRange at) -> Value {
       return tensor::ExtractOp::create(nb, l, t, at);
@@ -321,9 +340,9 @@ struct DetLowering : OpRewritePattern<DetOp> {
         b, loc, zero, idx(b, loc, count), {mats, dets},
         [&](OpBuilder &b1, Location l1, Value m, ValueRange a1) -> SmallVector<Value> {
           ValueRange res = forLoop(
-              b1, l1, zero, nIdx, {a1[0], cst(b1, l1, ct, 1)},
+              b1, l1, zero, nIdx, {a1[0], a1[1]},
               [&](OpBuilder &b2, Location l2, Value k, ValueRange a2) -> SmallVector<Value> {
-                Value A = a2[0], det = a2[1];
+                Value A = a2[0], det = get(b2, l2, a2[1], {m});
                 // Pivot: the row at or below k with the largest |A[i, k]|.
                 Value kp1 = arith::AddIOp::create(b2, l2, k, one);
                 Value absKK = math::AbsFOp::create(b2, l2, get(b2, l2, A, {m, k, k}));
@@ -371,9 +390,9 @@ struct DetLowering : OpRewritePattern<DetOp> {
                                        return {put(b4, l4, r, a4[0], {m, i, j})};
                                      });
                     })[0];
-                return {A, det};
+                return {A, put(b2, l2, det, a2[1], {m})};
               });
-          return {res[0], put(b1, l1, res[1], a1[1], {m})};
+          return {res[0], res[1]};
         });
     Value r = out[1];
     if (ct != et)
