@@ -109,8 +109,10 @@ LogicalResult convertQuantizeLinear(NodeContext &c) {
     return c.fail("quantization to " + typeName(typeOf(zp).getElementType()) +
                   " is not supported (int8, uint8, int16, uint16 are)");
   auto scale = quantParam(c, c.input(1), "y_scale");
+  if (failed(scale))
+    return failure();
   auto zero = quantParam(c, zp, "y_zero_point");
-  if (failed(scale) || failed(zero))
+  if (failed(zero))
     return failure();
   int64_t axis = c.attrInt("axis", 1);
   if (failed(checkQuantOperands(c, x, *scale, *zero, axis)))
@@ -136,8 +138,10 @@ LogicalResult convertDequantizeLinear(NodeContext &c) {
   if (typeOf(zp).getElementType() != et)
     return c.fail("x_zero_point must have the input's element type");
   auto scale = quantParam(c, c.input(1), "x_scale");
+  if (failed(scale))
+    return failure();
   auto zero = quantParam(c, zp, "x_zero_point");
-  if (failed(scale) || failed(zero))
+  if (failed(zero))
     return failure();
   int64_t axis = c.attrInt("axis", 1);
   if (failed(checkQuantOperands(c, x, *scale, *zero, axis)))
@@ -223,9 +227,9 @@ LogicalResult convertQLinearMatMul(NodeContext &c) {
   auto acc = integerMatMul(c, 0, 2, 3, 5);
   if (failed(acc))
     return failure();
-  auto as = scalarScale(c, 1, "a_scale"), bs = scalarScale(c, 4, "b_scale"),
-       ys = scalarScale(c, 6, "y_scale");
-  if (failed(as) || failed(bs) || failed(ys))
+  FailureOr<Value> as = scalarScale(c, 1, "a_scale"), bs = failure(), ys = failure();
+  if (failed(as) || failed(bs = scalarScale(c, 4, "b_scale")) ||
+      failed(ys = scalarScale(c, 6, "y_scale")))
     return failure();
   Value yzp = c.input(7);
   if (!isQuantType(typeOf(yzp).getElementType()) || typeOf(yzp).getNumElements() != 1)
@@ -339,8 +343,8 @@ LogicalResult convertQLinearConv(NodeContext &c) {
       return c.fail("B must be a 1-D int32 tensor with one value per output channel");
     *acc = c.make<AddOp>(*acc, c.reshape(bias, channelShape));
   }
-  auto xs = scalarScale(c, 1, "x_scale"), ys = scalarScale(c, 6, "y_scale");
-  if (failed(xs) || failed(ys))
+  FailureOr<Value> xs = scalarScale(c, 1, "x_scale"), ys = failure();
+  if (failed(xs) || failed(ys = scalarScale(c, 6, "y_scale")))
     return failure();
   Value ws = c.input(4);
   auto wst = typeOf(ws);
