@@ -136,6 +136,7 @@ void registerDynamicConverters(ConverterMap &table);
 void registerControlFlowConverters(ConverterMap &table);
 void registerRNNConverters(ConverterMap &table);
 void registerOpset18Converters(ConverterMap &table);
+void registerQuantConverters(ConverterMap &table);
 
 inline mlir::RankedTensorType typeOf(mlir::Value v) {
   return mlir::cast<mlir::RankedTensorType>(v.getType());

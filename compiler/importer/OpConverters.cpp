@@ -883,6 +883,7 @@ ConverterMap buildTable() {
   registerNNConverters(table);
   registerControlFlowConverters(table);
   registerRNNConverters(table);
+  registerQuantConverters(table);
   registerOpset18Converters(table);
   registerDynamicConverters(table); // last: it wraps the static converters
   return table;

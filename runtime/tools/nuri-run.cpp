@@ -27,8 +27,10 @@ const char *const kUsage =
     "                      vulkan, cpu; the first available)\n"
     "  --input NAME=FILE   bind model input NAME to FILE (.npy or ONNX\n"
     "                      TensorProto .pb); a bare FILE binds the next\n"
-    "                      unbound input in model order\n"
-    "  --output-dir DIR    write each output to DIR/NAME.npy\n"
+    "                      unbound input in model order; a bf16 input\n"
+    "                      also takes uint16 data (the bit patterns)\n"
+    "  --output-dir DIR    write each output to DIR/NAME.npy (bf16 as\n"
+    "                      uint16 bit patterns: NumPy has no bfloat16)\n"
     "  --threads N         cpu worker threads (default: all cores)\n"
     "  --warmup N          untimed runs before timing (default 0)\n"
     "  --runs N            timed runs; prints median and min (default 1)\n"
@@ -241,6 +243,9 @@ int main(int argc, char **argv) {
     std::string error = nuri::readTensorFile(files[i], tensors[i]);
     if (!error.empty())
       fail("input '" + inputs[i].name + "': " + error);
+    // NumPy and ONNX's test data carry bf16 as uint16 bit patterns.
+    if (inputs[i].dtype == NURI_DTYPE_BF16 && tensors[i].dtype == NURI_DTYPE_U16)
+      tensors[i].dtype = NURI_DTYPE_BF16;
     if (tensors[i].dtype != inputs[i].dtype ||
         tensors[i].shape != inputs[i].shape)
       fail("input '" + inputs[i].name + "': expected " +

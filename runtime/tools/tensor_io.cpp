@@ -568,29 +568,21 @@ std::string readTensorFile(const std::string &path, HostTensor &out) {
 }
 
 std::vector<uint8_t> encodeNpy(const HostTensor &tensor) {
-  HostTensor widened;
-  const HostTensor *source = &tensor;
-  if (tensor.dtype == NURI_DTYPE_BF16) {
-    widened.dtype = NURI_DTYPE_F32;
-    widened.shape = tensor.shape;
-    widened.data.resize(tensor.data.size() * 2);
-    for (size_t i = 0; i + 1 < tensor.data.size(); i += 2) {
-      uint32_t bits = uint32_t(load<uint16_t>(&tensor.data[i])) << 16;
-      std::memcpy(&widened.data[i * 2], &bits, 4);
-    }
-    source = &widened;
-  }
+  // NumPy has no bfloat16: bf16 goes out as its uint16 bit patterns, the
+  // convention of ONNX's test data.
+  nuri_dtype_t dtype =
+      tensor.dtype == NURI_DTYPE_BF16 ? NURI_DTYPE_U16 : tensor.dtype;
   const char *code = "f4";
   for (const NpyType &type : kNpyTypes)
-    if (type.dtype == source->dtype)
+    if (type.dtype == dtype)
       code = type.code;
-  char order = nuri_dtype_size(source->dtype) == 1 ? '|' : '<';
+  char order = nuri_dtype_size(dtype) == 1 ? '|' : '<';
   std::string shape = "(";
-  for (size_t i = 0; i < source->shape.size(); ++i)
-    shape += std::to_string(source->shape[i]) + ", ";
-  if (source->shape.size() > 1)
+  for (size_t i = 0; i < tensor.shape.size(); ++i)
+    shape += std::to_string(tensor.shape[i]) + ", ";
+  if (tensor.shape.size() > 1)
     shape.resize(shape.size() - 2);
-  else if (source->shape.size() == 1)
+  else if (tensor.shape.size() == 1)
     shape.resize(shape.size() - 1);
   shape += ")";
   std::string header = std::string("{'descr': '") + order + code +
@@ -611,7 +603,7 @@ std::vector<uint8_t> encodeNpy(const HostTensor &tensor) {
     out.push_back((length >> 24) & 0xff);
   }
   out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), source->data.begin(), source->data.end());
+  out.insert(out.end(), tensor.data.begin(), tensor.data.end());
   return out;
 }
 

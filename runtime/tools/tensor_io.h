@@ -32,7 +32,8 @@ std::string parseTensorProto(const uint8_t *data, size_t size, HostTensor &out);
 // start with the path.
 std::string readTensorFile(const std::string &path, HostTensor &out);
 
-// NumPy has no bfloat16, so bf16 tensors are written as exact f32 values.
+// NumPy has no bfloat16, so bf16 tensors are written as their uint16 bit
+// patterns (dtype '<u2'), as ONNX's test data stores them.
 std::vector<uint8_t> encodeNpy(const HostTensor &tensor);
 std::string writeNpy(const std::string &path, const HostTensor &tensor);
 // raw_data encoding, as onnx.numpy_helper.from_array writes it.

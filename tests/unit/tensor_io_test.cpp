@@ -45,7 +45,7 @@ TEST(TensorIoTest, NpyRoundTripsEveryDtype) {
     }
 }
 
-TEST(TensorIoTest, NpyWritesBf16AsF32) {
+TEST(TensorIoTest, NpyWritesBf16AsUint16Bits) {
   HostTensor tensor;
   tensor.dtype = NURI_DTYPE_BF16;
   tensor.shape = {2};
@@ -53,9 +53,9 @@ TEST(TensorIoTest, NpyWritesBf16AsF32) {
   std::vector<uint8_t> bytes = encodeNpy(tensor);
   HostTensor back;
   ASSERT_EQ("", parseNpy(bytes.data(), bytes.size(), back));
-  EXPECT_EQ(NURI_DTYPE_F32, back.dtype);
-  EXPECT_EQ(1.0, elementAsDouble(back, 0));
-  EXPECT_EQ(-2.0, elementAsDouble(back, 1));
+  EXPECT_EQ(NURI_DTYPE_U16, back.dtype);
+  EXPECT_EQ(tensor.data, back.data);
+  EXPECT_EQ(0x3f80, elementAsDouble(back, 0));
   EXPECT_EQ(-2.0, elementAsDouble(tensor, 1));
 }
 
