@@ -181,7 +181,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     if (!node.input(k).empty() && !scope.count(node.input(k)))
       return nc.fail("input '" + node.input(k) + "' is not defined before use");
   const auto &converters = onnxConverters();
-  auto it = domain.empty() ? converters.find(node.op_type()) : converters.end();
+  auto it = converters.find(domain.empty() ? node.op_type() : domain + "::" + node.op_type());
   if (it != converters.end()) {
     if (failed(nc.requireInputs(requiredInputs(node.op_type(), opset))) ||
         failed(it->second(nc)))

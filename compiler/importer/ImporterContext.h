@@ -117,6 +117,7 @@ void registerNNConverters(ConverterMap &table);
 void registerMathConverters(ConverterMap &table);
 void registerControlFlowConverters(ConverterMap &table);
 void registerRNNConverters(ConverterMap &table);
+void registerMiscConverters(ConverterMap &table);
 
 inline mlir::RankedTensorType typeOf(mlir::Value v) {
   return mlir::cast<mlir::RankedTensorType>(v.getType());

@@ -883,6 +883,7 @@ ConverterMap buildTable() {
   registerNNConverters(table);
   registerControlFlowConverters(table);
   registerRNNConverters(table);
+  registerMiscConverters(table);
   return table;
 }
 } // namespace

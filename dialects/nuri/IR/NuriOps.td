@@ -236,5 +236,6 @@ def Nuri_GatherOp : Nuri_Op<"gather", [Pure, InferTypeOpAdaptor]> {
 include "NuriMathOps.td"
 include "NuriIndexOps.td"
 include "NuriNNOps.td"
+include "NuriMiscOps.td"
 
 #endif

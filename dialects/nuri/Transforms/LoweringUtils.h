@@ -77,6 +77,7 @@ template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {
 void populateIndexLowerings(RewritePatternSet &patterns);
 void populateNNLowerings(RewritePatternSet &patterns);
 void populateMathLowerings(RewritePatternSet &patterns);
+void populateMiscLowerings(RewritePatternSet &patterns);
 
 } // namespace mlir::nuri
 

@@ -660,6 +660,7 @@ struct NuriToLinalgPass : mlir::nuri::impl::NuriToLinalgBase<NuriToLinalgPass> {
     populateIndexLowerings(patterns);
     populateNNLowerings(patterns);
     populateMathLowerings(patterns);
+    populateMiscLowerings(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
