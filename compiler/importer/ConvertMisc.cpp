@@ -381,7 +381,7 @@ LogicalResult convertAdagrad(NodeContext &c) {
     auto op = AdagradOp::create(c.b, c.loc(), c.input(0), c.input(1), c.input(2 + i),
                                 c.input(2 + *n + i), c.input(2 + 2 * *n + i),
                                 c.b.getF32FloatAttr(c.attrFloat("decay_factor", 0)),
-                                c.b.getF32FloatAttr(c.attrFloat("epsilon", 0)),
+                                c.b.getF32FloatAttr(c.attrFloat("epsilon", 1e-6f)),
                                 c.b.getF32FloatAttr(c.attrFloat("norm_coefficient", 0)));
     c.setOutput(i, op.getXNew());
     c.setOutput(*n + i, op.getAccumulatedNew());
