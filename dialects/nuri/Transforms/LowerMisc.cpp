@@ -364,6 +364,11 @@ DenseElementsAttr dftTable(Type t, int64_t samples, int64_t channels, int64_t le
         // e^{sign * i * theta} = cos + i * sign * sin; (a + ib)(cos + i s sin)
         double theta = 2 * M_PI * (double)((k * n) % length) / (double)length;
         double cs = std::cos(theta) * scale, sn = sign * std::sin(theta) * scale;
+        // cos(pi / 2) is 6e-17 in doubles: exact zeros keep the tables readable.
+        if (std::abs(cs) < 1e-15)
+          cs = 0;
+        if (std::abs(sn) < 1e-15)
+          sn = 0;
         if (c == 0) { // a * (cos + i s sin)
           w.push_back(cs);
           w.push_back(sn);
