@@ -192,7 +192,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
                      "such tensors yet");
   }
   const auto &converters = onnxConverters();
-  auto it = domain.empty() ? converters.find(node.op_type()) : converters.end();
+  auto it = converters.find(domain.empty() ? node.op_type() : domain + "::" + node.op_type());
   if (it != converters.end()) {
     if (failed(nc.requireInputs(requiredInputs(node.op_type(), opset))) ||
         failed(it->second(nc)))

@@ -137,6 +137,7 @@ void registerControlFlowConverters(ConverterMap &table);
 void registerRNNConverters(ConverterMap &table);
 void registerOpset18Converters(ConverterMap &table);
 void registerQuantConverters(ConverterMap &table);
+void registerMiscConverters(ConverterMap &table);
 
 inline mlir::RankedTensorType typeOf(mlir::Value v) {
   return mlir::cast<mlir::RankedTensorType>(v.getType());

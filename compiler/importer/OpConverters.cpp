@@ -884,6 +884,7 @@ ConverterMap buildTable() {
   registerControlFlowConverters(table);
   registerRNNConverters(table);
   registerQuantConverters(table);
+  registerMiscConverters(table);
   registerOpset18Converters(table);
   registerDynamicConverters(table); // last: it wraps the static converters
   return table;

@@ -237,5 +237,6 @@ include "NuriMathOps.td"
 include "NuriIndexOps.td"
 include "NuriNNOps.td"
 include "NuriQuantOps.td"
+include "NuriMiscOps.td"
 
 #endif

@@ -78,6 +78,7 @@ void populateIndexLowerings(RewritePatternSet &patterns);
 void populateNNLowerings(RewritePatternSet &patterns);
 void populateMathLowerings(RewritePatternSet &patterns);
 void populateQuantLowerings(RewritePatternSet &patterns);
+void populateMiscLowerings(RewritePatternSet &patterns);
 
 } // namespace mlir::nuri
 

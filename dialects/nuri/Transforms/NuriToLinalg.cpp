@@ -661,6 +661,7 @@ struct NuriToLinalgPass : mlir::nuri::impl::NuriToLinalgBase<NuriToLinalgPass> {
     populateNNLowerings(patterns);
     populateMathLowerings(patterns);
     populateQuantLowerings(patterns);
+    populateMiscLowerings(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))
