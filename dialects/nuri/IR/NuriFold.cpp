@@ -103,6 +103,17 @@ OpFoldResult foldBinary(Attribute lhs, Attribute rhs, Type resultType, FloatFn f
   return {};
 }
 
+/// i64 tensors (shape arithmetic) fold exactly, with wrap-around.
+OpFoldResult foldUnaryInt(Attribute in, function_ref<int64_t(int64_t)> fn) {
+  auto a = dyn_cast_or_null<DenseElementsAttr>(in);
+  if (!a || !a.getElementType().isSignlessInteger(64))
+    return {};
+  SmallVector<int64_t> values;
+  for (int64_t v : a.getValues<int64_t>())
+    values.push_back(fn(v));
+  return DenseElementsAttr::get(a.getType(), ArrayRef<int64_t>(values));
+}
+
 template <typename FloatFn>
 OpFoldResult foldUnary(Attribute in, FloatFn fn) {
   auto a = dyn_cast_or_null<DenseElementsAttr>(in);
@@ -191,9 +202,13 @@ OpFoldResult SqrtOp::fold(FoldAdaptor a) {
   return foldUnary(a.getInput(), [](float x) { return std::sqrt(x); });
 }
 OpFoldResult NegOp::fold(FoldAdaptor a) {
+  if (OpFoldResult r = foldUnaryInt(a.getInput(), [](int64_t x) { return (int64_t)(0 - (uint64_t)x); }))
+    return r;
   return foldUnary(a.getInput(), [](float x) { return -x; });
 }
 OpFoldResult AbsOp::fold(FoldAdaptor a) {
+  if (OpFoldResult r = foldUnaryInt(a.getInput(), [](int64_t x) { return x < 0 ? (int64_t)(0 - (uint64_t)x) : x; }))
+    return r;
   return foldUnary(a.getInput(), [](float x) { return std::fabs(x); });
 }
 OpFoldResult HardSwishOp::fold(FoldAdaptor a) {
