@@ -157,6 +157,94 @@ LogicalResult reduceSumRuntime(NodeContext &c) {
   return success();
 }
 
+Value clampI(NodeContext &c, Value v, Value lo, Value hi) {
+  return c.make<MinOp>(c.make<MaxOp>(v, lo), hi);
+}
+
+/// Per-axis values (int64[k]) scattered onto the dimensions they name
+/// (match: bool[rank, k]); `otherwise` (int64[rank]) where no axis names one.
+Value scatterAxes(NodeContext &c, Value match, Value perAxis, Value otherwise) {
+  int64_t k = typeOf(perAxis).getDimSize(0);
+  Value spread = c.make<WhereOp>(match, c.reshape(perAxis, {1, k}), i64Scalar(c, 0));
+  Value sum = c.make<ReduceSumOp>(spread, c.b.getDenseI64ArrayAttr({1}), c.b.getBoolAttr(false));
+  Value hit = c.make<ReduceMaxOp>(c.make<CastOp>(match, TypeAttr::get(i64(c))),
+                                  c.b.getDenseI64ArrayAttr({1}), c.b.getBoolAttr(false));
+  return c.make<WhereOp>(c.make<EqualOp>(hit, i64Scalar(c, 1)), sum, otherwise);
+}
+
+/// ONNX Slice with any of starts/ends/axes/steps given at run time: the
+/// clamping rules of the spec, computed with nuri ops on int64 vectors.
+LogicalResult sliceRuntime(NodeContext &c) {
+  Value x = c.input(0);
+  int64_t rank = typeOf(x).getRank();
+  for (int i = 1; i < std::min(c.numInputs(), 5); ++i)
+    if (c.input(i) && failed(runtimeVector(c, i)))
+      return failure();
+  Value starts = c.input(1), ends = c.input(2);
+  int64_t k = typeOf(starts).getDimSize(0);
+  if (typeOf(ends).getDimSize(0) != k)
+    return c.fail("starts and ends have different lengths");
+  Value axes = c.input(3) ? c.input(3) : iota(c, k);
+  Value steps = c.input(4) ? c.input(4) : i64Const(c, SmallVector<int64_t>(k, 1));
+  if (typeOf(axes).getDimSize(0) != k || typeOf(steps).getDimSize(0) != k)
+    return c.fail("starts, ends, axes and steps have different lengths");
+  Value zero = i64Scalar(c, 0), one = i64Scalar(c, 1);
+  Value a = c.make<WhereOp>(c.make<LessOp>(axes, zero), c.make<AddOp>(axes, i64Scalar(c, rank)), axes);
+  Value match = c.make<EqualOp>(c.reshape(iota(c, rank), {rank, 1}), c.reshape(a, {1, k}));
+  // The size of the dimension each entry names.
+  Value dim = c.make<ReduceSumOp>(
+      c.make<WhereOp>(match, c.reshape(dimsOf(c, x), {rank, 1}), zero),
+      c.b.getDenseI64ArrayAttr({0}), c.b.getBoolAttr(false));
+  Value s1 = c.make<WhereOp>(c.make<LessOp>(starts, zero), c.make<AddOp>(starts, dim), starts);
+  Value e1 = c.make<WhereOp>(c.make<LessOp>(ends, zero), c.make<AddOp>(ends, dim), ends);
+  Value pos = c.make<GreaterOp>(steps, zero);
+  Value dimM1 = c.make<SubOp>(dim, one);
+  Value sc = c.make<WhereOp>(pos, clampI(c, s1, zero, dim), clampI(c, s1, zero, dimM1));
+  Value ec = c.make<WhereOp>(pos, clampI(c, e1, zero, dim), clampI(c, e1, i64Scalar(c, -1), dimM1));
+  // ceil((end - start) / step), never negative; a zero step gives 0 elements.
+  Value absStep = c.make<MaxOp>(c.make<AbsOp>(steps), one);
+  Value span = c.make<WhereOp>(pos, c.make<SubOp>(ec, sc), c.make<SubOp>(sc, ec));
+  Value len = c.make<MaxOp>(c.make<DivOp>(c.make<AddOp>(span, c.make<SubOp>(absStep, one)), absStep), zero);
+  len = c.make<WhereOp>(c.make<EqualOp>(steps, zero), zero, len);
+  Value startsFull = scatterAxes(c, match, sc, i64Const(c, SmallVector<int64_t>(rank, 0)));
+  Value stepsFull = scatterAxes(c, match, steps, i64Const(c, SmallVector<int64_t>(rank, 1)));
+  Value dims = scatterAxes(c, match, len, dimsOf(c, x));
+  c.setRuntimeShapedOutput(0, c.make<StridedGatherOp>(x, startsFull, stepsFull, dims), dims,
+                           SmallVector<int64_t>(rank, -1));
+  return success();
+}
+
+/// Split with run-time sizes: output i starts at the sum of the sizes before it.
+LogicalResult splitRuntime(NodeContext &c) {
+  Value x = c.input(0);
+  int64_t rank = typeOf(x).getRank();
+  auto sizesOr = runtimeVector(c, 1);
+  if (failed(sizesOr))
+    return failure();
+  int64_t axis = normAxis(c.attrInt("axis", 0), rank);
+  if (failed(checkAxis(c, axis, rank)))
+    return failure();
+  int64_t n = typeOf(*sizesOr).getDimSize(0);
+  if (n != c.node.output_size())
+    return c.fail("split has " + std::to_string(n) + " entries for " +
+                  std::to_string(c.node.output_size()) + " outputs");
+  Value offsets = c.make<CumSumOp>(*sizesOr, c.reshape(i64Const(c, {0}), {}), c.b.getBoolAttr(true),
+                                   c.b.getBoolAttr(false));
+  SmallVector<int64_t> axisHot(rank, 0);
+  axisHot[axis] = 1;
+  Value isAxis = c.make<EqualOp>(i64Const(c, axisHot), i64Scalar(c, 1));
+  for (int64_t i = 0; i < n; ++i) {
+    Value idx = c.reshape(i64Const(c, {i}), {});
+    Value len = c.make<GatherOp>(*sizesOr, idx, 0), off = c.make<GatherOp>(offsets, idx, 0);
+    Value starts = c.make<WhereOp>(isAxis, off, i64Const(c, SmallVector<int64_t>(rank, 0)));
+    Value dims = c.make<WhereOp>(isAxis, len, dimsOf(c, x));
+    Value steps = i64Const(c, SmallVector<int64_t>(rank, 1));
+    c.setRuntimeShapedOutput(i, c.make<StridedGatherOp>(x, starts, steps, dims), dims,
+                             SmallVector<int64_t>(rank, -1));
+  }
+  return success();
+}
+
 /// Wraps the static converter of `op`: `useRuntime` decides per node.
 void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeContext &)> useRuntime,
           Converter runtime) {
@@ -180,6 +268,15 @@ void registerDynamicConverters(ConverterMap &table) {
   wrap(table, "Reshape", runtimeInput(1, 5), reshapeRuntime);
   wrap(table, "Unsqueeze", runtimeInput(1, 13), unsqueezeRuntime);
   wrap(table, "Squeeze", runtimeInput(1, 13), squeezeRuntime);
+  wrap(table, "Slice", [](NodeContext &c) {
+    if (c.opset < 10)
+      return false;
+    for (int i = 1; i < std::min(c.numInputs(), 5); ++i)
+      if (c.input(i) && !c.constantInput(i))
+        return true;
+    return false;
+  }, sliceRuntime);
+  wrap(table, "Split", runtimeInput(1, 13), splitRuntime);
   wrap(table, "ReduceSum", [](NodeContext &c) {
     return c.opset >= 13 && c.input(1) && !c.constantInput(1) &&
            typeOf(c.input(1)).getRank() == 1 && typeOf(c.input(1)).getDimSize(0) > 0;

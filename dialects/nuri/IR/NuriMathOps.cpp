@@ -153,3 +153,19 @@ LogicalResult ReduceSumMaskedOp::verify() {
     return emitOpError("mask must have one entry per input dimension");
   return success();
 }
+
+LogicalResult StridedGatherOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                                Adaptor a, SmallVectorImpl<Type> &t) {
+  auto in = ranked(a.getInput());
+  t.push_back(RankedTensorType::get({in.getNumElements()}, in.getElementType()));
+  return success();
+}
+LogicalResult StridedGatherOp::verify() {
+  int64_t rank = getInput().getType().getRank();
+  for (Value v : {getStarts(), getSteps(), getDims()}) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getRank() != 1 || t.getDimSize(0) != rank)
+      return emitOpError("starts, steps and dims need one entry per input dimension");
+  }
+  return success();
+}

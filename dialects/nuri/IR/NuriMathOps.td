@@ -161,4 +161,17 @@ def Nuri_ReduceSumMaskedOp : Nuri_Op<"reduce_sum_masked", [Pure, InferTypeOpAdap
   let hasVerifier = 1;
 }
 
+// Slice with run-time bounds: element k (row-major over `dims`) of the result
+// is input[starts + coords(k) * steps]; the result is compact in a 1-D bound
+// as large as the input. starts, steps and dims are int64[rank], already
+// clamped (the importer's nuri ops compute them).
+def Nuri_StridedGatherOp : Nuri_Op<"strided_gather", [Pure, InferTypeOpAdaptor]> {
+  let summary = "strided slice with run-time starts, steps and result dims";
+  let arguments = (ins Nuri_Tensor:$input, RankedTensorOf<[I64]>:$starts,
+                   RankedTensorOf<[I64]>:$steps, RankedTensorOf<[I64]>:$dims);
+  let results = (outs Nuri_Tensor:$output);
+  let assemblyFormat = "$input `,` $starts `,` $steps `,` $dims attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif

@@ -463,6 +463,60 @@ struct ReduceSumMaskedLowering : OpRewritePattern<ReduceSumMaskedOp> {
   }
 };
 
+/// One parallel generic over the bound: each element unravels its index by
+/// the run-time dims and reads the input; elements past the count are 0.
+struct StridedGatherLowering : OpRewritePattern<StridedGatherOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StridedGatherOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value x = toSignless(b, loc, op.getInput());
+    auto t = typeOf(x);
+    Type et = t.getElementType();
+    int64_t rank = t.getRank(), n = t.getNumElements();
+    auto outType = RankedTensorType::get({n}, et);
+    MLIRContext *ctx = b.getContext();
+    auto g = linalg::GenericOp::create(
+        b, loc, outType, ValueRange{}, ValueRange{emptyLike(b, loc, outType)},
+        SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(1, ctx)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          Type i64 = nb.getI64Type();
+          auto at = [&](Value v, int64_t d) {
+            return tensor::ExtractOp::create(nb, l, v, ValueRange{arith::ConstantIndexOp::create(nb, l, d)})
+                .getResult();
+          };
+          Value k = arith::IndexCastOp::create(nb, l, i64, linalg::IndexOp::create(nb, l, 0));
+          Value rest = k, count = cst(nb, l, i64, 1);
+          SmallVector<Value> coords(rank);
+          for (int64_t d = rank - 1; d >= 0; --d) {
+            Value dim = arith::MaxSIOp::create(nb, l, at(op.getDims(), d), cst(nb, l, i64, 1));
+            coords[d] = arith::RemSIOp::create(nb, l, rest, dim);
+            rest = arith::DivSIOp::create(nb, l, rest, dim);
+            count = arith::MulIOp::create(nb, l, count, at(op.getDims(), d));
+          }
+          SmallVector<Value> index;
+          for (int64_t d = 0; d < rank; ++d) {
+            Value i = arith::AddIOp::create(
+                nb, l, at(op.getStarts(), d),
+                arith::MulIOp::create(nb, l, coords[d], at(op.getSteps(), d)));
+            // Clamped so a malformed bound can never read outside the input.
+            i = arith::MinSIOp::create(nb, l, arith::MaxSIOp::create(nb, l, i, cst(nb, l, i64, 0)),
+                                       cst(nb, l, i64, t.getDimSize(d) - 1));
+            index.push_back(arith::IndexCastOp::create(nb, l, nb.getIndexType(), i));
+          }
+          Value v = rank ? tensor::ExtractOp::create(nb, l, x, index).getResult()
+                         : tensor::ExtractOp::create(nb, l, x, ValueRange{}).getResult();
+          Value inside = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, k, count);
+          linalg::YieldOp::create(nb, l, arith::SelectOp::create(nb, l, inside, v, cst(nb, l, et, 0)).getResult());
+        });
+    Value r = g.getResult(0);
+    if (r.getType() != op.getType())
+      r = tensor::BitcastOp::create(b, loc, op.getType(), r);
+    b.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::nuri::populateMathLowerings(RewritePatternSet &patterns) {
@@ -478,7 +532,7 @@ void mlir::nuri::populateMathLowerings(RewritePatternSet &patterns) {
                ReduceCombineLowering<ReduceMinOp, Combine::Min>,
                ReduceCombineLowering<ReduceProdOp, Combine::Prod>, ArgLowering<ArgMaxOp, true>,
                ArgLowering<ArgMinOp, false>, LogSoftmaxLowering, HardmaxLowering,
-               ReduceSumMaskedLowering>(ctx);
+               ReduceSumMaskedLowering, StridedGatherLowering>(ctx);
   using F = arith::CmpFPredicate;
   using I = arith::CmpIPredicate;
   patterns.add<CompareLowering<EqualOp>>(ctx, F::OEQ, I::eq, I::eq);
