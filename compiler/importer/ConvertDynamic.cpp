@@ -245,6 +245,35 @@ LogicalResult splitRuntime(NodeContext &c) {
   return success();
 }
 
+/// TopK with a run-time k: the whole axis sorted (k = its size), then the
+/// first k entries along the axis, k clamped to the axis.
+LogicalResult topKRuntime(NodeContext &c) {
+  Value x = c.input(0), kIn = c.input(1);
+  auto t = typeOf(x);
+  int64_t rank = t.getRank();
+  if (rank == 0)
+    return c.fail("needs an input of rank >= 1");
+  if (typeOf(kIn).getNumElements() != 1 || !typeOf(kIn).getElementType().isInteger(64))
+    return c.fail("k must be a one-element int64 tensor");
+  int64_t axis = normAxis(c.attrInt("axis", -1), rank);
+  if (failed(checkAxis(c, axis, rank)))
+    return failure();
+  int64_t n = t.getDimSize(axis);
+  auto sorted = TopKOp::create(c.b, c.loc(), x, n, axis, c.attrInt("largest", 1) != 0);
+  Value k = clampI(c, c.reshape(kIn, {}), i64Scalar(c, 0), i64Scalar(c, n));
+  SmallVector<int64_t> axisHot(rank, 0);
+  axisHot[axis] = 1;
+  Value isAxis = c.make<EqualOp>(i64Const(c, axisHot), i64Scalar(c, 1));
+  Value dims = c.make<WhereOp>(isAxis, k, dimsOf(c, x));
+  Value starts = i64Const(c, SmallVector<int64_t>(rank, 0));
+  Value steps = i64Const(c, SmallVector<int64_t>(rank, 1));
+  for (int i = 0; i < 2; ++i)
+    c.setRuntimeShapedOutput(
+        i, c.make<StridedGatherOp>(sorted->getResult(i), starts, steps, dims), dims,
+        SmallVector<int64_t>(rank, -1));
+  return success();
+}
+
 /// Wraps the static converter of `op`: `useRuntime` decides per node.
 void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeContext &)> useRuntime,
           Converter runtime) {
@@ -277,6 +306,7 @@ void registerDynamicConverters(ConverterMap &table) {
     return false;
   }, sliceRuntime);
   wrap(table, "Split", runtimeInput(1, 13), splitRuntime);
+  wrap(table, "TopK", runtimeInput(1, 10), topKRuntime);
   wrap(table, "ReduceSum", [](NodeContext &c) {
     return c.opset >= 13 && c.input(1) && !c.constantInput(1) &&
            typeOf(c.input(1)).getRank() == 1 && typeOf(c.input(1)).getDimSize(0) > 0;
