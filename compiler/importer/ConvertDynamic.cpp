@@ -274,6 +274,84 @@ LogicalResult topKRuntime(NodeContext &c) {
   return success();
 }
 
+/// Normalizes a possibly negative axis attribute of rank `rank`, or fails.
+FailureOr<int64_t> axisAttr(NodeContext &c, int64_t rank) {
+  int64_t axis = c.attrInt("axis", 0);
+  if (axis < -rank || axis >= rank)
+    return c.fail("axis " + std::to_string(axis) + " is out of range for rank " +
+                  std::to_string(rank));
+  return axis < 0 ? axis + rank : axis;
+}
+
+LogicalResult nonZero(NodeContext &c) {
+  if (failed(c.requireInputs(1)))
+    return failure();
+  Value x = c.input(0);
+  if (!typeOf(x).hasStaticShape())
+    return c.fail("the input must have a static shape");
+  if (typeOf(x).getRank() == 0) // numpy treats a scalar as a 1-element vector
+    x = c.reshape(x, {1});
+  auto op = NonZeroOp::create(c.b, c.loc(), x);
+  c.setRuntimeShapedOutput(0, op.getIndices(), op.getDims(), {typeOf(x).getRank(), -1});
+  return success();
+}
+
+LogicalResult compress(NodeContext &c) {
+  if (failed(c.requireInputs(2)))
+    return failure();
+  Value x = c.input(0), cond = c.input(1);
+  if (!typeOf(x).hasStaticShape())
+    return c.fail("the input must have a static shape");
+  auto ct = typeOf(cond);
+  if (ct.getRank() != 1 || !ct.getElementType().isInteger(1))
+    return c.fail("condition must be a 1-D bool tensor");
+  int64_t axis = 0;
+  if (c.hasAttr("axis")) {
+    auto a = axisAttr(c, typeOf(x).getRank());
+    if (failed(a))
+      return failure();
+    axis = *a;
+  } else {
+    x = flat(c, x);
+  }
+  auto op = CompressOp::create(c.b, c.loc(), x, cond, c.b.getI64IntegerAttr(axis));
+  SmallVector<int64_t> shape(typeOf(x).getShape());
+  shape[axis] = -1;
+  c.setRuntimeShapedOutput(0, op.getOutput(), op.getDims(), shape);
+  return success();
+}
+
+LogicalResult unique(NodeContext &c) {
+  if (failed(c.requireInputs(1)))
+    return failure();
+  Value x = c.input(0);
+  if (!typeOf(x).hasStaticShape())
+    return c.fail("the input must have a static shape");
+  int64_t axis = 0;
+  if (c.hasAttr("axis")) {
+    if (typeOf(x).getRank() == 0)
+      return c.fail("axis given for a scalar input");
+    auto a = axisAttr(c, typeOf(x).getRank());
+    if (failed(a))
+      return failure();
+    axis = *a;
+  } else {
+    x = flat(c, x);
+  }
+  int64_t sorted = c.attrInt("sorted", 1);
+  if (sorted != 0 && sorted != 1)
+    return c.fail("sorted must be 0 or 1");
+  auto op = UniqueOp::create(c.b, c.loc(), x, c.b.getI64IntegerAttr(axis),
+                             c.b.getBoolAttr(sorted));
+  SmallVector<int64_t> shape(typeOf(x).getShape());
+  shape[axis] = -1;
+  c.setRuntimeShapedOutput(0, op.getOutput(), op.getOutputDims(), shape);
+  c.setRuntimeShapedOutput(1, op.getIndices(), op.getCountDims(), {-1});
+  c.setOutput(2, op.getInverseIndices());
+  c.setRuntimeShapedOutput(3, op.getCounts(), op.getCountDims(), {-1});
+  return success();
+}
+
 /// Wraps the static converter of `op`: `useRuntime` decides per node.
 void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeContext &)> useRuntime,
           Converter runtime) {
@@ -311,6 +389,10 @@ void registerDynamicConverters(ConverterMap &table) {
     return c.opset >= 13 && c.input(1) && !c.constantInput(1) &&
            typeOf(c.input(1)).getRank() == 1 && typeOf(c.input(1)).getDimSize(0) > 0;
   }, reduceSumRuntime);
+  // Data-dependent output shapes: no static converter to wrap.
+  table["NonZero"] = nonZero;
+  table["Compress"] = compress;
+  table["Unique"] = unique;
 }
 
 } // namespace nuri

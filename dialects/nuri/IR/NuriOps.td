@@ -238,5 +238,6 @@ include "NuriIndexOps.td"
 include "NuriNNOps.td"
 include "NuriQuantOps.td"
 include "NuriMiscOps.td"
+include "NuriDynamicOps.td"
 
 #endif

@@ -79,6 +79,7 @@ void populateNNLowerings(RewritePatternSet &patterns);
 void populateMathLowerings(RewritePatternSet &patterns);
 void populateQuantLowerings(RewritePatternSet &patterns);
 void populateMiscLowerings(RewritePatternSet &patterns);
+void populateDynamicLowerings(RewritePatternSet &patterns);
 
 } // namespace mlir::nuri
 

@@ -662,6 +662,7 @@ struct NuriToLinalgPass : mlir::nuri::impl::NuriToLinalgBase<NuriToLinalgPass> {
     populateMathLowerings(patterns);
     populateQuantLowerings(patterns);
     populateMiscLowerings(patterns);
+    populateDynamicLowerings(patterns);
     GreedyRewriteConfig config;
     config.enableFolding(false);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config)))

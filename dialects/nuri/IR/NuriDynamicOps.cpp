@@ -1,0 +1,89 @@
+//===- NuriDynamicOps.cpp - verifiers and type inference: data-dependent shapes ---===//
+#include "dialects/nuri/IR/NuriDialect.h"
+
+using namespace mlir;
+using namespace mlir::nuri;
+
+static RankedTensorType rankedOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+static LogicalResult failAt(std::optional<Location> loc, const Twine &msg) {
+  if (loc)
+    return emitError(*loc, msg);
+  return failure();
+}
+
+static RankedTensorType i64Vector(MLIRContext *ctx, int64_t n) {
+  return RankedTensorType::get({n}, IntegerType::get(ctx, 64));
+}
+
+//===----------------------------------------------------------------------===//
+// NonZero
+//===----------------------------------------------------------------------===//
+
+LogicalResult NonZeroOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> l, Adaptor a,
+                                          SmallVectorImpl<Type> &t) {
+  auto in = rankedOf(a.getInput());
+  if (!in.hasStaticShape())
+    return failAt(l, "nonzero: the input must have a static shape");
+  t.push_back(i64Vector(ctx, in.getRank() * in.getNumElements()));
+  t.push_back(i64Vector(ctx, 2));
+  return success();
+}
+
+LogicalResult NonZeroOp::verify() {
+  if (getInput().getType().getRank() == 0)
+    return emitOpError("input must have rank >= 1");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Compress
+//===----------------------------------------------------------------------===//
+
+LogicalResult CompressOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> l,
+                                           Adaptor a, SmallVectorImpl<Type> &t) {
+  auto in = rankedOf(a.getInput());
+  if (!in.hasStaticShape())
+    return failAt(l, "compress: the input must have a static shape");
+  t.push_back(RankedTensorType::get({in.getNumElements()}, in.getElementType()));
+  t.push_back(i64Vector(ctx, in.getRank()));
+  return success();
+}
+
+LogicalResult CompressOp::verify() {
+  int64_t rank = getInput().getType().getRank(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
+  if (getCondition().getType().getRank() != 1)
+    return emitOpError("condition must be 1-D");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Unique
+//===----------------------------------------------------------------------===//
+
+LogicalResult UniqueOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> l, Adaptor a,
+                                         SmallVectorImpl<Type> &t) {
+  auto in = rankedOf(a.getInput());
+  if (!in.hasStaticShape())
+    return failAt(l, "unique: the input must have a static shape");
+  int64_t axis = a.getAxis();
+  if (axis < 0 || axis >= in.getRank())
+    return failAt(l, "unique: axis out of range");
+  int64_t n = in.getDimSize(axis);
+  t.push_back(RankedTensorType::get({in.getNumElements()}, in.getElementType()));
+  t.push_back(i64Vector(ctx, n));
+  t.push_back(i64Vector(ctx, n));
+  t.push_back(i64Vector(ctx, n));
+  t.push_back(i64Vector(ctx, in.getRank()));
+  t.push_back(i64Vector(ctx, 1));
+  return success();
+}
+
+LogicalResult UniqueOp::verify() {
+  int64_t rank = getInput().getType().getRank(), axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
+  return success();
+}

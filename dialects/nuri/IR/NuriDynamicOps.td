@@ -1,0 +1,56 @@
+// Ops whose result shapes depend on the input data (NonZero, Compress,
+// Unique). Each returns its data compactly (row-major) at the start of a 1-D
+// upper bound, plus int64 dims tensors giving the actual shapes (see
+// RuntimeShape in compiler/importer/ImporterContext.h). Included by NuriOps.td.
+#ifndef NURI_DYNAMIC_OPS_TD
+#define NURI_DYNAMIC_OPS_TD
+
+def Nuri_NonZeroOp : Nuri_Op<"nonzero", [Pure, InferTypeOpAdaptor]> {
+  let summary = "coordinates of the non-zero elements, [rank, count] in a 1-D bound";
+  let description = [{
+    `indices` is int64[rank * numel]; its first rank * count entries hold the
+    [rank, count] row-major matrix of the coordinates of the non-zero
+    elements (row-major order). `dims` is int64[2] = [rank, count].
+  }];
+  let arguments = (ins Nuri_Tensor:$input);
+  let results = (outs Nuri_I64Tensor:$indices, Nuri_I64Tensor:$dims);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Nuri_CompressOp : Nuri_Op<"compress", [Pure, InferTypeOpAdaptor]> {
+  let summary = "the slices along `axis` whose condition is true, in a 1-D bound";
+  let description = [{
+    Keeps slice i of `input` along `axis` where i < len(condition) and
+    condition[i] is true. `output` (as large as the input, flattened) holds
+    the kept elements row-major at its start; `dims` (int64[rank]) is the
+    input's shape with dims[axis] = the number of kept slices.
+  }];
+  let arguments = (ins Nuri_Tensor:$input, Nuri_BoolTensor:$condition, I64Attr:$axis);
+  let results = (outs Nuri_Tensor:$output, Nuri_I64Tensor:$dims);
+  let assemblyFormat = "$input `,` $condition attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Nuri_UniqueOp : Nuri_Op<"unique", [Pure, InferTypeOpAdaptor]> {
+  let summary = "the distinct slices along `axis`, with indices, inverse and counts";
+  let description = [{
+    The slices of `input` along `axis` (A of them) are compared element-wise.
+    With `sorted` the U distinct slices are ordered lexicographically (over
+    the slice's elements in row-major order), else by first occurrence.
+    `output` (a 1-D bound as large as the input) holds the distinct slices,
+    i.e. the input's shape with U at `axis`, row-major; `indices` (int64[A],
+    first U valid) is each distinct slice's first occurrence; `inverse_indices`
+    (int64[A]) maps every slice to its distinct one; `counts` (int64[A],
+    first U valid) counts the occurrences. `output_dims` (int64[rank]) is the
+    output's shape and `count_dims` (int64[1]) is [U].
+  }];
+  let arguments = (ins Nuri_Tensor:$input, I64Attr:$axis, BoolAttr:$sorted);
+  let results = (outs Nuri_Tensor:$output, Nuri_I64Tensor:$indices,
+                 Nuri_I64Tensor:$inverse_indices, Nuri_I64Tensor:$counts,
+                 Nuri_I64Tensor:$output_dims, Nuri_I64Tensor:$count_dims);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+#endif

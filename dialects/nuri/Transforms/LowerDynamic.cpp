@@ -1,0 +1,353 @@
+//===- LowerDynamic.cpp - nuri -> linalg: NonZero, Compress, Unique ---===//
+//
+// Ops with data-dependent result shapes: sequential scf.for loops over the
+// elements that write the kept ones compactly into a 1-D upper bound and
+// count them into small int64 dims tensors. Every scalar is read inside a
+// loop body (scalars read at the top level would become separate host-side
+// values between dispatches); a count that a later loop needs travels in a
+// tensor.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/nuri/Transforms/LoweringUtils.h"
+
+using namespace mlir;
+using namespace mlir::nuri;
+
+namespace {
+
+using LoopBody = function_ref<SmallVector<Value>(OpBuilder &, Location, Value, ValueRange)>;
+
+Value idx(OpBuilder &b, Location l, int64_t v) { return arith::ConstantIndexOp::create(b, l, v); }
+Value i64(OpBuilder &b, Location l, int64_t v) {
+  return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+}
+Value toIndex(OpBuilder &b, Location l, Value v) {
+  return arith::IndexCastOp::create(b, l, b.getIndexType(), v);
+}
+Value toI64(OpBuilder &b, Location l, Value v) {
+  return arith::IndexCastOp::create(b, l, b.getI64Type(), v);
+}
+Value add(OpBuilder &b, Location l, Value x, Value y) { return arith::AddIOp::create(b, l, x, y); }
+Value mul(OpBuilder &b, Location l, Value x, Value y) { return arith::MulIOp::create(b, l, x, y); }
+Value boolToI64(OpBuilder &b, Location l, Value c) {
+  return arith::ExtUIOp::create(b, l, b.getI64Type(), c);
+}
+Value at(OpBuilder &b, Location l, Value t, ValueRange i) {
+  return tensor::ExtractOp::create(b, l, t, i);
+}
+Value put(OpBuilder &b, Location l, Value v, Value t, ValueRange i) {
+  return tensor::InsertOp::create(b, l, v, t, i);
+}
+
+/// scf.for i in [lb, ub) carrying `init`; body returns the next values.
+scf::ForOp loop(OpBuilder &b, Location loc, Value lb, Value ub, ValueRange init, LoopBody body) {
+  return scf::ForOp::create(b, loc, lb, ub, idx(b, loc, 1), init,
+                            [&](OpBuilder &nb, Location l, Value i, ValueRange acc) {
+                              scf::YieldOp::create(nb, l, body(nb, l, i, acc));
+                            });
+}
+
+/// The values of `thenFn` where cond holds, else `otherwise`.
+SmallVector<Value> ifThen(OpBuilder &b, Location loc, Value cond, ValueRange otherwise,
+                          function_ref<SmallVector<Value>(OpBuilder &, Location)> thenFn) {
+  auto op = scf::IfOp::create(
+      b, loc, cond,
+      [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, thenFn(nb, l)); },
+      [&](OpBuilder &nb, Location l) { scf::YieldOp::create(nb, l, otherwise); });
+  return SmallVector<Value>(op.getResults());
+}
+
+Value i64Constant(OpBuilder &b, Location l, ArrayRef<int64_t> values) {
+  auto t = RankedTensorType::get({(int64_t)values.size()}, b.getI64Type());
+  return arith::ConstantOp::create(b, l, DenseIntElementsAttr::get(t, values));
+}
+
+/// Scalar comparisons on signless values of the op's element type.
+struct Compare {
+  bool floating, uns;
+  Value nonZero(OpBuilder &b, Location l, Value v) const {
+    Value zero = cst(b, l, v.getType(), 0);
+    return floating ? (Value)arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNE, v, zero)
+                    : (Value)arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, v, zero);
+  }
+  Value eq(OpBuilder &b, Location l, Value x, Value y) const {
+    return floating ? (Value)arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, x, y)
+                    : (Value)arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, x, y);
+  }
+  Value lt(OpBuilder &b, Location l, Value x, Value y) const {
+    if (floating)
+      return arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, x, y);
+    bool u = uns || x.getType().isInteger(1);
+    return arith::CmpIOp::create(b, l, u ? arith::CmpIPredicate::ult : arith::CmpIPredicate::slt,
+                                 x, y);
+  }
+};
+
+Compare compareFor(Value original) {
+  Type et = getElementTypeOrSelf(original.getType());
+  return Compare{isa<FloatType>(et), et.isUnsignedInteger()};
+}
+
+/// The coordinates of flat index j (index) in a static shape.
+SmallVector<Value> unflatten(OpBuilder &b, Location l, Value j, ArrayRef<int64_t> shape) {
+  SmallVector<Value> coords(shape.size());
+  Value rest = j;
+  for (int64_t d = (int64_t)shape.size() - 1; d >= 0; --d) {
+    Value dim = idx(b, l, shape[d]);
+    coords[d] = arith::RemUIOp::create(b, l, rest, dim);
+    rest = arith::DivUIOp::create(b, l, rest, dim);
+  }
+  return coords;
+}
+
+Value castBack(OpBuilder &b, Location l, Value v, Type to) {
+  return v.getType() == to ? v : (Value)tensor::BitcastOp::create(b, l, to, v);
+}
+
+/// Count the non-zero elements into dims[1], then write each one's
+/// coordinates at [d, k] of the [rank, count] matrix.
+struct NonZeroLowering : OpRewritePattern<NonZeroOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(NonZeroOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Compare cmp = compareFor(op.getInput());
+    Value x = toSignless(b, loc, op.getInput());
+    auto t = typeOf(x);
+    int64_t rank = t.getRank(), n = t.getNumElements();
+    Value flat = reshapeTo(b, loc, x, {n});
+    Value dims = loop(b, loc, idx(b, loc, 0), idx(b, loc, n),
+                      ValueRange{i64Constant(b, loc, {rank, 0})},
+                      [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {
+                        Value nz = cmp.nonZero(nb, l, at(nb, l, flat, j));
+                        Value one = idx(nb, l, 1);
+                        Value c = add(nb, l, at(nb, l, acc[0], one), boolToI64(nb, l, nz));
+                        return SmallVector<Value>{put(nb, l, c, acc[0], one)};
+                      }).getResult(0);
+    Value init = fill(b, loc, typeOf(op.getIndices()), 0);
+    Value data =
+        loop(b, loc, idx(b, loc, 0), idx(b, loc, n), ValueRange{init, idx(b, loc, 0)},
+             [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {
+               Value nz = cmp.nonZero(nb, l, at(nb, l, flat, j));
+               Value count = toIndex(nb, l, at(nb, l, dims, idx(nb, l, 1)));
+               auto written = ifThen(nb, l, nz, ValueRange{acc[0]}, [&](OpBuilder &ib, Location il) {
+                 SmallVector<Value> coords = unflatten(ib, il, j, t.getShape());
+                 Value out = acc[0];
+                 for (int64_t d = 0; d < rank; ++d)
+                   out = put(ib, il, toI64(ib, il, coords[d]), out,
+                             add(ib, il, mul(ib, il, idx(ib, il, d), count), acc[1]));
+                 return SmallVector<Value>{out};
+               });
+               Value k = arith::SelectOp::create(nb, l, nz, add(nb, l, acc[1], idx(nb, l, 1)),
+                                                 acc[1]);
+               return SmallVector<Value>{written[0], k};
+             }).getResult(0);
+    b.replaceOp(op, {data, dims});
+    return success();
+  }
+};
+
+/// Count the kept slices into dims[axis]; then walk the input row-major and
+/// append the elements of kept slices (removing slices keeps the order).
+struct CompressLowering : OpRewritePattern<CompressOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CompressOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value x = toSignless(b, loc, op.getInput());
+    auto t = typeOf(x);
+    int64_t axis = op.getAxis(), n = t.getNumElements(), extent = t.getDimSize(axis);
+    int64_t len = op.getCondition().getType().getDimSize(0);
+    int64_t inner = 1;
+    for (int64_t d = axis + 1; d < t.getRank(); ++d)
+      inner *= t.getDimSize(d);
+    Value cond = op.getCondition();
+    SmallVector<int64_t> staticDims(t.getShape());
+    staticDims[axis] = 0;
+    Value dims = i64Constant(b, loc, staticDims);
+    int64_t m = std::min(len, extent);
+    if (m > 0)
+      dims = loop(b, loc, idx(b, loc, 0), idx(b, loc, m), ValueRange{dims},
+                  [&](OpBuilder &nb, Location l, Value i, ValueRange acc) {
+                    Value a = idx(nb, l, axis);
+                    Value c = add(nb, l, at(nb, l, acc[0], a), boolToI64(nb, l, at(nb, l, cond, i)));
+                    return SmallVector<Value>{put(nb, l, c, acc[0], a)};
+                  }).getResult(0);
+    auto outType = RankedTensorType::get({n}, t.getElementType());
+    Value out = fill(b, loc, outType, 0);
+    if (m > 0) {
+      Value flat = reshapeTo(b, loc, x, {n});
+      out = loop(b, loc, idx(b, loc, 0), idx(b, loc, n), ValueRange{out, idx(b, loc, 0)},
+                 [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {
+                   Value a = arith::RemUIOp::create(
+                       nb, l, arith::DivUIOp::create(nb, l, j, idx(nb, l, inner)),
+                       idx(nb, l, extent));
+                   Value inRange =
+                       arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, a, idx(nb, l, m));
+                   Value safe = arith::SelectOp::create(nb, l, inRange, a, idx(nb, l, 0));
+                   Value keep = arith::AndIOp::create(nb, l, inRange, at(nb, l, cond, safe));
+                   auto written = ifThen(nb, l, keep, ValueRange{acc[0]},
+                                         [&](OpBuilder &ib, Location il) {
+                                           return SmallVector<Value>{
+                                               put(ib, il, at(ib, il, flat, j), acc[0], acc[1])};
+                                         });
+                   Value k = arith::SelectOp::create(nb, l, keep, add(nb, l, acc[1], idx(nb, l, 1)),
+                                                     acc[1]);
+                   return SmallVector<Value>{written[0], k};
+                 }).getResult(0);
+    }
+    b.replaceOp(op, {castBack(b, loc, out, op.getOutput().getType()), dims});
+    return success();
+  }
+};
+
+/// O(A^2 * S) over the A slices of S elements: the first occurrence of each
+/// slice, then each distinct slice's rank (lexicographic or by first
+/// occurrence), then the writes.
+struct UniqueLowering : OpRewritePattern<UniqueOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(UniqueOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Compare cmp = compareFor(op.getInput());
+    Value x = toSignless(b, loc, op.getInput());
+    auto t = typeOf(x);
+    int64_t axis = op.getAxis(), n = t.getNumElements(), A = t.getDimSize(axis);
+    int64_t inner = 1;
+    for (int64_t d = axis + 1; d < t.getRank(); ++d)
+      inner *= t.getDimSize(d);
+    int64_t S = A ? n / A : 0;
+    bool sorted = op.getSorted();
+    Value flat = reshapeTo(b, loc, x, {n});
+    auto vecType = RankedTensorType::get({A}, b.getI64Type());
+    Value zero = idx(b, loc, 0), numSlices = idx(b, loc, A);
+
+    // Position in `flat` of element s of slice i.
+    auto elem = [&](OpBuilder &nb, Location l, Value i, Value s) {
+      Value in = idx(nb, l, inner);
+      Value o = arith::DivUIOp::create(nb, l, s, in), r = arith::RemUIOp::create(nb, l, s, in);
+      Value pos = add(nb, l, mul(nb, l, o, idx(nb, l, A * inner)),
+                      add(nb, l, mul(nb, l, i, in), r));
+      return at(nb, l, flat, pos);
+    };
+    auto sameSlice = [&](OpBuilder &nb, Location l, Value i, Value j) {
+      Value yes = arith::ConstantOp::create(nb, l, nb.getBoolAttr(true));
+      return loop(nb, l, idx(nb, l, 0), idx(nb, l, S), ValueRange{yes},
+                  [&](OpBuilder &ib, Location il, Value s, ValueRange acc) {
+                    Value e = cmp.eq(ib, il, elem(ib, il, i, s), elem(ib, il, j, s));
+                    return SmallVector<Value>{arith::AndIOp::create(ib, il, acc[0], e)};
+                  }).getResult(0);
+    };
+    // slice j < slice i lexicographically.
+    auto lessSlice = [&](OpBuilder &nb, Location l, Value j, Value i) {
+      Value no = arith::ConstantOp::create(nb, l, nb.getBoolAttr(false));
+      return loop(nb, l, idx(nb, l, 0), idx(nb, l, S), ValueRange{no, no},
+                  [&](OpBuilder &ib, Location il, Value s, ValueRange acc) {
+                    Value u = elem(ib, il, j, s), v = elem(ib, il, i, s);
+                    Value lt = cmp.lt(ib, il, u, v);
+                    Value differ = arith::XOrIOp::create(
+                        ib, il, cmp.eq(ib, il, u, v),
+                        arith::ConstantOp::create(ib, il, ib.getBoolAttr(true)));
+                    Value res = arith::SelectOp::create(ib, il, acc[0], acc[1], lt);
+                    return SmallVector<Value>{arith::OrIOp::create(ib, il, acc[0], differ), res};
+                  }).getResult(1);
+    };
+
+    // 1. first[i]: the first slice equal to slice i; count the distinct ones.
+    SmallVector<int64_t> staticDims(t.getShape());
+    staticDims[axis] = 0;
+    auto pass1 = loop(
+        b, loc, zero, numSlices,
+        ValueRange{fill(b, loc, vecType, 0), i64Constant(b, loc, {0}),
+                   i64Constant(b, loc, staticDims)},
+        [&](OpBuilder &nb, Location l, Value i, ValueRange acc) {
+          Value iPlus1 = add(nb, l, i, idx(nb, l, 1));
+          Value found = loop(nb, l, idx(nb, l, 0), iPlus1, ValueRange{i},
+                             [&](OpBuilder &ib, Location il, Value j, ValueRange f) {
+                               Value earlier = arith::CmpIOp::create(
+                                   ib, il, arith::CmpIPredicate::ult, j, f[0]);
+                               auto r = ifThen(ib, il, earlier, ValueRange{f[0]},
+                                               [&](OpBuilder &jb, Location jl) {
+                                                 Value same = sameSlice(jb, jl, i, j);
+                                                 return SmallVector<Value>{
+                                                     arith::SelectOp::create(jb, jl, same, j, f[0])};
+                                               });
+                               return SmallVector<Value>{r[0]};
+                             }).getResult(0);
+          Value isFirst = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, found, i);
+          Value z = idx(nb, l, 0);
+          Value u = add(nb, l, at(nb, l, acc[1], z), boolToI64(nb, l, isFirst));
+          return SmallVector<Value>{put(nb, l, toI64(nb, l, found), acc[0], i),
+                                    put(nb, l, u, acc[1], z),
+                                    put(nb, l, u, acc[2], idx(nb, l, axis))};
+        });
+    Value first = pass1.getResult(0), countDims = pass1.getResult(1),
+          outDims = pass1.getResult(2);
+
+    // 2. rank[i]: how many distinct slices come before slice i.
+    Value rank = loop(
+        b, loc, zero, numSlices, ValueRange{fill(b, loc, vecType, 0)},
+        [&](OpBuilder &nb, Location l, Value i, ValueRange acc) {
+          Value fi = toIndex(nb, l, at(nb, l, first, i));
+          Value r = loop(nb, l, idx(nb, l, 0), idx(nb, l, A), ValueRange{i64(nb, l, 0)},
+                         [&](OpBuilder &ib, Location il, Value j, ValueRange c) {
+                           Value isFirst = arith::CmpIOp::create(
+                               ib, il, arith::CmpIPredicate::eq,
+                               toIndex(ib, il, at(ib, il, first, j)), j);
+                           Value before;
+                           if (sorted) {
+                             auto r = ifThen(ib, il, isFirst, ValueRange{isFirst},
+                                             [&](OpBuilder &jb, Location jl) {
+                                               return SmallVector<Value>{lessSlice(jb, jl, j, i)};
+                                             });
+                             before = r[0];
+                           } else {
+                             before = arith::CmpIOp::create(ib, il, arith::CmpIPredicate::ult, j, fi);
+                           }
+                           Value hit = arith::AndIOp::create(ib, il, isFirst, before);
+                           return SmallVector<Value>{add(ib, il, c[0], boolToI64(ib, il, hit))};
+                         }).getResult(0);
+          return SmallVector<Value>{put(nb, l, r, acc[0], i)};
+        }).getResult(0);
+
+    // 3. The writes.
+    auto outType = RankedTensorType::get({n}, t.getElementType());
+    auto pass3 = loop(
+        b, loc, zero, numSlices,
+        ValueRange{fill(b, loc, outType, 0), fill(b, loc, vecType, 0), fill(b, loc, vecType, 0),
+                   fill(b, loc, vecType, 0)},
+        [&](OpBuilder &nb, Location l, Value i, ValueRange acc) {
+          Value r64 = at(nb, l, rank, i);
+          Value r = toIndex(nb, l, r64);
+          Value inverse = put(nb, l, r64, acc[2], i);
+          Value c = add(nb, l, at(nb, l, acc[3], r), i64(nb, l, 1));
+          Value counts = put(nb, l, c, acc[3], r);
+          Value isFirst = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
+                                                toIndex(nb, l, at(nb, l, first, i)), i);
+          auto w = ifThen(nb, l, isFirst, ValueRange{acc[0], acc[1]}, [&](OpBuilder &ib,
+                                                                          Location il) {
+            Value indices = put(ib, il, toI64(ib, il, i), acc[1], r);
+            Value u = toIndex(ib, il, at(ib, il, countDims, idx(ib, il, 0)));
+            Value in = idx(ib, il, inner);
+            Value y = loop(ib, il, idx(ib, il, 0), idx(ib, il, S), ValueRange{acc[0]},
+                           [&](OpBuilder &sb, Location sl, Value s, ValueRange ya) {
+                             Value o = arith::DivUIOp::create(sb, sl, s, in);
+                             Value rem = arith::RemUIOp::create(sb, sl, s, in);
+                             Value pos = add(sb, sl, mul(sb, sl, o, mul(sb, sl, u, in)),
+                                             add(sb, sl, mul(sb, sl, r, in), rem));
+                             return SmallVector<Value>{
+                                 put(sb, sl, elem(sb, sl, i, s), ya[0], pos)};
+                           }).getResult(0);
+            return SmallVector<Value>{y, indices};
+          });
+          return SmallVector<Value>{w[0], w[1], inverse, counts};
+        });
+    b.replaceOp(op, {castBack(b, loc, pass3.getResult(0), op.getOutput().getType()),
+                     pass3.getResult(1), pass3.getResult(2), pass3.getResult(3), outDims,
+                     countDims});
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::nuri::populateDynamicLowerings(RewritePatternSet &patterns) {
+  patterns.add<NonZeroLowering, CompressLowering, UniqueLowering>(patterns.getContext());
+}

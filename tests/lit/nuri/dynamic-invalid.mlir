@@ -1,0 +1,40 @@
+// RUN: nuri-opt %s -split-input-file -verify-diagnostics
+
+func.func @nonzero_scalar(%x: tensor<f32>) -> (tensor<0xi64>, tensor<2xi64>) {
+  // expected-error @+1 {{input must have rank >= 1}}
+  %d, %n = nuri.nonzero %x : (tensor<f32>) -> (tensor<0xi64>, tensor<2xi64>)
+  return %d, %n : tensor<0xi64>, tensor<2xi64>
+}
+
+// -----
+
+func.func @compress_axis(%x: tensor<3x2xf32>, %c: tensor<2xi1>) -> (tensor<6xf32>, tensor<2xi64>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %d, %n = nuri.compress %x, %c {axis = 2 : i64} : (tensor<3x2xf32>, tensor<2xi1>) -> (tensor<6xf32>, tensor<2xi64>)
+  return %d, %n : tensor<6xf32>, tensor<2xi64>
+}
+
+// -----
+
+func.func @compress_condition_rank(%x: tensor<3x2xf32>, %c: tensor<2x1xi1>) -> (tensor<6xf32>, tensor<2xi64>) {
+  // expected-error @+1 {{condition must be 1-D}}
+  %d, %n = nuri.compress %x, %c {axis = 0 : i64} : (tensor<3x2xf32>, tensor<2x1xi1>) -> (tensor<6xf32>, tensor<2xi64>)
+  return %d, %n : tensor<6xf32>, tensor<2xi64>
+}
+
+// -----
+
+func.func @unique_axis(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<1xi64>, tensor<1xi64>) {
+  // expected-error @+1 {{axis 1 is out of range for rank 1}}
+  %y, %i, %v, %c, %yd, %cd = nuri.unique %x {axis = 1 : i64, sorted = true} : (tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<1xi64>, tensor<1xi64>)
+  return %y, %i, %v, %c, %yd, %cd : tensor<3xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<1xi64>, tensor<1xi64>
+}
+
+// -----
+
+func.func @unique_result_type(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<1xi64>, tensor<2xi64>) {
+  // expected-error @+2 {{failed to infer returned types}}
+  // expected-error @+1 {{are incompatible with return type(s)}}
+  %y, %i, %v, %c, %yd, %cd = nuri.unique %x {axis = 0 : i64, sorted = true} : (tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<1xi64>, tensor<2xi64>)
+  return %y, %i, %v, %c, %yd, %cd : tensor<3xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<1xi64>, tensor<2xi64>
+}
