@@ -263,33 +263,6 @@ struct ConvIntegerLowering : OpRewritePattern<ConvIntegerOp> {
   }
 };
 
-/// ONNX 1.12's reference (and so the conformance data) converts f32 to
-/// bf16 by dropping the low 16 bits, not by rounding to nearest even: this
-/// pattern outranks the generic cast for that one conversion. NaNs keep a
-/// quiet-NaN payload bit so that truncation cannot turn them into infinities.
-struct CastF32ToBF16Lowering : OpRewritePattern<CastOp> {
-  CastF32ToBF16Lowering(MLIRContext *ctx) : OpRewritePattern(ctx, /*benefit=*/2) {}
-  LogicalResult matchAndRewrite(CastOp op, PatternRewriter &b) const override {
-    if (!op.getInput().getType().getElementType().isF32() ||
-        !op.getType().getElementType().isBF16())
-      return failure();
-    Location loc = op.getLoc();
-    Value r = elementwise(
-        b, loc, op.getType(), {op.getInput()},
-        [](OpBuilder &nb, Location l, ValueRange a) -> Value {
-          Type i32 = nb.getI32Type(), i16 = nb.getI16Type();
-          Value bits = arith::BitcastOp::create(nb, l, i32, a[0]);
-          Value high = arith::ShRUIOp::create(nb, l, bits, cst(nb, l, i32, 16));
-          Value isNaN = arith::CmpFOp::create(nb, l, arith::CmpFPredicate::UNO, a[0], a[0]);
-          high = arith::SelectOp::create(
-              nb, l, isNaN, arith::OrIOp::create(nb, l, high, cst(nb, l, i32, 0x40)), high);
-          return arith::BitcastOp::create(nb, l, nb.getBF16Type(),
-                                          arith::TruncIOp::create(nb, l, i16, high));
-        });
-    b.replaceOp(op, r);
-    return success();
-  }
-};
 
 //===----------------------------------------------------------------------===//
 // Det: LU decomposition with partial pivoting, one matrix at a time.
@@ -409,5 +382,5 @@ struct DetLowering : OpRewritePattern<DetOp> {
 
 void mlir::nuri::populateQuantLowerings(RewritePatternSet &patterns) {
   patterns.add<QuantizeLinearLowering, DequantizeLinearLowering, MatMulIntegerLowering,
-               ConvIntegerLowering, CastF32ToBF16Lowering, DetLowering>(patterns.getContext());
+               ConvIntegerLowering, DetLowering>(patterns.getContext());
 }
