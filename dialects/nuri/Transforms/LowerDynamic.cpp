@@ -422,9 +422,14 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
       return andI(nb, l, valid, gt(nb, l, iou, thr));
     };
 
+    // One spare (skipped) iteration: a single-trip loop would be inlined by
+    // canonicalization, leaving its scalar reads at the top level.
     auto result = loop(
-        b, loc, idx(b, loc, 0), idx(b, loc, B * C), ValueRange{out, dims},
-        [&](OpBuilder &nb, Location l, Value bc, ValueRange acc) {
+        b, loc, idx(b, loc, 0), idx(b, loc, B * C + 1), ValueRange{out, dims},
+        [&](OpBuilder &ob, Location ol, Value bc, ValueRange acc) {
+          Value inRange =
+              arith::CmpIOp::create(ob, ol, arith::CmpIPredicate::ult, bc, idx(ob, ol, B * C));
+          return ifThen(ob, ol, inRange, acc, [&](OpBuilder &nb, Location l) {
           Value bi = arith::DivUIOp::create(nb, l, bc, idx(nb, l, C));
           Value ci = arith::RemUIOp::create(nb, l, bc, idx(nb, l, C));
           Value z = idx(nb, l, 0);
@@ -492,6 +497,7 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
                     });
               });
           return SmallVector<Value>{rounds.getResult(0), rounds.getResult(1)};
+          });
         });
     b.replaceOp(op, {result.getResult(0), result.getResult(1)});
     return success();
