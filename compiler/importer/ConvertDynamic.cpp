@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/importer/ImporterContext.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::nuri;
 
@@ -352,6 +354,53 @@ LogicalResult unique(NodeContext &c) {
   return success();
 }
 
+/// A one-element input reshaped to [1], or `fallback` (a [1] tensor) if absent.
+FailureOr<Value> oneElement(NodeContext &c, int i, bool isFloat, Value fallback) {
+  Value v = c.input(i);
+  if (!v)
+    return fallback;
+  auto t = typeOf(v);
+  if (!t.hasStaticShape() || t.getNumElements() != 1 ||
+      (isFloat ? !isa<FloatType>(t.getElementType()) : !t.getElementType().isInteger(64)))
+    return c.fail("input " + std::to_string(i) + " must be a one-element " +
+                  (isFloat ? "float" : "int64") + " tensor");
+  return c.reshape(v, {1});
+}
+
+LogicalResult nonMaxSuppression(NodeContext &c) {
+  if (failed(c.requireInputs(2)))
+    return failure();
+  Value boxes = c.input(0), scores = c.input(1);
+  auto bt = typeOf(boxes), st = typeOf(scores);
+  if (!bt.hasStaticShape() || !st.hasStaticShape())
+    return c.fail("boxes and scores must have static shapes");
+  if (!isa<FloatType>(bt.getElementType()) || !isa<FloatType>(st.getElementType()))
+    return c.fail("boxes and scores must be float tensors");
+  if (bt.getRank() != 3 || bt.getDimSize(2) != 4)
+    return c.fail("boxes must be [num_batches, num_boxes, 4]");
+  if (st.getRank() != 3 || st.getDimSize(0) != bt.getDimSize(0) ||
+      st.getDimSize(2) != bt.getDimSize(1))
+    return c.fail("scores must be [num_batches, num_classes, num_boxes] matching boxes");
+  int64_t cpb = c.attrInt("center_point_box", 0);
+  if (cpb != 0 && cpb != 1)
+    return c.fail("center_point_box must be 0 or 1");
+  Type f32 = c.b.getF32Type();
+  auto maxOut = oneElement(c, 2, false, i64Const(c, {0}));
+  if (failed(maxOut))
+    return failure();
+  auto iou = oneElement(c, 3, true, c.reshape(c.scalar(f32, 0.0), {1}));
+  if (failed(iou))
+    return failure();
+  auto scoreThr = oneElement(c, 4, true,
+                             c.reshape(c.scalar(f32, -std::numeric_limits<double>::infinity()), {1}));
+  if (failed(scoreThr))
+    return failure();
+  auto op = NonMaxSuppressionOp::create(c.b, c.loc(), boxes, scores, *maxOut, *iou, *scoreThr,
+                                        c.b.getI64IntegerAttr(cpb));
+  c.setRuntimeShapedOutput(0, op.getSelected(), op.getDims(), {-1, 3});
+  return success();
+}
+
 /// Wraps the static converter of `op`: `useRuntime` decides per node.
 void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeContext &)> useRuntime,
           Converter runtime) {
@@ -393,6 +442,7 @@ void registerDynamicConverters(ConverterMap &table) {
   table["NonZero"] = nonZero;
   table["Compress"] = compress;
   table["Unique"] = unique;
+  table["NonMaxSuppression"] = nonMaxSuppression;
 }
 
 } // namespace nuri

@@ -87,3 +87,37 @@ LogicalResult UniqueOp::verify() {
     return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// NonMaxSuppression
+//===----------------------------------------------------------------------===//
+
+LogicalResult NonMaxSuppressionOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> l,
+                                                    Adaptor a, SmallVectorImpl<Type> &t) {
+  auto boxes = rankedOf(a.getBoxes()), scores = rankedOf(a.getScores());
+  if (!boxes.hasStaticShape() || !scores.hasStaticShape())
+    return failAt(l, "non_max_suppression: boxes and scores must have static shapes");
+  if (boxes.getRank() != 3 || scores.getRank() != 3)
+    return failAt(l, "non_max_suppression: boxes and scores must be 3-D");
+  t.push_back(i64Vector(ctx, scores.getNumElements() * 3));
+  t.push_back(i64Vector(ctx, 2));
+  return success();
+}
+
+LogicalResult NonMaxSuppressionOp::verify() {
+  auto boxes = getBoxes().getType(), scores = getScores().getType();
+  if (boxes.getRank() != 3 || scores.getRank() != 3)
+    return emitOpError("boxes and scores must be 3-D");
+  if (boxes.getDimSize(2) != 4)
+    return emitOpError("boxes must be [batches, boxes, 4]");
+  if (scores.getDimSize(0) != boxes.getDimSize(0) || scores.getDimSize(2) != boxes.getDimSize(1))
+    return emitOpError("scores must be [batches, classes, boxes] matching boxes");
+  if (getMaxOutput().getType().getShape() != ArrayRef<int64_t>{1} ||
+      getIouThreshold().getType().getShape() != ArrayRef<int64_t>{1} ||
+      getScoreThreshold().getType().getShape() != ArrayRef<int64_t>{1})
+    return emitOpError("max_output, iou_threshold and score_threshold must have shape [1]");
+  int64_t cpb = getCenterPointBox();
+  if (cpb != 0 && cpb != 1)
+    return emitOpError("center_point_box must be 0 or 1, got ") << cpb;
+  return success();
+}

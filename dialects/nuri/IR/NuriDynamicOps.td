@@ -53,4 +53,24 @@ def Nuri_UniqueOp : Nuri_Op<"unique", [Pure, InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
+def Nuri_NonMaxSuppressionOp : Nuri_Op<"non_max_suppression", [Pure, InferTypeOpAdaptor]> {
+  let summary = "ONNX NonMaxSuppression: selected [batch, class, box] triples in a 1-D bound";
+  let description = [{
+    `boxes` is [B, N, 4] ([y1, x1, y2, x2] corners in any order, or with
+    `center_point_box` [xc, yc, w, h]), `scores` is [B, C, N].
+    `max_output` (int64[1]), `iou_threshold` and `score_threshold` (float[1])
+    are run-time values. Per (batch, class), the boxes with score >
+    score_threshold are visited in descending score order (ties: lower index
+    first); a box is kept unless its IoU with a kept box is > iou_threshold;
+    at most max_output are kept. `selected` (int64[B * C * N * 3]) holds the
+    [count, 3] matrix at its start; `dims` (int64[2]) is [count, 3].
+  }];
+  let arguments = (ins Nuri_FloatTensor:$boxes, Nuri_FloatTensor:$scores,
+                   Nuri_I64Tensor:$max_output, Nuri_FloatTensor:$iou_threshold,
+                   Nuri_FloatTensor:$score_threshold, I64Attr:$center_point_box);
+  let results = (outs Nuri_I64Tensor:$selected, Nuri_I64Tensor:$dims);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif

@@ -346,8 +346,166 @@ struct UniqueLowering : OpRewritePattern<UniqueOp> {
   }
 };
 
+/// Per (batch, class), N rounds: pick the best-scoring unvisited candidate
+/// (score > threshold; ties keep the lower index), mark it visited, and keep
+/// it unless its IoU with a box kept earlier for this class exceeds the
+/// threshold; stop once max_output boxes are kept. Computes in f32.
+struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(NonMaxSuppressionOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value boxes = op.getBoxes(), scores = op.getScores();
+    auto st = op.getScores().getType();
+    int64_t B = st.getDimSize(0), C = st.getDimSize(1), N = st.getDimSize(2);
+    bool center = op.getCenterPointBox() == 1;
+    Type f32 = b.getF32Type();
+    Value out = fill(b, loc, cast<RankedTensorType>(op.getSelected().getType()), 0);
+    Value dims = i64Constant(b, loc, {0, 3});
+    if (B * C * N == 0) {
+      b.replaceOp(op, {out, dims});
+      return success();
+    }
+    Value marks = fill(b, loc, RankedTensorType::get({N}, b.getI64Type()), 0);
+    auto F = [&](OpBuilder &nb, Location l, Value v) { return convertScalar(nb, l, v, f32); };
+    auto minF = [](OpBuilder &nb, Location l, Value x, Value y) -> Value {
+      return arith::MinimumFOp::create(nb, l, x, y);
+    };
+    auto maxF = [](OpBuilder &nb, Location l, Value x, Value y) -> Value {
+      return arith::MaximumFOp::create(nb, l, x, y);
+    };
+    auto subF = [](OpBuilder &nb, Location l, Value x, Value y) -> Value {
+      return arith::SubFOp::create(nb, l, x, y);
+    };
+    auto mulF = [](OpBuilder &nb, Location l, Value x, Value y) -> Value {
+      return arith::MulFOp::create(nb, l, x, y);
+    };
+    auto gt = [](OpBuilder &nb, Location l, Value x, Value y) -> Value {
+      return arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OGT, x, y);
+    };
+    auto andI = [](OpBuilder &nb, Location l, Value x, Value y) -> Value {
+      return arith::AndIOp::create(nb, l, x, y);
+    };
+    // [y1, x1, y2, x2] with y1 <= y2, x1 <= x2.
+    auto corners = [&](OpBuilder &nb, Location l, Value bi, Value j) {
+      Value a[4];
+      for (int k = 0; k < 4; ++k)
+        a[k] = F(nb, l, at(nb, l, boxes, {bi, j, idx(nb, l, k)}));
+      SmallVector<Value> r(4);
+      if (center) {
+        Value half = cst(nb, l, f32, 0.5);
+        Value hw = mulF(nb, l, a[2], half), hh = mulF(nb, l, a[3], half);
+        r[0] = subF(nb, l, a[1], hh);
+        r[1] = subF(nb, l, a[0], hw);
+        r[2] = arith::AddFOp::create(nb, l, a[1], hh);
+        r[3] = arith::AddFOp::create(nb, l, a[0], hw);
+      } else {
+        r[0] = minF(nb, l, a[0], a[2]);
+        r[1] = minF(nb, l, a[1], a[3]);
+        r[2] = maxF(nb, l, a[0], a[2]);
+        r[3] = maxF(nb, l, a[1], a[3]);
+      }
+      return r;
+    };
+    auto iouAbove = [&](OpBuilder &nb, Location l, ArrayRef<Value> p, ArrayRef<Value> q,
+                        Value thr) {
+      Value zero = cst(nb, l, f32, 0);
+      Value areaP = mulF(nb, l, subF(nb, l, p[2], p[0]), subF(nb, l, p[3], p[1]));
+      Value areaQ = mulF(nb, l, subF(nb, l, q[2], q[0]), subF(nb, l, q[3], q[1]));
+      Value ih = subF(nb, l, minF(nb, l, p[2], q[2]), maxF(nb, l, p[0], q[0]));
+      Value iw = subF(nb, l, minF(nb, l, p[3], q[3]), maxF(nb, l, p[1], q[1]));
+      Value inter = mulF(nb, l, ih, iw);
+      Value uni = subF(nb, l, arith::AddFOp::create(nb, l, areaP, areaQ), inter);
+      Value valid = andI(nb, l, andI(nb, l, gt(nb, l, areaP, zero), gt(nb, l, areaQ, zero)),
+                         andI(nb, l, andI(nb, l, gt(nb, l, ih, zero), gt(nb, l, iw, zero)),
+                              gt(nb, l, uni, zero)));
+      Value iou = arith::DivFOp::create(nb, l, inter, uni);
+      return andI(nb, l, valid, gt(nb, l, iou, thr));
+    };
+
+    // One spare (skipped) iteration: a single-trip loop would be inlined by
+    // canonicalization, leaving its scalar reads at the top level.
+    auto result = loop(
+        b, loc, idx(b, loc, 0), idx(b, loc, B * C + 1), ValueRange{out, dims},
+        [&](OpBuilder &ob, Location ol, Value bc, ValueRange acc) {
+          Value inRange =
+              arith::CmpIOp::create(ob, ol, arith::CmpIPredicate::ult, bc, idx(ob, ol, B * C));
+          return ifThen(ob, ol, inRange, acc, [&](OpBuilder &nb, Location l) {
+          Value bi = arith::DivUIOp::create(nb, l, bc, idx(nb, l, C));
+          Value ci = arith::RemUIOp::create(nb, l, bc, idx(nb, l, C));
+          Value z = idx(nb, l, 0);
+          Value maxOut = at(nb, l, op.getMaxOutput(), z);
+          Value iouThr = F(nb, l, at(nb, l, op.getIouThreshold(), z));
+          Value scoreThr = F(nb, l, at(nb, l, op.getScoreThreshold(), z));
+          auto rounds = loop(
+              nb, l, idx(nb, l, 0), idx(nb, l, N),
+              ValueRange{acc[0], acc[1], marks, marks, i64(nb, l, 0)},
+              [&](OpBuilder &rb, Location rl, Value, ValueRange st) {
+                Value visited = st[2], kept = st[3], numKept = st[4];
+                Value none = idx(rb, rl, N);
+                auto best = loop(
+                    rb, rl, idx(rb, rl, 0), idx(rb, rl, N),
+                    ValueRange{none, cst(rb, rl, f32, 0)},
+                    [&](OpBuilder &jb, Location jl, Value j, ValueRange ba) {
+                      Value s = F(jb, jl, at(jb, jl, scores, {bi, ci, j}));
+                      Value unvisited = arith::CmpIOp::create(
+                          jb, jl, arith::CmpIPredicate::eq, at(jb, jl, visited, j), i64(jb, jl, 0));
+                      Value isNone = arith::CmpIOp::create(jb, jl, arith::CmpIPredicate::eq, ba[0],
+                                                           idx(jb, jl, N));
+                      Value better = arith::OrIOp::create(jb, jl, isNone, gt(jb, jl, s, ba[1]));
+                      Value take = andI(jb, jl, andI(jb, jl, unvisited, gt(jb, jl, s, scoreThr)),
+                                        better);
+                      return SmallVector<Value>{arith::SelectOp::create(jb, jl, take, j, ba[0]),
+                                                arith::SelectOp::create(jb, jl, take, s, ba[1])};
+                    });
+                Value bestIdx = best.getResult(0);
+                Value found = andI(
+                    rb, rl, arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::ne, bestIdx, none),
+                    arith::CmpIOp::create(rb, rl, arith::CmpIPredicate::slt, numKept, maxOut));
+                return ifThen(
+                    rb, rl, found, st, [&](OpBuilder &fb, Location fl) {
+                      Value vis = put(fb, fl, i64(fb, fl, 1), visited, bestIdx);
+                      SmallVector<Value> p = corners(fb, fl, bi, bestIdx);
+                      Value no = arith::ConstantOp::create(fb, fl, fb.getBoolAttr(false));
+                      Value suppressed =
+                          loop(fb, fl, idx(fb, fl, 0), toIndex(fb, fl, numKept), ValueRange{no},
+                               [&](OpBuilder &mb, Location ml, Value m, ValueRange sa) {
+                                 Value other = toIndex(mb, ml, at(mb, ml, kept, m));
+                                 SmallVector<Value> q = corners(mb, ml, bi, other);
+                                 return SmallVector<Value>{arith::OrIOp::create(
+                                     mb, ml, sa[0], iouAbove(mb, ml, p, q, iouThr))};
+                               }).getResult(0);
+                      Value keepIt = arith::XOrIOp::create(
+                          fb, fl, suppressed,
+                          arith::ConstantOp::create(fb, fl, fb.getBoolAttr(true)));
+                      auto w = ifThen(
+                          fb, fl, keepIt, ValueRange{st[0], st[1], kept, numKept},
+                          [&](OpBuilder &kb, Location kl) {
+                            Value zero = idx(kb, kl, 0);
+                            Value cnt = at(kb, kl, st[1], zero);
+                            Value base = mul(kb, kl, toIndex(kb, kl, cnt), idx(kb, kl, 3));
+                            Value o = put(kb, kl, toI64(kb, kl, bi), st[0], base);
+                            o = put(kb, kl, toI64(kb, kl, ci), o, add(kb, kl, base, idx(kb, kl, 1)));
+                            o = put(kb, kl, toI64(kb, kl, bestIdx), o,
+                                    add(kb, kl, base, idx(kb, kl, 2)));
+                            Value d = put(kb, kl, add(kb, kl, cnt, i64(kb, kl, 1)), st[1], zero);
+                            Value k2 = put(kb, kl, toI64(kb, kl, bestIdx), kept,
+                                           toIndex(kb, kl, numKept));
+                            return SmallVector<Value>{o, d, k2,
+                                                      add(kb, kl, numKept, i64(kb, kl, 1))};
+                          });
+                      return SmallVector<Value>{w[0], w[1], vis, w[2], w[3]};
+                    });
+              });
+          return SmallVector<Value>{rounds.getResult(0), rounds.getResult(1)};
+          });
+        });
+    b.replaceOp(op, {result.getResult(0), result.getResult(1)});
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::nuri::populateDynamicLowerings(RewritePatternSet &patterns) {
-  patterns.add<NonZeroLowering, CompressLowering, UniqueLowering>(patterns.getContext());
+  patterns.add<NonZeroLowering, CompressLowering, UniqueLowering, NonMaxSuppressionLowering>(patterns.getContext());
 }
