@@ -311,7 +311,7 @@ template <typename Op> LogicalResult convertArg(NodeContext &c) {
   return success();
 }
 
-/// LogSoftmax and Hardmax share Softmax's axis rules (2-D coercion before opset 13).
+/// Softmax, LogSoftmax and Hardmax: one axis rule (2-D coercion before opset 13).
 template <typename Op> LogicalResult convertSoftmaxLike(NodeContext &c) {
   if (failed(floatOnly<Op>(c)))
     return failure();
@@ -411,6 +411,7 @@ void registerMathConverters(ConverterMap &table) {
       {"ArgMin", convertArg<ArgMinOp>},
       {"LogSoftmax", convertSoftmaxLike<LogSoftmaxOp>},
       {"Hardmax", convertSoftmaxLike<HardmaxOp>},
+      {"Softmax", convertSoftmaxLike<SoftmaxOp>},
   });
 }
 

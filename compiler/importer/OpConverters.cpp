@@ -581,26 +581,6 @@ LogicalResult convertSplit(NodeContext &c) {
   return success();
 }
 
-LogicalResult convertSoftmax(NodeContext &c) {
-  Value x = c.input(0);
-  auto t = typeOf(x);
-  int64_t rank = t.getRank();
-  int64_t axis = normAxis(c.attrInt("axis", c.opset < 13 ? 1 : -1), rank);
-  if (failed(checkAxis(c, axis, rank)))
-    return failure();
-  if (c.opset >= 13 || axis == rank - 1) {
-    c.setOutput(0, c.make<SoftmaxOp>(x, axis));
-    return success();
-  }
-  // Before opset 13 the input is flattened to 2-D at `axis`.
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < rank; ++d)
-    (d < axis ? outer : inner) *= t.getDimSize(d);
-  Value y = c.make<SoftmaxOp>(c.reshape(x, {outer, inner}), 1);
-  c.setOutput(0, c.reshape(y, t.getShape()));
-  return success();
-}
-
 LogicalResult convertLayerNorm(NodeContext &c) {
   Value x = c.input(0);
   int64_t rank = typeOf(x).getRank();
@@ -869,7 +849,6 @@ ConverterMap buildTable() {
       {"Shape", convertShape},
       {"Sigmoid", unary<SigmoidOp>()},
       {"Slice", convertSlice},
-      {"Softmax", convertSoftmax},
       {"Split", convertSplit},
       {"Sqrt", unary<SqrtOp>()},
       {"Squeeze", convertSqueeze},
