@@ -224,7 +224,7 @@ FailureOr<std::optional<SmallVector<int64_t>>> reduceAxes(NodeContext &c, int64_
   return std::optional<SmallVector<int64_t>>(axes);
 }
 
-enum class Reduce { Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare };
+enum class Reduce { Sum, Mean, Max, Min, Prod, L1, L2, LogSum, LogSumExp, SumSquare };
 
 template <Reduce K> LogicalResult convertReduceKind(NodeContext &c) {
   if (failed(c.requireInputs(1)))
@@ -235,7 +235,8 @@ template <Reduce K> LogicalResult convertReduceKind(NodeContext &c) {
   bool isF = isa<FloatType>(et);
   if ((K == Reduce::L2 || K == Reduce::LogSum || K == Reduce::LogSumExp) && !isF)
     return c.fail("needs a floating-point input");
-  auto axesOr = reduceAxes(c, t.getRank(), c.opset >= 18);
+  // ReduceSum took its axes as an input from opset 13, the others from 18.
+  auto axesOr = reduceAxes(c, t.getRank(), c.opset >= (K == Reduce::Sum ? 13 : 18));
   if (failed(axesOr))
     return failure();
   bool keep = c.attrInt("keepdims", 1);
@@ -256,6 +257,12 @@ template <Reduce K> LogicalResult convertReduceKind(NodeContext &c) {
   auto sum = [&](Value v, bool k) { return c.make<ReduceSumOp>(v, axes, c.b.getBoolAttr(k)); };
   Value y;
   switch (K) {
+  case Reduce::Sum:
+    y = sum(x, keep);
+    break;
+  case Reduce::Mean:
+    y = c.make<ReduceMeanOp>(x, axes, c.b.getBoolAttr(keep));
+    break;
   case Reduce::Max:
     y = c.make<ReduceMaxOp>(x, axes, c.b.getBoolAttr(keep));
     break;
@@ -399,6 +406,8 @@ void registerMathConverters(ConverterMap &table) {
       {"Min", convertVariadic<MinOp>},
       {"Sum", convertVariadic<AddOp>},
       {"Mean", convertVariadic<AddOp, true>},
+      {"ReduceSum", convertReduceKind<Reduce::Sum>},
+      {"ReduceMean", convertReduceKind<Reduce::Mean>},
       {"ReduceMax", convertReduceKind<Reduce::Max>},
       {"ReduceMin", convertReduceKind<Reduce::Min>},
       {"ReduceProd", convertReduceKind<Reduce::Prod>},

@@ -619,41 +619,6 @@ LogicalResult convertLayerNorm(NodeContext &c) {
   return success();
 }
 
-template <typename Op> LogicalResult convertReduce(NodeContext &c) {
-  Value x = c.input(0);
-  int64_t rank = typeOf(x).getRank();
-  bool axesAsInput = std::is_same<Op, ReduceSumOp>::value ? c.opset >= 13 : c.opset >= 18;
-  SmallVector<int64_t> axes;
-  if (axesAsInput) {
-    if (c.input(1)) {
-      auto v = c.intsInput(1);
-      if (failed(v))
-        return failure();
-      axes = *v;
-    }
-  } else {
-    axes = c.attrInts("axes");
-  }
-  if (axes.empty()) {
-    if (c.attrInt("noop_with_empty_axes", 0)) {
-      c.setOutput(0, x);
-      return success();
-    }
-    for (int64_t d = 0; d < rank; ++d)
-      axes.push_back(d);
-  }
-  for (int64_t &a : axes) {
-    a = normAxis(a, rank);
-    if (failed(checkAxis(c, a, rank)))
-      return failure();
-  }
-  llvm::sort(axes);
-  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-  c.setOutput(0, c.make<Op>(x, c.b.getDenseI64ArrayAttr(axes),
-                            c.b.getBoolAttr(c.attrInt("keepdims", 1))));
-  return success();
-}
-
 LogicalResult convertShape(NodeContext &c) {
   auto shape = typeOf(c.input(0)).getShape();
   int64_t rank = shape.size();
@@ -842,8 +807,6 @@ ConverterMap buildTable() {
       {"Mul", binary<MulOp>()},
       {"Neg", unary<NegOp>()},
       {"Pow", binary<PowOp>()},
-      {"ReduceMean", convertReduce<ReduceMeanOp>},
-      {"ReduceSum", convertReduce<ReduceSumOp>},
       {"Relu", unary<ReluOp>()},
       {"Reshape", convertReshape},
       {"Shape", convertShape},
