@@ -401,6 +401,8 @@ LogicalResult nonMaxSuppression(NodeContext &c) {
   return success();
 }
 
+} // namespace
+
 /// Wraps the static converter of `op`: `useRuntime` decides per node.
 void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeContext &)> useRuntime,
           Converter runtime) {
@@ -412,13 +414,11 @@ void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeCon
 }
 
 /// Input i is present and not a compile-time constant.
-std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset = 0) {
+std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset) {
   return [=](NodeContext &c) {
     return c.opset >= minOpset && c.input(i) && !c.constantInput(i);
   };
 }
-
-} // namespace
 
 void registerDynamicConverters(ConverterMap &table) {
   wrap(table, "Reshape", runtimeInput(1, 5), reshapeRuntime);

@@ -133,6 +133,13 @@ void registerNNConverters(ConverterMap &table);
 void registerMathConverters(ConverterMap &table);
 /// Last: wraps converters whose shape inputs may be run-time tensors.
 void registerDynamicConverters(ConverterMap &table);
+/// After it: shapes with no compile-time bound (nuri.generate).
+void registerRuntimeSizedConverters(ConverterMap &table);
+/// Wraps the static converter of `op`: `useRuntime` decides per node.
+void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeContext &)> useRuntime,
+          Converter runtime);
+/// Input i is present and not a compile-time constant (from opset minOpset).
+std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset = 0);
 void registerControlFlowConverters(ConverterMap &table);
 void registerRNNConverters(ConverterMap &table);
 void registerOpset18Converters(ConverterMap &table);

@@ -829,6 +829,7 @@ ConverterMap buildTable() {
   registerMiscConverters(table);
   registerOpset18Converters(table);
   registerDynamicConverters(table); // last: it wraps the static converters
+  registerRuntimeSizedConverters(table);
   return table;
 }
 } // namespace

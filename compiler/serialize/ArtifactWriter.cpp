@@ -77,8 +77,17 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
         workgroupsOf[exe.dispatchNames[i]] = exe.workgroupCounts[i];
     }
 
+  auto ret = cast<func::ReturnOp>(main.getBody().front().getTerminator());
+  // Outputs of run-time size (no bound known) -> the values holding their dims.
+  DenseMap<Value, Value> dimsOf;
+  for (unsigned i = 0; i < ret.getNumOperands(); ++i)
+    if (auto dimsIndex = main.getResultAttrOfType<IntegerAttr>(i, "nuri.dims_result"))
+      if (!cast<RankedTensorType>(ret.getOperand(i).getType()).hasStaticShape())
+        dimsOf[ret.getOperand(i)] = ret.getOperand(dimsIndex.getInt());
+
   auto newBuffer = [&](fb::BufferKind kind, uint32_t index, Value v) {
-    buffers.push_back({kind, index, byteSize(cast<RankedTensorType>(v.getType()))});
+    auto type = cast<RankedTensorType>(v.getType());
+    buffers.push_back({kind, index, type.hasStaticShape() ? byteSize(type) : 0});
     bufferOf[v] = buffers.size() - 1;
     return (uint32_t)(buffers.size() - 1);
   };
@@ -125,8 +134,25 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
         }
         bindings.push_back(bufferOf[v]);
       }
-      for (Value r : call.getResults())
-        bindings.push_back(newBuffer(fb::BufferKind::Transient, 0, r));
+      for (Value r : call.getResults()) {
+        uint32_t id = newBuffer(fb::BufferKind::Transient, 0, r);
+        bindings.push_back(id);
+        auto type = cast<RankedTensorType>(r.getType());
+        if (type.hasStaticShape())
+          continue;
+        // Sized on the host once its dims exist (an earlier dispatch wrote them).
+        Value dims = dimsOf.lookup(r);
+        if (!dims || !bufferOf.count(dims)) {
+          error = "a result of " + call.getCallee().str() +
+                  " has a run-time size but no dimensions computed before it";
+          return false;
+        }
+        auto a = fb::CreateAllocate(fbb, id, bufferOf[dims],
+                                    cast<RankedTensorType>(dims.getType()).getDimSize(0),
+                                    mlir::nuri::elementByteSize(type.getElementType()));
+        commandTypes.push_back(fb::Command::Allocate);
+        commands.push_back(a.Union());
+      }
       std::vector<flatbuffers::Offset<flatbuffers::String>> nodes;
       if (auto names = callee->getAttrOfType<ArrayAttr>("nuri.nodes"))
         for (auto n : names.getAsValueRange<StringAttr>())
@@ -147,7 +173,6 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
 
   // Outputs: a transient returned once becomes the output buffer itself;
   // anything else (an input, a constant, a repeat) is copied into one.
-  auto ret = cast<func::ReturnOp>(main.getBody().front().getTerminator());
   std::vector<flatbuffers::Offset<fb::TensorSignature>> inputs, outputs;
   std::set<uint32_t> claimed;
   // Results marked nuri.dims_of hold the run-time dimensions of an output
@@ -169,6 +194,9 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       buffers[src].kind = fb::BufferKind::Output;
       buffers[src].index = i;
       dst = src;
+    } else if (!cast<RankedTensorType>(v.getType()).hasStaticShape()) {
+      error = "output " + std::to_string(i) + " has a run-time size and is not a fresh result";
+      return false;
     } else {
       buffers.push_back({fb::BufferKind::Output, (uint32_t)i,
                          byteSize(cast<RankedTensorType>(v.getType()))});

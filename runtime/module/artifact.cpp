@@ -199,8 +199,24 @@ nuri_status_t Checker::checkCommands() {
         count(commands));
   size_t executables = count(model_->executables());
   auto *buffers = program->buffers();
+  // Buffers sized at run time: none may be used before its Allocate.
+  std::vector<bool> pending(bufferCount_, false);
   for (uint32_t c = 0; c < count(commands); ++c) {
     CHECK(commands->Get(c), "command %u is missing", c);
+    if (types->Get(c) != Command::Allocate)
+      continue;
+    auto *allocate = static_cast<const Allocate *>(commands->Get(c));
+    uint32_t id = allocate->buffer();
+    CHECK(id < bufferCount_, "allocate %u sizes buffer %u of %u", c, id, bufferCount_);
+    CHECK(!pending[id], "buffer %u is allocated twice", id);
+    BufferKind kind = buffers->Get(id)->kind();
+    CHECK((kind == BufferKind::Transient || kind == BufferKind::Output) &&
+              buffers->Get(id)->size() == 0,
+          "allocate %u sizes buffer %u, which is not an unsized transient or output", c, id);
+    pending[id] = true;
+  }
+  auto ready = [&](uint32_t id) { return id < bufferCount_ && !pending[id]; };
+  for (uint32_t c = 0; c < count(commands); ++c) {
     switch (types->Get(c)) {
     case Command::Dispatch: {
       auto *dispatch = static_cast<const Dispatch *>(commands->Get(c));
@@ -217,17 +233,31 @@ nuri_status_t Checker::checkCommands() {
             "dispatch %u has workgroup_count %u (must be 1..%u)", c,
             dispatch->workgroup_count(), kMaxWorkgroupCount);
       for (uint32_t b = 0; b < count(dispatch->bindings()); ++b)
-        CHECK(dispatch->bindings()->Get(b) < bufferCount_,
-              "dispatch %u binds buffer %u of %u", c,
+        CHECK(ready(dispatch->bindings()->Get(b)),
+              "dispatch %u binds buffer %u of %u before it is allocated", c,
               dispatch->bindings()->Get(b), bufferCount_);
+      break;
+    }
+    case Command::Allocate: {
+      auto *allocate = static_cast<const Allocate *>(commands->Get(c));
+      uint32_t dims = allocate->dims_buffer();
+      CHECK(ready(dims) && dims != allocate->buffer(),
+            "allocate %u reads its dimensions from buffer %u of %u", c, dims, bufferCount_);
+      CHECK(allocate->rank() <= kMaxRank &&
+                buffers->Get(dims)->size() == allocate->rank() * sizeof(int64_t),
+            "allocate %u: dimension buffer %u is not int64[%u]", c, dims, allocate->rank());
+      CHECK(allocate->element_size() >= 1 && allocate->element_size() <= 16,
+            "allocate %u has element size %u", c, allocate->element_size());
+      pending[allocate->buffer()] = false;
       break;
     }
     case Command::Copy: {
       auto *copy = static_cast<const Copy *>(commands->Get(c));
-      CHECK(copy->source() < bufferCount_, "copy %u reads buffer %u of %u", c,
-            copy->source(), bufferCount_);
-      CHECK(copy->target() < bufferCount_, "copy %u writes buffer %u of %u", c,
-            copy->target(), bufferCount_);
+      // Copies have sizes fixed at compile time: never of run-time-sized buffers.
+      CHECK(copy->source() < bufferCount_ && !isAllocated(model_, copy->source()),
+            "copy %u reads buffer %u of %u", c, copy->source(), bufferCount_);
+      CHECK(copy->target() < bufferCount_ && !isAllocated(model_, copy->target()),
+            "copy %u writes buffer %u of %u", c, copy->target(), bufferCount_);
       uint64_t sourceSize = buffers->Get(copy->source())->size();
       uint64_t targetSize = buffers->Get(copy->target())->size();
       CHECK(copy->source_offset() <= sourceSize &&
@@ -257,6 +287,16 @@ nuri_status_t Checker::checkCommands() {
 }
 
 } // namespace
+
+bool isAllocated(const Model *model, uint32_t id) {
+  auto *program = model->program();
+  auto *types = program->commands_type();
+  for (uint32_t c = 0; c < count(program->commands()); ++c)
+    if (types->Get(c) == Command::Allocate &&
+        static_cast<const Allocate *>(program->commands()->Get(c))->buffer() == id)
+      return true;
+  return false;
+}
 
 nuri_status_t verifyArtifact(const uint8_t *data, size_t size, const char *name,
                              const Model **out_model) {

@@ -24,6 +24,10 @@ constexpr size_t kMaxRank = 16;
 nuri_status_t verifyArtifact(const uint8_t *data, size_t size, const char *name,
                              const artifact::Model **out_model);
 
+// True when an Allocate command of a verified model sizes buffer `id` at run
+// time (its size field is then 0).
+bool isAllocated(const artifact::Model *model, uint32_t id);
+
 } // namespace nuri
 
 #endif // NURI_MODULE_ARTIFACT_H

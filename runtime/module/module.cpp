@@ -41,6 +41,8 @@ static nuri_status_t finishLoad(nuri_instance_t instance, std::string name,
       tensor.dimsBuffer = signature->dims_buffer();
       if (tensor.dimsBuffer >= 0) // capacity: the size of the bound buffer
         tensor.byteSize = model->program()->buffers()->Get(signature->buffer())->size();
+      tensor.buffer = signature->buffer();
+      tensor.allocated = nuri::isAllocated(model, tensor.buffer);
       out.push_back(std::move(tensor));
     }
   };

@@ -16,6 +16,8 @@ struct nuri_module_s : nuri::RefCounted {
     std::vector<int64_t> shape; // -1 where only known after a call
     uint64_t byteSize;          // for run-time shapes: the capacity
     int32_t dimsBuffer = -1;    // buffer holding the run-time dimensions
+    bool allocated = false;     // sized by an Allocate command during a call
+    uint32_t buffer = 0;        // the host program's buffer id
   };
   nuri_instance_t instance = nullptr;
   std::string name;

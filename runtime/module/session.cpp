@@ -126,13 +126,34 @@ nuri_status_t resolveOutputShapes(nuri_session_t session,
       elements *= static_cast<uint64_t>(shape[d]);
     }
     uint64_t bytes = elements * nuri_dtype_size(tensor.dtype);
-    if (bytes > tensor.byteSize)
+    if (bytes > nuri_buffer_size(table[tensor.buffer]))
       return nuri_make_status(
           NURI_OUT_OF_RANGE,
           "%s: output '%s': computed shape needs %llu bytes, capacity is %llu",
           module->name.c_str(), tensor.name.c_str(), (unsigned long long)bytes,
           (unsigned long long)tensor.byteSize);
   }
+  return nullptr;
+}
+
+/// Bytes for an Allocate: the product of its run-time dims times the element
+/// size, rejected (never wrapped) when implausible.
+nuri_status_t allocationSize(nuri_session_t session, nuri_buffer_t dimsBuffer,
+                             const Allocate *allocate, uint64_t *out_bytes) {
+  void *host = nullptr;
+  NURI_RETURN_IF_ERROR(nuri_buffer_map(dimsBuffer, &host));
+  const int64_t *dims = static_cast<const int64_t *>(host);
+  uint64_t bytes = allocate->element_size();
+  for (uint32_t d = 0; d < allocate->rank(); ++d) {
+    if (dims[d] < 0 || (dims[d] > 0 && bytes > kMaxBufferBytes / dims[d]))
+      return nuri_make_status(NURI_OUT_OF_RANGE,
+                              "%s: buffer %u: computed dimension %u is %lld (too large or "
+                              "negative)",
+                              session->module->name.c_str(), allocate->buffer(), d,
+                              (long long)dims[d]);
+    bytes *= static_cast<uint64_t>(dims[d]);
+  }
+  *out_bytes = bytes;
   return nullptr;
 }
 
@@ -218,8 +239,9 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
   nuri_status_t status = guard([&]() -> nuri_status_t {
     nuri_allocator_t allocator = nuri_device_allocator(session->device);
     for (size_t i = 0; i < output_count; ++i)
-      NURI_RETURN_IF_ERROR(nuri_allocator_allocate(
-          allocator, module->outputs[i].byteSize, &outputs[i]));
+      if (!module->outputs[i].allocated) // else sized by its Allocate command
+        NURI_RETURN_IF_ERROR(nuri_allocator_allocate(
+            allocator, module->outputs[i].byteSize, &outputs[i]));
     const HostProgram *program = module->model->program();
     auto *buffers = program->buffers();
     std::vector<nuri_buffer_t> table(buffers->size());
@@ -241,6 +263,24 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
       }
     }
     NURI_RETURN_IF_ERROR(nuri_command_buffer_create(session->device, &cb));
+    // Runs what is recorded so far and waits for it: the host reads dims
+    // that dispatches wrote.
+    nuri_semaphore_t done = nullptr;
+    uint64_t doneValue = 0;
+    auto flush = [&]() -> nuri_status_t {
+      if (!done)
+        NURI_RETURN_IF_ERROR(nuri_semaphore_create(session->device, 0, &done));
+      NURI_RETURN_IF_ERROR(
+          nuri_device_submit(session->device, cb, nullptr, 0, done, ++doneValue));
+      NURI_RETURN_IF_ERROR(nuri_semaphore_wait(done, doneValue, NURI_TIMEOUT_INFINITE));
+      nuri_command_buffer_release(cb);
+      cb = nullptr;
+      return nuri_command_buffer_create(session->device, &cb);
+    };
+    struct SemaphoreGuard {
+      nuri_semaphore_t &s;
+      ~SemaphoreGuard() { nuri_semaphore_release(s); }
+    } semaphoreGuard{done};
     size_t commandCount = program->commands() ? program->commands()->size() : 0;
     std::vector<nuri_buffer_t> bindings;
     for (size_t c = 0; c < commandCount; ++c) {
@@ -264,13 +304,30 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
             table[copy->target()], copy->target_offset(), copy->size()));
         break;
       }
+      case Command::Allocate: {
+        auto *allocate = static_cast<const Allocate *>(program->commands()->Get(c));
+        NURI_RETURN_IF_ERROR(flush());
+        uint64_t bytes = 0;
+        NURI_RETURN_IF_ERROR(
+            allocationSize(session, table[allocate->dims_buffer()], allocate, &bytes));
+        nuri_buffer_t buffer = nullptr;
+        NURI_RETURN_IF_ERROR(nuri_allocator_allocate(allocator, bytes, &buffer));
+        const Buffer *target = buffers->Get(allocate->buffer());
+        if (target->kind() == BufferKind::Output) {
+          outputs[target->index()] = buffer;
+        } else {
+          nuri_buffer_release(session->transients[allocate->buffer()]);
+          session->transients[allocate->buffer()] = buffer;
+        }
+        table[allocate->buffer()] = buffer;
+        break;
+      }
       default:
         NURI_RETURN_IF_ERROR(nuri_command_buffer_barrier(cb));
         break;
       }
     }
-    NURI_RETURN_IF_ERROR(
-        nuri_device_submit(session->device, cb, nullptr, 0, nullptr, 0));
+    NURI_RETURN_IF_ERROR(flush());
     return resolveOutputShapes(session, table);
   });
   nuri_command_buffer_release(cb);

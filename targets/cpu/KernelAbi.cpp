@@ -24,9 +24,20 @@ struct KernelAbiPass : mlir::nuri::cpu::impl::NuriCpuKernelAbiBase<KernelAbiPass
     for (func::FuncOp fn : dispatches) {
       auto type = fn.getFunctionType();
       SmallVector<Type> args{b.getIndexType(), b.getIndexType()};
+      for (Type t : type.getInputs())
+        if (!cast<RankedTensorType>(t).hasStaticShape()) {
+          fn.emitError("a dispatch reads a tensor of run-time size (only graph outputs may "
+                       "have one)");
+          return signalPassFailure();
+        }
       for (Type t : llvm::concat<const Type>(type.getInputs(), type.getResults())) {
         auto rt = cast<RankedTensorType>(t);
-        args.push_back(MemRefType::get(rt.getShape(), signless(rt.getElementType())));
+        // The bare-pointer convention needs static shapes: a result of
+        // run-time size is bound as one element and reinterpreted below.
+        SmallVector<int64_t> shape(rt.getShape());
+        if (!rt.hasStaticShape())
+          shape.assign(rt.getRank(), 1);
+        args.push_back(MemRefType::get(shape, signless(rt.getElementType())));
       }
       b.setInsertionPoint(fn);
       auto kernel = func::FuncOp::create(b, fn.getLoc(), fn.getName(), b.getFunctionType(args, {}));
@@ -56,8 +67,20 @@ struct KernelAbiPass : mlir::nuri::cpu::impl::NuriCpuKernelAbiBase<KernelAbiPass
         Type bits = signless(resultType.getElementType());
         if (bits != resultType.getElementType())
           result = tensor::BitcastOp::create(b, fn.getLoc(), resultType.clone(bits), result);
+        Value dest = body->getArgument(2 + nIn + i);
+        if (!resultType.hasStaticShape()) {
+          if (resultType.getRank() != 1) {
+            fn.emitError("a result of run-time size must be 1-D (the compact layout)");
+            return signalPassFailure();
+          }
+          OpFoldResult n = tensor::DimOp::create(b, fn.getLoc(), result, 0).getResult();
+          dest = memref::ReinterpretCastOp::create(
+              b, fn.getLoc(), MemRefType::get({ShapedType::kDynamic}, bits), dest,
+              b.getIndexAttr(0), ArrayRef<OpFoldResult>{n},
+              ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+        }
         auto m = bufferization::MaterializeInDestinationOp::create(
-            b, fn.getLoc(), TypeRange{}, result, body->getArgument(2 + nIn + i));
+            b, fn.getLoc(), TypeRange{}, result, dest);
         m.setRestrict(true);
         m.setWritable(true);
       }

@@ -121,3 +121,26 @@ LogicalResult NonMaxSuppressionOp::verify() {
     return emitOpError("center_point_box must be 0 or 1, got ") << cpb;
   return success();
 }
+
+LogicalResult GenerateOp::verify() {
+  auto dims = getDims().getType();
+  auto out = getOutput().getType();
+  if (dims.getRank() != 1 || dims.isDynamicDim(0))
+    return emitOpError("dims must be a static 1-D int64 tensor");
+  if (out.getRank() != 1 || !out.isDynamicDim(0))
+    return emitOpError("output must be 1-D of run-time size (the compact layout)");
+  Block &body = getBody().front();
+  if ((int64_t)body.getNumArguments() != dims.getDimSize(0) ||
+      llvm::any_of(body.getArgumentTypes(), [](Type t) { return !t.isIndex(); }))
+    return emitOpError("the region takes one index per dimension (")
+           << dims.getDimSize(0) << ")";
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError("the region must end in nuri.yield");
+  Type et = out.getElementType(), yt = yield.getValue().getType();
+  // Unsigned elements are computed on signless integers of the same width.
+  if (yt != et && (!yt.isSignlessInteger() || !et.isInteger() ||
+                   yt.getIntOrFloatBitWidth() != et.getIntOrFloatBitWidth()))
+    return emitOpError("yields ") << yt << " for elements of " << et;
+  return success();
+}

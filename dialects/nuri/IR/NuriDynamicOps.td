@@ -73,4 +73,34 @@ def Nuri_NonMaxSuppressionOp : Nuri_Op<"non_max_suppression", [Pure, InferTypeOp
   let hasVerifier = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// Unbounded run-time shapes
+//===----------------------------------------------------------------------===//
+
+def Nuri_GenerateOp : Nuri_Op<"generate", [RecursiveMemoryEffects, SingleBlock]> {
+  let summary = "a tensor of run-time shape, defined element by element";
+  let description = [{
+    `dims` (int64[rank]) is the shape, computed at run time; `output` holds
+    its product of elements compactly, row-major, in a 1-D tensor of run-time
+    size (see RuntimeShape). The region takes the rank indices of one
+    element and yields its value; it reads other tensors with tensor.extract.
+    Resize with run-time scales, Range, ConstantOfShape, Expand, Tile, Pad,
+    OneHot and the window functions are defined this way when a
+    shape-setting input is a run-time tensor: no upper bound is known, so
+    the host program sizes the output after computing `dims`.
+  }];
+  let arguments = (ins Nuri_I64Tensor:$dims);
+  let results = (outs Nuri_Tensor:$output);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$dims attr-dict `:` type($dims) `->` type($output) $body";
+  let hasVerifier = 1;
+}
+
+def Nuri_YieldOp : Nuri_Op<"yield", [Pure, Terminator, HasParent<"GenerateOp">]> {
+  let summary = "the value of one element of nuri.generate";
+  let arguments = (ins AnyType:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
 #endif

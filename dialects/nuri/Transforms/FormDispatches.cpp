@@ -25,8 +25,13 @@ using namespace mlir;
 namespace {
 
 /// Small constants are cheaper to rematerialize in each kernel than to bind.
+/// Scalars (a size read from a dims tensor, index arithmetic) have no buffer
+/// on the host: each kernel that needs one recomputes it from its bindings.
 bool isCloneable(Operation *op) {
   if (isa<tensor::EmptyOp>(op))
+    return true;
+  if (op->getNumRegions() == 0 && op->getNumResults() == 1 && !isa<func::CallOp>(op) &&
+      !isa<ShapedType>(op->getResult(0).getType()) && isPure(op))
     return true;
   if (auto c = dyn_cast<arith::ConstantOp>(op)) {
     auto dense = dyn_cast<DenseElementsAttr>(c.getValue());

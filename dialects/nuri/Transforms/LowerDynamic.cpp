@@ -504,8 +504,65 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
   }
 };
 
+
+/// nuri.generate -> tensor.empty(prod(dims)) + a 1-D linalg.generic whose body
+/// unflattens its index by the run-time dims and inlines the region. The size
+/// is the only scalar computed outside the body: dispatch formation clones its
+/// few scalar ops into the kernel, which reads dims from its binding.
+struct GenerateLowering : OpRewritePattern<GenerateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GenerateOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Value dims = op.getDims();
+    int64_t rank = typeOf(dims).getDimSize(0);
+    auto dimAt = [&](OpBuilder &nb, Location l, int64_t d) {
+      return toIndex(nb, l, at(nb, l, dims, {idx(nb, l, d)}));
+    };
+    Value n = idx(b, loc, 1);
+    for (int64_t d = 0; d < rank; ++d)
+      n = mul(b, loc, n, dimAt(b, loc, d));
+    auto resultType = op.getOutput().getType();
+    auto outType = resultType.clone(signless(resultType.getElementType()));
+    Value empty = tensor::EmptyOp::create(b, loc, outType.getShape(), outType.getElementType(),
+                                          ValueRange{n});
+    MLIRContext *ctx = b.getContext();
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{outType}, ValueRange{}, ValueRange{empty},
+        SmallVector<AffineMap>{AffineMap::getMultiDimIdentityMap(1, ctx)},
+        SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          Value rest = linalg::IndexOp::create(nb, l, 0);
+          IRMapping map;
+          Block &body = op.getBody().front();
+          for (int64_t d = rank - 1; d >= 0; --d) {
+            Value extent = dimAt(nb, l, d);
+            map.map(body.getArgument(d), arith::RemUIOp::create(nb, l, rest, extent));
+            rest = arith::DivUIOp::create(nb, l, rest, extent);
+          }
+          for (Operation &inner : body.without_terminator()) {
+            // Reads of unsigned tensors: arith computes on signless bits.
+            auto read = dyn_cast<tensor::ExtractOp>(inner);
+            if (read && read.getType().isUnsignedInteger()) {
+              Value src = toSignless(nb, l, map.lookupOrDefault(read.getTensor()));
+              SmallVector<Value> at;
+              for (Value i : read.getIndices())
+                at.push_back(map.lookupOrDefault(i));
+              map.map(read.getResult(), tensor::ExtractOp::create(nb, l, src, at).getResult());
+              continue;
+            }
+            nb.clone(inner, map);
+          }
+          Value v = map.lookupOrDefault(cast<YieldOp>(body.getTerminator()).getValue());
+          linalg::YieldOp::create(nb, l, v);
+        });
+    b.replaceOp(op, castBack(b, loc, g.getResult(0), resultType));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::nuri::populateDynamicLowerings(RewritePatternSet &patterns) {
-  patterns.add<NonZeroLowering, CompressLowering, UniqueLowering, NonMaxSuppressionLowering>(patterns.getContext());
+  patterns.add<NonZeroLowering, CompressLowering, UniqueLowering, NonMaxSuppressionLowering,
+               GenerateLowering>(patterns.getContext());
 }

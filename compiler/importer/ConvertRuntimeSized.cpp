@@ -1,0 +1,360 @@
+//===- ConvertRuntimeSized.cpp - shapes with no compile-time bound --------===//
+//
+// ConstantOfShape, Range, Expand, Tile, Pad, OneHot and the window functions
+// whose shape-setting input is a run-time tensor. No upper bound exists, so
+// the result is a nuri.generate: its int64 dims are computed by ordinary
+// dispatches, the host program allocates the output from them (the artifact's
+// Allocate command), and the generate region defines one element from its
+// indices. The element is the ONNX definition written in arith ops; it reads
+// the other inputs with tensor.extract. Each converter wraps the static one
+// and takes over only when the shape input is not a constant.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/importer/ImporterContext.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::nuri;
+
+namespace nuri {
+namespace {
+
+using Body = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+Type i64(NodeContext &c) { return c.b.getI64Type(); }
+Value i64Const(NodeContext &c, ArrayRef<int64_t> v) {
+  return c.constant(i64Tensor(c.b.getContext(), v));
+}
+Value asI64(NodeContext &c, Value v) {
+  return typeOf(v).getElementType() == i64(c) ? v : c.make<CastOp>(v, TypeAttr::get(i64(c)));
+}
+
+/// A tensor of shape `dims` (int64[rank], computed at run time) whose element
+/// at indices i is body(i), as a graph output of run-time shape.
+LogicalResult generateOutput(NodeContext &c, Value dims, Type et, Body body) {
+  int64_t rank = typeOf(dims).getDimSize(0);
+  auto op = GenerateOp::create(c.b, c.loc(), RankedTensorType::get({ShapedType::kDynamic}, et),
+                               dims);
+  Block *block = new Block();
+  op.getBody().push_back(block);
+  for (int64_t d = 0; d < rank; ++d)
+    block->addArgument(c.b.getIndexType(), c.loc());
+  OpBuilder nb = OpBuilder::atBlockEnd(block);
+  YieldOp::create(nb, c.loc(), body(nb, c.loc(), block->getArguments()));
+  c.setRuntimeShapedOutput(0, op.getOutput(), dims, SmallVector<int64_t>(rank, -1));
+  return success();
+}
+
+// Scalar helpers for region bodies.
+Value idx(OpBuilder &b, Location l, int64_t v) { return arith::ConstantIndexOp::create(b, l, v); }
+Value i64v(OpBuilder &b, Location l, int64_t v) {
+  return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+}
+Value f64v(OpBuilder &b, Location l, double v) {
+  return arith::ConstantOp::create(b, l, b.getF64FloatAttr(v));
+}
+/// Element `at` of t (its only one when `at` is empty).
+Value extract(OpBuilder &b, Location l, Value t, ValueRange at = {}) {
+  SmallVector<Value> coords(at);
+  if (coords.empty())
+    coords.assign(typeOf(t).getRank(), idx(b, l, 0));
+  return tensor::ExtractOp::create(b, l, t, coords);
+}
+
+/// Scalar conversion between index, integers (signed) and floats.
+Value castTo(OpBuilder &b, Location l, Value v, Type to) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (from.isIndex() || to.isIndex())
+    return castTo(b, l, arith::IndexCastOp::create(b, l, from.isIndex() ? b.getI64Type() : to,
+                                                    from.isIndex() ? v : castTo(b, l, v, b.getI64Type())),
+                  to);
+  bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+  unsigned fw = from.getIntOrFloatBitWidth(), tw = to.getIntOrFloatBitWidth();
+  if (fromFloat && toFloat)
+    return fw < tw ? (Value)arith::ExtFOp::create(b, l, to, v) : arith::TruncFOp::create(b, l, to, v);
+  if (fromFloat)
+    return arith::FPToSIOp::create(b, l, to, v);
+  if (toFloat)
+    return from.isInteger(1) ? (Value)arith::UIToFPOp::create(b, l, to, v)
+                             : arith::SIToFPOp::create(b, l, to, v);
+  if (fw == tw)
+    return v;
+  return fw < tw ? (Value)arith::ExtSIOp::create(b, l, to, v) : arith::TruncIOp::create(b, l, to, v);
+}
+
+Value add(OpBuilder &b, Location l, Value x, Value y) { return arith::AddIOp::create(b, l, x, y); }
+Value sub(OpBuilder &b, Location l, Value x, Value y) { return arith::SubIOp::create(b, l, x, y); }
+Value cmp(OpBuilder &b, Location l, arith::CmpIPredicate p, Value x, Value y) {
+  return arith::CmpIOp::create(b, l, p, x, y);
+}
+Value select(OpBuilder &b, Location l, Value c, Value x, Value y) {
+  return arith::SelectOp::create(b, l, c, x, y);
+}
+
+/// One-element input i as an int64[1] tensor (a size given as any number type).
+Value sizeVector(NodeContext &c, Value v) { return c.reshape(asI64(c, v), {1}); }
+
+//===----------------------------------------------------------------------===//
+
+LogicalResult constantOfShapeRuntime(NodeContext &c) {
+  Value shape = c.input(0);
+  if (typeOf(shape).getRank() != 1 || !typeOf(shape).getElementType().isInteger(64))
+    return c.fail("shape must be a 1-D int64 tensor");
+  MLIRContext *ctx = c.b.getContext();
+  DenseElementsAttr value = DenseElementsAttr::get(RankedTensorType::get({1}, Float32Type::get(ctx)), 0.0f);
+  if (auto *a = c.attr("value")) {
+    std::string err;
+    auto attr = tensorToAttr(*ctx, a->t(), nullptr, err);
+    if (failed(attr) || attr->getNumElements() != 1)
+      return c.fail("value must hold one element");
+    value = *attr;
+  }
+  Type et = value.getElementType();
+  Type st = signless(et);
+  TypedAttr element = isa<FloatType>(et)
+                          ? (TypedAttr)FloatAttr::get(et, *value.value_begin<APFloat>())
+                          : (TypedAttr)IntegerAttr::get(st, *value.value_begin<APInt>());
+  return generateOutput(c, shape, et, [&](OpBuilder &b, Location l, ValueRange) {
+    return (Value)arith::ConstantOp::create(b, l, element);
+  });
+}
+
+LogicalResult rangeRuntime(NodeContext &c) {
+  if (failed(c.requireInputs(3)))
+    return failure();
+  Value start = c.input(0), limit = c.input(1), delta = c.input(2);
+  Type et = typeOf(start).getElementType();
+  for (Value v : {start, limit, delta})
+    if (typeOf(v).getNumElements() != 1 || typeOf(v).getElementType() != et)
+      return c.fail("start, limit and delta must be scalars of one type");
+  if (!isa<FloatType>(et) && !et.isSignlessInteger())
+    return c.fail("Range takes float or signed integer scalars");
+  // n = max(ceil((limit - start) / delta), 0), in f64 as ONNX defines it.
+  Type f64 = c.b.getF64Type();
+  auto wide = [&](Value v) { return c.make<CastOp>(c.reshape(v, {}), TypeAttr::get(f64)); };
+  Value n = c.make<CeilOp>(c.make<DivOp>(c.make<SubOp>(wide(limit), wide(start)), wide(delta)));
+  n = c.make<MaxOp>(n, c.scalar(f64, 0.0));
+  return generateOutput(c, sizeVector(c, n), et, [&](OpBuilder &b, Location l, ValueRange i) {
+    Value s = extract(b, l, start), d = extract(b, l, delta);
+    Value k = castTo(b, l, i[0], et);
+    if (isa<FloatType>(et))
+      return (Value)arith::AddFOp::create(b, l, s, arith::MulFOp::create(b, l, k, d));
+    return add(b, l, s, arith::MulIOp::create(b, l, k, d));
+  });
+}
+
+LogicalResult expandRuntime(NodeContext &c) {
+  Value x = c.input(0), shape = c.input(1);
+  auto st = typeOf(shape);
+  if (st.getRank() != 1 || !st.getElementType().isInteger(64))
+    return c.fail("shape must be a 1-D int64 tensor");
+  auto xs = typeOf(x).getShape();
+  int64_t rx = xs.size(), k = st.getDimSize(0), rank = std::max(rx, k);
+  SmallVector<int64_t> xPadded(rank - rx, 1);
+  xPadded.append(xs.begin(), xs.end());
+  Value s = shape;
+  if (k < rank)
+    s = c.make<ConcatOp>(ValueRange{i64Const(c, SmallVector<int64_t>(rank - k, 1)), shape}, 0);
+  // Bidirectional broadcast: an input dimension of 1 takes the shape's.
+  Value xd = i64Const(c, xPadded);
+  Value dims = c.make<WhereOp>(c.make<EqualOp>(xd, i64Const(c, SmallVector<int64_t>(rank, 1))), s, xd);
+  return generateOutput(c, dims, typeOf(x).getElementType(), [&](OpBuilder &b, Location l, ValueRange i) {
+    SmallVector<Value> at;
+    for (int64_t d = 0; d < rx; ++d)
+      at.push_back(xs[d] == 1 ? idx(b, l, 0) : i[d + rank - rx]);
+    return extract(b, l, x, at);
+  });
+}
+
+LogicalResult tileRuntime(NodeContext &c) {
+  Value x = c.input(0), repeats = c.input(1);
+  auto xs = typeOf(x).getShape();
+  auto rt = typeOf(repeats);
+  if (rt.getRank() != 1 || !rt.getElementType().isInteger(64) ||
+      rt.getDimSize(0) != (int64_t)xs.size())
+    return c.fail("repeats must be int64[" + std::to_string(xs.size()) + "]");
+  Value dims = c.make<MulOp>(i64Const(c, xs), repeats);
+  return generateOutput(c, dims, typeOf(x).getElementType(), [&](OpBuilder &b, Location l, ValueRange i) {
+    SmallVector<Value> at;
+    for (auto [d, n] : llvm::enumerate(xs))
+      at.push_back(arith::RemUIOp::create(b, l, i[d], idx(b, l, std::max<int64_t>(n, 1))));
+    return extract(b, l, x, at);
+  });
+}
+
+/// Source index of output coordinate `o` (i64) along a dimension of size n
+/// with `begin` padding, per Pad's mode; `inside` is set in constant mode.
+Value padSource(OpBuilder &b, Location l, const std::string &mode, Value o, Value begin, int64_t n,
+                Value &inside) {
+  using P = arith::CmpIPredicate;
+  Value src = sub(b, l, o, begin), zero = i64v(b, l, 0), last = i64v(b, l, std::max<int64_t>(n - 1, 0));
+  auto clamp = [&](Value v) {
+    return (Value)arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, v, zero), last);
+  };
+  auto posMod = [&](Value v, int64_t m) {
+    Value mv = i64v(b, l, m);
+    return (Value)arith::RemSIOp::create(b, l, add(b, l, arith::RemSIOp::create(b, l, v, mv), mv), mv);
+  };
+  if (mode == "constant") {
+    Value in = arith::AndIOp::create(b, l, cmp(b, l, P::sge, src, zero), cmp(b, l, P::sle, src, last));
+    inside = inside ? (Value)arith::AndIOp::create(b, l, inside, in) : in;
+    return clamp(src);
+  }
+  if (mode == "edge" || n <= 1)
+    return clamp(src);
+  if (mode == "wrap")
+    return posMod(src, n);
+  // reflect: period 2(n-1), mirrored in its second half.
+  Value m = posMod(src, 2 * (n - 1));
+  return select(b, l, cmp(b, l, P::slt, m, i64v(b, l, n)), m, sub(b, l, i64v(b, l, 2 * (n - 1)), m));
+}
+
+LogicalResult padRuntime(NodeContext &c) {
+  Value x = c.input(0), pads = c.input(1);
+  auto xs = typeOf(x).getShape();
+  int64_t rank = xs.size();
+  if (c.input(3))
+    return c.fail("run-time pads with an axes input are not supported");
+  auto pt = typeOf(pads);
+  if (pt.getRank() != 1 || !pt.getElementType().isInteger(64) || pt.getDimSize(0) != 2 * rank)
+    return c.fail("pads must be int64[" + std::to_string(2 * rank) + "]");
+  std::string mode = c.attrString("mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge" && mode != "wrap")
+    return c.fail("unknown mode '" + mode + "' (constant, reflect, edge, wrap)");
+  if (mode != "constant" && llvm::is_contained(xs, 0))
+    return c.fail("mode '" + mode + "' needs a non-empty input");
+  SmallVector<int64_t> first, second;
+  for (int64_t d = 0; d < rank; ++d) {
+    first.push_back(d);
+    second.push_back(rank + d);
+  }
+  Value begins = c.make<GatherOp>(pads, i64Const(c, first), 0);
+  Value ends = c.make<GatherOp>(pads, i64Const(c, second), 0);
+  Value dims = c.make<AddOp>(i64Const(c, xs), c.make<AddOp>(begins, ends));
+  Type et = typeOf(x).getElementType();
+  Value value = c.input(2);
+  if (value && (typeOf(value).getNumElements() != 1 || typeOf(value).getElementType() != et))
+    return c.fail("constant_value must be one element of the input's type");
+  return generateOutput(c, dims, et, [&](OpBuilder &b, Location l, ValueRange i) {
+    Value inside;
+    SmallVector<Value> at;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value begin = extract(b, l, pads, {idx(b, l, d)});
+      Value src = padSource(b, l, mode, castTo(b, l, i[d], b.getI64Type()), begin, xs[d], inside);
+      at.push_back(castTo(b, l, src, b.getIndexType()));
+    }
+    if (!inside) // no constant-mode padding: every output reads the input
+      return extract(b, l, x, at);
+    // Empty inputs pad only with the constant: never read them.
+    Value fill = value ? extract(b, l, value)
+                       : (Value)arith::ConstantOp::create(b, l, b.getZeroAttr(signless(et)));
+    if (typeOf(x).getNumElements() == 0)
+      return fill;
+    return select(b, l, inside, extract(b, l, x, at), fill);
+  });
+}
+
+LogicalResult oneHotRuntime(NodeContext &c) {
+  if (failed(c.requireInputs(3)))
+    return failure();
+  Value indices = c.input(0), depth = c.input(1), values = c.input(2);
+  if (typeOf(depth).getNumElements() != 1)
+    return c.fail("depth must hold one element");
+  if (typeOf(values).getNumElements() != 2)
+    return c.fail("values must hold two elements [off_value, on_value]");
+  if (typeOf(indices).getElementType().isInteger(1))
+    return c.fail("indices must be numbers");
+  auto is = typeOf(indices).getShape();
+  int64_t rank = is.size();
+  int64_t axis = c.attrInt("axis", -1);
+  axis = axis < 0 ? axis + rank + 1 : axis;
+  if (axis < 0 || axis > rank)
+    return c.fail("axis out of range for an output of rank " + std::to_string(rank + 1));
+  Value depthI64 = sizeVector(c, depth);
+  SmallVector<Value> pieces;
+  if (axis > 0)
+    pieces.push_back(i64Const(c, is.take_front(axis)));
+  pieces.push_back(depthI64);
+  if (axis < rank)
+    pieces.push_back(i64Const(c, is.drop_front(axis)));
+  Value dims = pieces.size() == 1 ? depthI64 : c.make<ConcatOp>(pieces, 0);
+  Value flatValues = c.reshape(values, {2});
+  return generateOutput(c, dims, typeOf(values).getElementType(), [&](OpBuilder &b, Location l, ValueRange i) {
+    SmallVector<Value> at;
+    for (int64_t d = 0; d <= rank; ++d)
+      if (d != axis)
+        at.push_back(i[d]);
+    Value n = extract(b, l, depthI64, {idx(b, l, 0)});
+    Value v = castTo(b, l, extract(b, l, indices, at), b.getI64Type());
+    v = select(b, l, cmp(b, l, arith::CmpIPredicate::slt, v, i64v(b, l, 0)), add(b, l, v, n), v);
+    Value hit = cmp(b, l, arith::CmpIPredicate::eq, v, castTo(b, l, i[axis], b.getI64Type()));
+    return select(b, l, hit, extract(b, l, flatValues, {idx(b, l, 1)}),
+                  extract(b, l, flatValues, {idx(b, l, 0)}));
+  });
+}
+
+LogicalResult windowRuntime(NodeContext &c) {
+  Value size = c.input(0);
+  if (typeOf(size).getNumElements() != 1)
+    return c.fail("size must hold one element");
+  int64_t dt = c.attrInt("output_datatype", onnx::TensorProto::FLOAT);
+  Type et = onnxElementType(*c.b.getContext(), dt);
+  if (!et || !isa<FloatType>(et))
+    return c.fail("output_datatype " + std::to_string(dt) + " is not a supported float type");
+  bool periodic = c.attrInt("periodic", 1);
+  std::string op = c.node.op_type();
+  Value n = sizeVector(c, size);
+  return generateOutput(c, n, et, [&](OpBuilder &b, Location l, ValueRange i) {
+    Value denom = castTo(b, l, extract(b, l, n, {idx(b, l, 0)}), b.getF64Type());
+    if (!periodic)
+      denom = arith::SubFOp::create(b, l, denom, f64v(b, l, 1));
+    Value k = castTo(b, l, i[0], b.getF64Type());
+    Value a = arith::DivFOp::create(b, l, arith::MulFOp::create(b, l, f64v(b, l, 2 * M_PI), k), denom);
+    // A one-point symmetric window divides by zero: ONNX gives its formula at 0.
+    a = select(b, l, arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, denom, f64v(b, l, 0)), a,
+               f64v(b, l, 0));
+    auto term = [&](double coef, double mult) {
+      Value angle = arith::MulFOp::create(b, l, a, f64v(b, l, mult));
+      return (Value)arith::MulFOp::create(b, l, f64v(b, l, coef), math::CosOp::create(b, l, angle));
+    };
+    Value w;
+    if (op == "HannWindow")
+      w = arith::SubFOp::create(b, l, f64v(b, l, 0.5), term(0.5, 1));
+    else if (op == "HammingWindow")
+      w = arith::SubFOp::create(b, l, f64v(b, l, 25.0 / 46.0), term(21.0 / 46.0, 1));
+    else
+      w = arith::AddFOp::create(b, l, arith::SubFOp::create(b, l, f64v(b, l, 0.42), term(0.5, 1)),
+                                term(0.08, 2));
+    return castTo(b, l, w, et);
+  });
+}
+
+} // namespace
+
+void registerRuntimeSizedConverters(ConverterMap &table) {
+  wrap(table, "ConstantOfShape", runtimeInput(0), constantOfShapeRuntime);
+  wrap(table, "Expand", runtimeInput(1), expandRuntime);
+  wrap(table, "Tile", runtimeInput(1), tileRuntime);
+  wrap(table, "Pad", runtimeInput(1, 11), padRuntime);
+  wrap(table, "OneHot", runtimeInput(1), oneHotRuntime);
+  for (const char *w : {"HannWindow", "HammingWindow", "BlackmanWindow"})
+    wrap(table, w, runtimeInput(0), windowRuntime);
+  // Range has no static converter: constant inputs take its function body.
+  table["Range"] = [](NodeContext &c) -> LogicalResult {
+    for (int i = 0; i < 3; ++i)
+      if (c.input(i) && !c.constantInput(i))
+        return rangeRuntime(c);
+    bool found = false;
+    if (failed(expandFunction(c, found)))
+      return failure();
+    return found ? success() : c.fail("no definition of Range");
+  };
+}
+
+} // namespace nuri
