@@ -1,7 +1,7 @@
 //===- ConvertRuntimeSized.cpp - shapes with no compile-time bound --------===//
 //
-// ConstantOfShape, Range, Expand, Tile, Pad, OneHot and the window functions
-// whose shape-setting input is a run-time tensor. No upper bound exists, so
+// ConstantOfShape, Range, Expand, Tile, Pad, OneHot, Resize/Upsample and the
+// window functions whose shape-setting input is a run-time tensor. No upper bound exists, so
 // the result is a nuri.generate: its int64 dims are computed by ordinary
 // dispatches, the host program allocates the output from them (the artifact's
 // Allocate command), and the generate region defines one element from its
@@ -335,6 +335,233 @@ LogicalResult windowRuntime(NodeContext &c) {
   });
 }
 
+
+//===----------------------------------------------------------------------===//
+// Resize and Upsample with run-time scales, sizes or roi
+//===----------------------------------------------------------------------===//
+
+struct ResizeAttrs {
+  std::string mode, ctm, nearest;
+  double cubicA = -0.75, extrapolation = 0;
+  bool excludeOutside = false;
+};
+
+/// Where output coordinate `x` of one dimension reads: clamped source indices
+/// (i64) and their f64 weights, as ONNX's reference (op_resize.py) defines
+/// them; `outside` is set for tf_crop_and_resize sources outside the input.
+struct Taps {
+  SmallVector<Value> index, weight;
+};
+
+Taps resizeTaps(OpBuilder &b, Location l, const ResizeAttrs &r, Value x, Value scale, Value outInt,
+                int64_t in, Value roiStart, Value roiEnd, Value &outside) {
+  using P = arith::CmpFPredicate;
+  auto f = [&](double v) { return f64v(b, l, v); };
+  auto addf = [&](Value p, Value q) { return (Value)arith::AddFOp::create(b, l, p, q); };
+  auto subf = [&](Value p, Value q) { return (Value)arith::SubFOp::create(b, l, p, q); };
+  auto mulf = [&](Value p, Value q) { return (Value)arith::MulFOp::create(b, l, p, q); };
+  auto divf = [&](Value p, Value q) { return (Value)arith::DivFOp::create(b, l, p, q); };
+  auto eqf = [&](Value p, double q) { return (Value)arith::CmpFOp::create(b, l, P::OEQ, p, f(q)); };
+  Value inF = f(in), inM1 = f(in - 1);
+  Value outFloat = mulf(scale, inF);
+  Value half = addf(x, f(0.5));
+  Value src;
+  if (r.ctm == "align_corners") {
+    src = select(b, l, eqf(outFloat, 1), f(0), divf(mulf(x, inM1), subf(outFloat, f(1))));
+  } else if (r.ctm == "asymmetric") {
+    src = divf(x, scale);
+  } else if (r.ctm == "tf_crop_and_resize") {
+    Value span = mulf(subf(roiEnd, roiStart), inM1);
+    src = select(b, l, eqf(outFloat, 1), divf(span, f(2)), divf(mulf(x, span), subf(outFloat, f(1))));
+    src = addf(src, mulf(roiStart, inM1));
+    Value o = arith::OrIOp::create(b, l, arith::CmpFOp::create(b, l, P::OLT, src, f(0)),
+                                   arith::CmpFOp::create(b, l, P::OGT, src, inM1));
+    outside = outside ? (Value)arith::OrIOp::create(b, l, outside, o) : o;
+  } else if (r.ctm == "pytorch_half_pixel") {
+    src = select(b, l, eqf(outFloat, 1), f(-0.5), subf(divf(half, scale), f(0.5)));
+  } else if (r.ctm == "half_pixel") {
+    src = subf(divf(half, scale), f(0.5));
+  } else if (r.ctm == "half_pixel_symmetric") {
+    Value adjustment = divf(outInt, outFloat), center = f(in / 2.0);
+    src = addf(mulf(center, subf(f(1), adjustment)), subf(divf(half, scale), f(0.5)));
+  } else { // tf_half_pixel_for_nn
+    src = divf(half, scale);
+  }
+  Value fl = math::FloorOp::create(b, l, src);
+  Value ratio = subf(src, fl);
+  Value base = arith::FPToSIOp::create(b, l, b.getI64Type(), fl);
+  Value zero = i64v(b, l, 0), last = i64v(b, l, in - 1);
+  auto clamp = [&](Value i) {
+    return (Value)arith::MinSIOp::create(b, l, arith::MaxSIOp::create(b, l, i, zero), last);
+  };
+  auto offset = [&](int64_t k) { return add(b, l, base, i64v(b, l, k)); };
+  Taps t;
+  if (r.mode == "nearest") {
+    Value up;
+    if (r.nearest == "round_prefer_floor")
+      up = arith::CmpFOp::create(b, l, P::OGT, ratio, f(0.5));
+    else if (r.nearest == "round_prefer_ceil")
+      up = arith::CmpFOp::create(b, l, P::OGE, ratio, f(0.5));
+    else if (r.nearest == "floor")
+      up = arith::ConstantOp::create(b, l, b.getBoolAttr(false));
+    else if (r.nearest == "ceil")
+      up = arith::CmpFOp::create(b, l, P::ONE, ratio, f(0));
+    else // simple: down-sampling rounds up
+      up = arith::AndIOp::create(b, l, arith::CmpFOp::create(b, l, P::ONE, ratio, f(0)),
+                                 arith::CmpFOp::create(b, l, P::OLT, scale, f(1)));
+    t.index.push_back(clamp(add(b, l, base, arith::ExtUIOp::create(b, l, b.getI64Type(), up))));
+    t.weight.push_back(f(1));
+    return t;
+  }
+  SmallVector<Value> raw;
+  if (r.mode == "linear") {
+    raw = {base, offset(1)};
+    t.weight = {subf(f(1), ratio), ratio};
+  } else {
+    double a = r.cubicA;
+    Value rr = ratio, s = subf(f(1), ratio);
+    auto outer = [&](Value v) { // ((a(v+1) - 5a)(v+1) + 8a)(v+1) - 4a
+      Value v1 = addf(v, f(1));
+      return subf(mulf(addf(mulf(subf(mulf(f(a), v1), f(5 * a)), v1), f(8 * a)), v1), f(4 * a));
+    };
+    auto inner = [&](Value v) { // ((a+2)v - (a+3)) v^2 + 1
+      return addf(mulf(mulf(subf(mulf(f(a + 2), v), f(a + 3)), v), v), f(1));
+    };
+    raw = {offset(-1), base, offset(1), offset(2)};
+    t.weight = {outer(rr), inner(rr), inner(s), outer(s)};
+  }
+  if (r.excludeOutside) {
+    Value sum = f(0);
+    for (size_t k = 0; k < raw.size(); ++k) {
+      Value out = arith::OrIOp::create(b, l, cmp(b, l, arith::CmpIPredicate::slt, raw[k], zero),
+                                       cmp(b, l, arith::CmpIPredicate::sgt, raw[k], last));
+      t.weight[k] = select(b, l, out, f(0), t.weight[k]);
+      sum = addf(sum, t.weight[k]);
+    }
+    Value safe = select(b, l, eqf(sum, 0), f(1), sum);
+    for (Value &w : t.weight)
+      w = divf(w, safe);
+  }
+  for (Value i : raw)
+    t.index.push_back(clamp(i));
+  return t;
+}
+
+/// A one-element-per-dimension input, or null when absent or empty.
+Value vectorInput(NodeContext &c, int i) {
+  Value v = c.input(i);
+  return v && typeOf(v).getNumElements() > 0 ? v : Value();
+}
+
+LogicalResult resizeRuntime(NodeContext &c) {
+  Value x = c.input(0);
+  if (!x)
+    return c.fail("input X is required");
+  auto xs = typeOf(x).getShape();
+  int64_t rank = xs.size();
+  Type et = typeOf(x).getElementType();
+  ResizeAttrs r;
+  r.mode = c.attrString("mode", "nearest");
+  if (r.mode == "bilinear") // Upsample-7
+    r.mode = "linear";
+  Value roi, scales, sizes;
+  bool modern = c.node.op_type() == "Resize" && c.opset >= 11;
+  if (!modern) { // Upsample and Resize-10: Resize(X, scales), asymmetric
+    r.ctm = "asymmetric";
+    r.nearest = "simple";
+    scales = vectorInput(c, 1);
+  } else {
+    if (c.attrInt("antialias", 0))
+      return c.fail("antialias=1 is not supported");
+    if (c.attrString("keep_aspect_ratio_policy", "stretch") != "stretch" || c.hasAttr("axes"))
+      return c.fail("run-time sizes take keep_aspect_ratio_policy 'stretch' and no axes");
+    r.ctm = c.attrString("coordinate_transformation_mode", "half_pixel");
+    r.nearest = c.attrString("nearest_mode", "round_prefer_floor");
+    r.cubicA = c.attrFloat("cubic_coeff_a", -0.75f);
+    r.excludeOutside = c.attrInt("exclude_outside", 0);
+    r.extrapolation = c.attrFloat("extrapolation_value", 0.0f);
+    roi = r.ctm == "tf_crop_and_resize" ? vectorInput(c, 1) : Value();
+    scales = vectorInput(c, 2);
+    sizes = vectorInput(c, 3);
+  }
+  if (r.mode != "nearest" && r.mode != "linear" && r.mode != "cubic")
+    return c.fail("unknown mode '" + r.mode + "' (nearest, linear, cubic)");
+  if (!scales == !sizes)
+    return c.fail("exactly one of scales and sizes must be given");
+  Value given = scales ? scales : sizes;
+  if (typeOf(given).getNumElements() != rank)
+    return c.fail(std::string(scales ? "scales" : "sizes") + " must have one value per dimension (" +
+                  std::to_string(rank) + ")");
+  if (roi && typeOf(roi).getNumElements() != 2 * rank)
+    return c.fail("roi must have " + std::to_string(2 * rank) + " values");
+  if (sizes && !typeOf(sizes).getElementType().isInteger(64))
+    return c.fail("sizes must be int64");
+  if (scales && !isa<FloatType>(typeOf(scales).getElementType()))
+    return c.fail("scales must be floats");
+  Value flatGiven = c.reshape(given, {rank}), flatRoi = roi ? c.reshape(roi, {2 * rank}) : Value();
+  Type f64 = c.b.getF64Type();
+  SmallVector<double> inDims(xs.begin(), xs.end());
+  Value inF64 = c.constant(DenseElementsAttr::get(RankedTensorType::get({rank}, f64), ArrayRef<double>(inDims)));
+  // Output dims: sizes, or floor(in * scale) as the reference computes them.
+  Value dims = sizes ? flatGiven
+                     : asI64(c, c.make<FloorOp>(c.make<MulOp>(
+                                    inF64, c.make<CastOp>(flatGiven, TypeAttr::get(f64)))));
+  return generateOutput(c, dims, et, [&](OpBuilder &b, Location l, ValueRange iv) {
+    Value outside;
+    SmallVector<Taps> taps;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value at = idx(b, l, d);
+      Value outInt = castTo(b, l, extract(b, l, dims, {at}), b.getF64Type());
+      Value scale = scales ? castTo(b, l, extract(b, l, flatGiven, {at}), b.getF64Type())
+                           : arith::DivFOp::create(b, l, outInt, f64v(b, l, (double)xs[d]));
+      Value start, end;
+      if (flatRoi) {
+        start = castTo(b, l, extract(b, l, flatRoi, {at}), b.getF64Type());
+        end = castTo(b, l, extract(b, l, flatRoi, {idx(b, l, rank + d)}), b.getF64Type());
+      } else {
+        start = f64v(b, l, 0);
+        end = f64v(b, l, 1);
+      }
+      taps.push_back(resizeTaps(b, l, r, castTo(b, l, iv[d], b.getF64Type()), scale, outInt, xs[d],
+                                start, end, outside));
+    }
+    // Every combination of taps across dimensions, weighted.
+    SmallVector<size_t> tap(rank, 0);
+    Value acc;
+    bool single = r.mode == "nearest";
+    while (true) {
+      SmallVector<Value> coords;
+      Value w;
+      for (int64_t d = 0; d < rank; ++d) {
+        coords.push_back(castTo(b, l, taps[d].index[tap[d]], b.getIndexType()));
+        Value wd = taps[d].weight[tap[d]];
+        w = w ? (Value)arith::MulFOp::create(b, l, w, wd) : wd;
+      }
+      Value v = extract(b, l, x, coords);
+      if (single) {
+        acc = v;
+      } else {
+        v = arith::MulFOp::create(b, l, castTo(b, l, v, b.getF64Type()), w);
+        acc = acc ? (Value)arith::AddFOp::create(b, l, acc, v) : v;
+      }
+      int64_t d = rank - 1;
+      for (; d >= 0; --d) {
+        if (++tap[d] < taps[d].index.size())
+          break;
+        tap[d] = 0;
+      }
+      if (d < 0)
+        break;
+    }
+    Value y = single ? acc : castTo(b, l, acc, signless(et));
+    if (outside) {
+      Value fill = castTo(b, l, f64v(b, l, r.extrapolation), signless(et));
+      y = select(b, l, outside, fill, y);
+    }
+    return y;
+  });
+}
+
 } // namespace
 
 void registerRuntimeSizedConverters(ConverterMap &table) {
@@ -345,6 +572,14 @@ void registerRuntimeSizedConverters(ConverterMap &table) {
   wrap(table, "OneHot", runtimeInput(1), oneHotRuntime);
   for (const char *w : {"HannWindow", "HammingWindow", "BlackmanWindow"})
     wrap(table, w, runtimeInput(0), windowRuntime);
+  auto resizeInputs = [](NodeContext &c) {
+    for (int i = 1; i < std::min(c.numInputs(), 4); ++i)
+      if (c.input(i) && !c.constantInput(i))
+        return true;
+    return false;
+  };
+  wrap(table, "Resize", resizeInputs, resizeRuntime);
+  wrap(table, "Upsample", runtimeInput(1, 9), resizeRuntime);
   // Range has no static converter: constant inputs take its function body.
   table["Range"] = [](NodeContext &c) -> LogicalResult {
     for (int i = 0; i < 3; ++i)
