@@ -54,7 +54,7 @@ FailureOr<SmallVector<double>> constantDoubles(NodeContext &c, int i, StringRef 
 struct ResizeSpec {
   std::string mode = "nearest", ctm = "half_pixel", nearest = "round_prefer_floor";
   float cubicA = -0.75f, extrapolation = 0.0f;
-  bool excludeOutside = false;
+  bool excludeOutside = false, antialias = false;
 };
 
 LogicalResult buildResize(NodeContext &c, Value x, SmallVector<double> scalesIn,
@@ -143,7 +143,7 @@ LogicalResult buildResize(NodeContext &c, Value x, SmallVector<double> scalesIn,
                      c.b.getDenseF64ArrayAttr(roi), c.b.getStringAttr(spec.mode),
                      c.b.getStringAttr(spec.ctm), c.b.getStringAttr(spec.nearest),
                      c.b.getF32FloatAttr(spec.cubicA), c.b.getBoolAttr(spec.excludeOutside),
-                     c.b.getF32FloatAttr(spec.extrapolation)));
+                     c.b.getF32FloatAttr(spec.extrapolation), c.b.getBoolAttr(spec.antialias)));
   return success();
 }
 
@@ -151,10 +151,13 @@ LogicalResult convertResize(NodeContext &c) {
   Value x = c.input(0);
   if (!x)
     return c.fail("input X is required");
-  if (c.attrInt("antialias", 0))
-    return c.fail("antialias=1 is not supported");
   ResizeSpec spec;
   spec.mode = c.attrString("mode", "nearest");
+  spec.antialias = c.attrInt("antialias", 0);
+  if (spec.antialias && spec.mode != "linear" && spec.mode != "nearest")
+    return c.fail("antialias=1 is supported in linear mode only");
+  if (spec.mode == "nearest") // antialias does not apply to nearest
+    spec.antialias = false;
   if (c.opset < 11) {
     // Resize-10: asymmetric coordinates, nearest like Upsample.
     spec.ctm = "asymmetric";

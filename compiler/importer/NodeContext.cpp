@@ -26,6 +26,11 @@ Type onnxElementType(MLIRContext &ctx, int dataType) {
   case onnx::TensorProto::UINT32: return IntegerType::get(&ctx, 32, IntegerType::Unsigned);
   case onnx::TensorProto::UINT64: return IntegerType::get(&ctx, 64, IntegerType::Unsigned);
   case onnx::TensorProto::BOOL: return IntegerType::get(&ctx, 1);
+  // FLOAT8E4M3FN..FLOAT8E5M2FNUZ (onnx 1.14; numbered here for older headers)
+  case 17: return Float8E4M3FNType::get(&ctx);
+  case 18: return Float8E4M3FNUZType::get(&ctx);
+  case 19: return Float8E5M2Type::get(&ctx);
+  case 20: return Float8E5M2FNUZType::get(&ctx);
   default: return nullptr;
   }
 }

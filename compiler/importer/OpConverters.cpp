@@ -143,7 +143,8 @@ LogicalResult convertCast(NodeContext &c) {
   if (!to)
     return c.fail("cast to element type " + std::to_string(c.attrInt("to", 0)) +
                   " is not supported");
-  c.setOutput(0, c.make<CastOp>(c.input(0), TypeAttr::get(to)));
+  c.setOutput(0, c.make<CastOp>(c.input(0), TypeAttr::get(to),
+                                c.b.getBoolAttr(c.attrInt("saturate", 1) != 0)));
   return success();
 }
 

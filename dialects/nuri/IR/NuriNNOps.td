@@ -20,13 +20,15 @@ def Nuri_ResizeOp : Nuri_Op<"resize", [Pure, InferTypeOpAdaptor]> {
     simple (opset-10 Resize and Upsample: floor when upsampling a dimension,
     ceil when downsampling it). `roi` is [starts..., ends...] (normalized) for
     tf_crop_and_resize and empty otherwise; outputs whose source lies outside
-    the input take `extrapolation_value` in that mode.
+    the input take `extrapolation_value` in that mode. `antialias` (opset
+    18, linear mode) widens the filter by 1/scale when downsampling.
   }];
   let arguments = (ins Nuri_Tensor:$input, DenseI64ArrayAttr:$sizes,
                    DenseF64ArrayAttr:$scales, DenseF64ArrayAttr:$roi,
                    StrAttr:$mode, StrAttr:$coordinate_transformation_mode,
                    StrAttr:$nearest_mode, F32Attr:$cubic_coeff_a,
-                   BoolAttr:$exclude_outside, F32Attr:$extrapolation_value);
+                   BoolAttr:$exclude_outside, F32Attr:$extrapolation_value,
+                   DefaultValuedAttr<BoolAttr, "false">:$antialias);
   let results = (outs Nuri_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasVerifier = 1;

@@ -97,7 +97,13 @@ def Nuri_ClipOp : Nuri_Op<"clip", [Pure, InferTypeOpAdaptor]> {
 
 def Nuri_CastOp : Nuri_Op<"cast", [Pure, InferTypeOpAdaptor]> {
   let summary = "Element type conversion (ONNX Cast)";
-  let arguments = (ins Nuri_Tensor:$input, TypeAttr:$to);
+  let description = [{
+    `saturate` (ONNX Cast-19) applies to float8 targets only: out-of-range
+    values and infinities become the largest finite value of the sign
+    instead of NaN (or infinity for float8e5m2).
+  }];
+  let arguments = (ins Nuri_Tensor:$input, TypeAttr:$to,
+                   DefaultValuedAttr<BoolAttr, "true">:$saturate);
   let results = (outs Nuri_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
   let hasFolder = 1;

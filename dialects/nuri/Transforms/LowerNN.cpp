@@ -757,7 +757,21 @@ SmallVector<Taps> resizeTaps(ResizeOp op, int64_t dim) {
     } else {
       SmallVector<int64_t> raw;
       SmallVector<double> w;
-      if (mode == "linear") {
+      if (mode == "linear" && op.getAntialias()) {
+        // The triangle filter stretched by 1/scale when downsampling, over
+        // the inputs nearest the source (ratio in (0, 1] as the reference
+        // takes it), normalized.
+        double sc = std::min(scale, 1.0), b2 = std::ceil(src) - 1, r2 = src - b2;
+        int64_t start = (int64_t)std::floor(-1 / sc) + 1, n = 2 - 2 * start;
+        double sum = 0;
+        for (int64_t j = 0; j < n; ++j) {
+          raw.push_back((int64_t)b2 + start + j);
+          w.push_back(std::clamp(1 - std::abs((start + j - r2) * sc), 0.0, 1.0));
+          sum += w.back();
+        }
+        for (double &v : w)
+          v /= sum;
+      } else if (mode == "linear") {
         raw = {base, base + 1};
         w = {1 - ratio, ratio};
       } else {
@@ -800,6 +814,9 @@ SmallVector<Taps> resizeTaps(ResizeOp op, int64_t dim) {
   return all;
 }
 
+/// Antialiased downsampling reads 2/scale inputs per output and dimension.
+constexpr int64_t kMaxTaps = 64;
+
 struct ResizeLowering : OpRewritePattern<ResizeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ResizeOp op, PatternRewriter &b) const override {
@@ -823,12 +840,14 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
     SmallVector<Dim> dims(rank);
     SmallVector<Value> inputs;
     SmallVector<AffineMap> maps;
-    SmallVector<int> indexInput(rank * 4, -1), weightInput(rank * 4, -1);
+    SmallVector<int> indexInput(rank * kMaxTaps, -1), weightInput(rank * kMaxTaps, -1);
     for (int64_t d = 0; d < rank; ++d) {
       SmallVector<Taps> taps = resizeTaps(op, d);
       Dim &dim = dims[d];
       int64_t out = outType.getDimSize(d);
       dim.taps = taps[0].index.size();
+      if (dim.taps > kMaxTaps)
+        return b.notifyMatchFailure(op, "more than 64 taps per output");
       dim.weighted = llvm::any_of(taps, [](const Taps &t) {
         return llvm::any_of(t.weight, [](double w) { return w != 1.0; });
       });
@@ -848,11 +867,11 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
           w.push_back(FloatAttr::get(ct, t.weight[k]));
         }
         auto idxType = RankedTensorType::get({out}, b.getI32Type());
-        indexInput[d * 4 + k] = inputs.size();
+        indexInput[d * kMaxTaps + k] = inputs.size();
         inputs.push_back(arith::ConstantOp::create(b, loc, DenseElementsAttr::get(idxType, ArrayRef<int32_t>(idx))));
         maps.push_back(tableMap);
         if (dim.weighted) {
-          weightInput[d * 4 + k] = inputs.size();
+          weightInput[d * kMaxTaps + k] = inputs.size();
           inputs.push_back(arith::ConstantOp::create(
               b, loc, DenseElementsAttr::get(RankedTensorType::get({out}, ct), w)));
           maps.push_back(tableMap);
@@ -870,14 +889,14 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
           Value outside;
           // tap index tables as index values, clamped to >= 0 (crop marks).
           auto tapIndex = [&](int64_t d, int64_t k) {
-            Value v = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[indexInput[d * 4 + k]]);
+            Value v = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[indexInput[d * kMaxTaps + k]]);
             return (Value)arith::MaxSIOp::create(nb, l, v, indexCst(nb, l, 0));
           };
           if (crop)
             for (int64_t d = 0; d < rank; ++d) {
               if (dims[d].identity)
                 continue;
-              Value o = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, a[indexInput[d * 4]],
+              Value o = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::slt, a[indexInput[d * kMaxTaps]],
                                               cst(nb, l, nb.getI32Type(), 0));
               outside = outside ? (Value)arith::OrIOp::create(nb, l, outside, o) : o;
             }
@@ -894,7 +913,7 @@ struct ResizeLowering : OpRewritePattern<ResizeOp> {
               }
               coords.push_back(tapIndex(d, tap[d]));
               if (dims[d].weighted) {
-                Value wd = a[weightInput[d * 4 + tap[d]]];
+                Value wd = a[weightInput[d * kMaxTaps + tap[d]]];
                 w = w ? (Value)arith::MulFOp::create(nb, l, w, wd) : wd;
               }
             }

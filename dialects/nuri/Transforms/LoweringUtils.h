@@ -36,6 +36,11 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsig
                     bool toUnsigned = false);
 /// Unsigned tensors are bitcast to signless ones (arith has no unsigned
 /// types: signedness lives in the ops) and back.
+/// Float8 formats (E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ), converted in software
+/// (Float8.cpp): f32 -> float8 rounding to nearest even, and back.
+bool isFloat8(Type t);
+Value encodeFloat8(OpBuilder &b, Location loc, Value f32, Type to, bool saturate);
+Value decodeFloat8(OpBuilder &b, Location loc, Value x);
 Value toSignless(OpBuilder &b, Location loc, Value v);
 
 template <typename Op> struct ElementwisePattern : OpRewritePattern<Op> {

@@ -115,7 +115,15 @@ struct CastLowering : ElementwisePattern<CastOp> {
   using ElementwisePattern::ElementwisePattern;
   Value body(OpBuilder &b, Location loc, CastOp op, ValueRange a, bool uns) const override {
     Type to = op.getType().getElementType();
-    return convertScalar(b, loc, a[0], signless(to), uns, to.isUnsignedInteger());
+    Value v = a[0];
+    if (isFloat8(v.getType())) {
+      v = decodeFloat8(b, loc, v);
+      uns = false;
+    }
+    if (isFloat8(to))
+      return encodeFloat8(b, loc, convertScalar(b, loc, v, b.getF32Type(), uns), to,
+                          op.getSaturate());
+    return convertScalar(b, loc, v, signless(to), uns, to.isUnsignedInteger());
   }
 };
 
