@@ -83,7 +83,16 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
   for (unsigned i = 0; i < ret.getNumOperands(); ++i)
     if (auto dimsIndex = main.getResultAttrOfType<IntegerAttr>(i, "nuri.dims_result"))
       if (!cast<RankedTensorType>(ret.getOperand(i).getType()).hasStaticShape())
-        dimsOf[ret.getOperand(i)] = ret.getOperand(dimsIndex.getInt());
+        {
+          // Keyed by the dispatch result the output aliases.
+          Value v = ret.getOperand(i);
+          while (Operation *def = v.getDefiningOp()) {
+            if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::BitcastOp>(def))
+              break;
+            v = def->getOperand(0);
+          }
+          dimsOf[v] = ret.getOperand(dimsIndex.getInt());
+        }
 
   auto newBuffer = [&](fb::BufferKind kind, uint32_t index, Value v) {
     auto type = cast<RankedTensorType>(v.getType());
@@ -110,7 +119,7 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       newBuffer(fb::BufferKind::Constant, constants.size() - 1, c.getResult());
       continue;
     }
-    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op)) {
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::BitcastOp>(op)) {
       auto it = bufferOf.find(op.getOperand(0));
       if (it == bufferOf.end()) {
         error = "a reshape on the host reads a value without a buffer";

@@ -232,10 +232,11 @@ nuri_status_t Checker::checkCommands() {
                 dispatch->workgroup_count() <= kMaxWorkgroupCount,
             "dispatch %u has workgroup_count %u (must be 1..%u)", c,
             dispatch->workgroup_count(), kMaxWorkgroupCount);
-      for (uint32_t b = 0; b < count(dispatch->bindings()); ++b)
-        CHECK(ready(dispatch->bindings()->Get(b)),
-              "dispatch %u binds buffer %u of %u before it is allocated", c,
-              dispatch->bindings()->Get(b), bufferCount_);
+      for (uint32_t b = 0; b < count(dispatch->bindings()); ++b) {
+        uint32_t id = dispatch->bindings()->Get(b);
+        CHECK(id < bufferCount_, "dispatch %u binds buffer %u of %u", c, id, bufferCount_);
+        CHECK(ready(id), "dispatch %u binds buffer %u before it is allocated", c, id);
+      }
       break;
     }
     case Command::Allocate: {

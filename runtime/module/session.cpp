@@ -146,11 +146,15 @@ nuri_status_t allocationSize(nuri_session_t session, nuri_buffer_t dimsBuffer,
   uint64_t bytes = allocate->element_size();
   for (uint32_t d = 0; d < allocate->rank(); ++d) {
     if (dims[d] < 0 || (dims[d] > 0 && bytes > kMaxBufferBytes / dims[d]))
+    {
+      const Buffer *target = session->module->model->program()->buffers()->Get(allocate->buffer());
+      std::string what = target->kind() == BufferKind::Output
+                             ? "output '" + session->module->outputs[target->index()].name + "'"
+                             : "buffer " + std::to_string(allocate->buffer());
       return nuri_make_status(NURI_OUT_OF_RANGE,
-                              "%s: buffer %u: computed dimension %u is %lld (too large or "
-                              "negative)",
-                              session->module->name.c_str(), allocate->buffer(), d,
-                              (long long)dims[d]);
+                              "%s: %s: computed dimension %u is %lld (negative or too large)",
+                              session->module->name.c_str(), what.c_str(), d, (long long)dims[d]);
+    }
     bytes *= static_cast<uint64_t>(dims[d]);
   }
   *out_bytes = bytes;

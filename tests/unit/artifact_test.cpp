@@ -294,6 +294,79 @@ TEST_F(ArtifactTest, RejectsOutOfRangeIndices) {
   }
 }
 
+TEST_F(ArtifactTest, AllocateSizesOutputsFromRunTimeDims) {
+  nuri_module_t module = nullptr;
+  StatusResult loaded = load(allocateModel().serialize(), &module);
+  ASSERT_EQ(NURI_OK, loaded.code) << loaded.message;
+  nuri_device_t device = nullptr;
+  ASSERT_EQ(nullptr, nuri_device_create(instance, "cpu", nullptr, &device));
+  nuri_session_t session = nullptr;
+  ASSERT_EQ(nullptr, nuri_session_create(module, device, &session));
+  std::vector<float> x = sequence(1, 0.5f);
+  nuri_buffer_t inputs[2];
+  void *host;
+  ASSERT_EQ(nullptr, nuri_allocator_allocate(nuri_device_allocator(device), kElements * 4, &inputs[0]));
+  ASSERT_EQ(nullptr, nuri_buffer_map(inputs[0], &host));
+  std::memcpy(host, x.data(), kElements * 4);
+  ASSERT_EQ(nullptr, nuri_allocator_allocate(nuri_device_allocator(device), 8, &inputs[1]));
+  ASSERT_EQ(nullptr, nuri_buffer_map(inputs[1], &host));
+  int64_t *n = static_cast<int64_t *>(host);
+  *n = kElements;
+  nuri_buffer_t output = nullptr;
+  ASSERT_EQ(nullptr, nuri_session_invoke(session, inputs, 2, &output, 1));
+  EXPECT_EQ(uint64_t(kElements * 4), nuri_buffer_size(output));
+  int64_t dim = 0;
+  ASSERT_EQ(nullptr, nuri_session_output_shape(session, 0, &dim, 1));
+  EXPECT_EQ(kElements, dim);
+  float *y = nullptr;
+  ASSERT_EQ(nullptr, nuri_buffer_map(output, (void **)&y));
+  for (int64_t i = 0; i < kElements; ++i)
+    ASSERT_EQ(2 * x[i], y[i]) << i;
+  nuri_buffer_release(output);
+  // A negative computed dimension is an error, not a huge allocation.
+  *n = -3;
+  output = nullptr;
+  StatusResult bad = take(nuri_session_invoke(session, inputs, 2, &output, 1));
+  EXPECT_EQ(NURI_OUT_OF_RANGE, bad.code);
+  EXPECT_NE(std::string::npos, bad.message.find("computed dimension 0 is -3")) << bad.message;
+  EXPECT_EQ(nullptr, output);
+  for (nuri_buffer_t input : inputs)
+    nuri_buffer_release(input);
+  nuri_session_release(session);
+  nuri_device_release(device);
+  nuri_module_release(module);
+}
+
+TEST_F(ArtifactTest, RejectsMisplacedAllocate) {
+  struct Case {
+    const char *name;
+    void (*mutate)(TestModel &);
+    const char *message;
+  };
+  const Case cases[] = {
+      {"use before allocate", [](TestModel &m) { std::swap(m.commands[0], m.commands[1]); },
+       "dispatch 0 binds buffer 2 before it is allocated"},
+      {"sized buffer", [](TestModel &m) { m.buffers[2].size = 16; },
+       "allocate 0 sizes buffer 2, which is not an unsized transient or output"},
+      {"input buffer", [](TestModel &m) { m.commands[0].target = 0; },
+       "allocate 0 sizes buffer 0, which is not an unsized"},
+      {"dims size", [](TestModel &m) { m.commands[0].rank = 2; },
+       "allocate 0: dimension buffer 1 is not int64[2]"},
+      {"element size", [](TestModel &m) { m.commands[0].elementSize = 0; },
+       "allocate 0 has element size 0"},
+      {"twice", [](TestModel &m) { m.commands.insert(m.commands.begin(), m.commands[0]); },
+       "buffer 2 is allocated twice"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.name);
+    TestModel model = allocateModel();
+    c.mutate(model);
+    StatusResult result = load(model.serialize());
+    EXPECT_EQ(NURI_DATA_LOSS, result.code);
+    EXPECT_NE(std::string::npos, result.message.find(c.message)) << result.message;
+  }
+}
+
 TEST_F(ArtifactTest, SessionRejectsUnloadableExecutables) {
   TestModel model = addModel();
   model.executables[0].entries[1] = "missing_kernel";

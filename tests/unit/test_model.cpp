@@ -31,7 +31,7 @@ std::vector<uint8_t> TestModel::serialize() const {
     for (const TestTensor &t : list)
       out.push_back(CreateTensorSignature(fbb, fbb.CreateString(t.name),
                                           t.dtype, fbb.CreateVector(t.shape),
-                                          t.buffer));
+                                          t.buffer, t.dimsBuffer));
     return fbb.CreateVector(out);
   };
   auto ins = signatures(inputs);
@@ -51,6 +51,8 @@ std::vector<uint8_t> TestModel::serialize() const {
       cmds.push_back(CreateCopy(fbb, c.source, c.sourceOffset, c.target,
                                 c.targetOffset, c.size)
                          .Union());
+    else if (c.type == Command::Allocate)
+      cmds.push_back(CreateAllocate(fbb, c.target, c.dims, c.rank, c.elementSize).Union());
     else
       cmds.push_back(CreateBarrier(fbb).Union());
   }
@@ -121,6 +123,27 @@ TestModel addModel(uint32_t workgroups) {
   copy.size = bytes;
   TestCommand barrier{Command::Barrier};
   m.commands = {add1, barrier, add2, barrier, scale, copy};
+  return m;
+}
+
+TestModel allocateModel() {
+  TestModel m;
+  m.executables.push_back(
+      {"cpu", "elf-x86_64-so", kernelLibrary(), {"add_f32", "scale2_f32"}});
+  // buffers: 0 x, 1 n, 2 y (sized at run time)
+  m.buffers = {{BufferKind::Input, 0, kElements * 4},
+               {BufferKind::Input, 1, 8},
+               {BufferKind::Output, 0, 0}};
+  m.inputs = {{"x", DType::F32, {kElements}, 0}, {"n", DType::I64, {1}, 1}};
+  m.outputs = {{"y", DType::F32, {-1}, 2, 1}};
+  TestCommand allocate{Command::Allocate};
+  allocate.target = 2;
+  allocate.dims = 1;
+  allocate.rank = 1;
+  TestCommand scale{Command::Dispatch};
+  scale.entry = 1;
+  scale.bindings = {0, 2};
+  m.commands = {allocate, scale};
   return m;
 }
 

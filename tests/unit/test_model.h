@@ -25,6 +25,7 @@ struct TestTensor {
   artifact::DType dtype = artifact::DType::F32;
   std::vector<int64_t> shape;
   uint32_t buffer = 0;
+  int32_t dimsBuffer = -1;
 };
 
 struct TestBuffer {
@@ -38,8 +39,10 @@ struct TestCommand {
   // Dispatch
   uint32_t executable = 0, entry = 0, workgroups = 1;
   std::vector<uint32_t> bindings;
-  // Copy
+  // Copy (and Allocate: target is the buffer sized from `dims`)
   uint32_t source = 0, target = 0;
+  // Allocate
+  uint32_t dims = 0, rank = 0, elementSize = 4;
   uint64_t sourceOffset = 0, targetOffset = 0, size = 0;
 };
 
@@ -63,6 +66,10 @@ std::vector<uint8_t> kernelLibrary();
 //   "copy" = x             (a copy command)
 // with barriers between dependent commands.
 TestModel addModel(uint32_t workgroups = 4);
+
+// inputs x: f32[1024], n: i64[1]; output "y" = 2 * x of run-time shape [n],
+// its buffer sized by an Allocate command from n.
+TestModel allocateModel();
 
 std::vector<uint8_t> readFile(const std::string &path);
 void writeFile(const std::string &path, const std::vector<uint8_t> &bytes);

@@ -40,8 +40,10 @@ bool isCloneable(Operation *op) {
   return false;
 }
 
+/// Reshapes, and bitcasts between signless and unsigned bits, reuse their
+/// operand's buffer on the host.
 bool isAlias(Operation *op) {
-  return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(op);
+  return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::BitcastOp>(op);
 }
 
 /// Ops that belong to their single consumer's dispatch.

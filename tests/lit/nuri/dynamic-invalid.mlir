@@ -38,3 +38,39 @@ func.func @unique_result_type(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi64
   %y, %i, %v, %c, %yd, %cd = nuri.unique %x {axis = 0 : i64, sorted = true} : (tensor<3xf32>) -> (tensor<3xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<1xi64>, tensor<2xi64>)
   return %y, %i, %v, %c, %yd, %cd : tensor<3xf32>, tensor<3xi64>, tensor<3xi64>, tensor<3xi64>, tensor<1xi64>, tensor<2xi64>
 }
+
+// -----
+
+func.func @generate_static_output(%d: tensor<1xi64>) -> tensor<4xf32> {
+  // expected-error @+1 {{output must be 1-D of run-time size (the compact layout)}}
+  %y = nuri.generate %d : tensor<1xi64> -> tensor<4xf32> {
+  ^bb0(%i: index):
+    %c = arith.constant 0.0 : f32
+    nuri.yield %c : f32
+  }
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @generate_arity(%d: tensor<2xi64>) -> tensor<?xf32> {
+  // expected-error @+1 {{the region takes one index per dimension (2)}}
+  %y = nuri.generate %d : tensor<2xi64> -> tensor<?xf32> {
+  ^bb0(%i: index):
+    %c = arith.constant 0.0 : f32
+    nuri.yield %c : f32
+  }
+  return %y : tensor<?xf32>
+}
+
+// -----
+
+func.func @generate_yield_type(%d: tensor<1xi64>) -> tensor<?xf32> {
+  // expected-error @+1 {{yields 'i32' for elements of 'f32'}}
+  %y = nuri.generate %d : tensor<1xi64> -> tensor<?xf32> {
+  ^bb0(%i: index):
+    %c = arith.constant 0 : i32
+    nuri.yield %c : i32
+  }
+  return %y : tensor<?xf32>
+}

@@ -48,3 +48,23 @@ func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
   %0 = nuri.softmax %x {axis = 1 : i64} : tensor<2x5xf32>
   return %0 : tensor<2x5xf32>
 }
+
+// Float8 casts are software conversions on the f32 bits (LLVM has no float8
+// arithmetic): non-saturating E5M2 sends overflow to infinity (0x7C), NaN is
+// 0x7E; the byte becomes the float8 with arith.bitcast, and back.
+// CHECK-LABEL: func @cast_float8
+// CHECK-DAG: %[[INF:.*]] = arith.constant 124 : i32
+// CHECK-DAG: %[[NAN:.*]] = arith.constant 126 : i32
+// CHECK: linalg.generic
+// CHECK:   arith.bitcast %{{.*}} : f32 to i32
+// CHECK:   arith.ori %{{.*}}, %[[INF]] : i32
+// CHECK:   arith.select %{{.*}}, %[[NAN]], %{{.*}} : i32
+// CHECK:   %[[B:.*]] = arith.bitcast %{{.*}} : i8 to f8E5M2
+// CHECK:   linalg.yield %[[B]] : f8E5M2
+// CHECK: linalg.generic
+// CHECK:   arith.bitcast %{{.*}} : f8E5M2 to i8
+func.func @cast_float8(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %a = nuri.cast %x {saturate = false, to = f8E5M2} : tensor<4xf32> -> tensor<4xf8E5M2>
+  %b = nuri.cast %a {to = f32} : tensor<4xf8E5M2> -> tensor<4xf32>
+  return %b : tensor<4xf32>
+}
