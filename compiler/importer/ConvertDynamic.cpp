@@ -217,6 +217,30 @@ LogicalResult sliceRuntime(NodeContext &c) {
 }
 
 /// Split with run-time sizes: output i starts at the sum of the sizes before it.
+} // namespace
+
+SmallVector<std::pair<Value, Value>> splitParts(NodeContext &c, Value x, Value sizes,
+                                                int64_t axis) {
+  int64_t rank = typeOf(x).getRank(), n = typeOf(sizes).getDimSize(0);
+  Value offsets = c.make<CumSumOp>(sizes, c.reshape(i64Const(c, {0}), {}), c.b.getBoolAttr(true),
+                                   c.b.getBoolAttr(false));
+  SmallVector<int64_t> axisHot(rank, 0);
+  axisHot[axis] = 1;
+  Value isAxis = c.make<EqualOp>(i64Const(c, axisHot), i64Scalar(c, 1));
+  SmallVector<std::pair<Value, Value>> parts;
+  for (int64_t i = 0; i < n; ++i) {
+    Value idx = c.reshape(i64Const(c, {i}), {});
+    Value len = c.make<GatherOp>(sizes, idx, 0), off = c.make<GatherOp>(offsets, idx, 0);
+    Value starts = c.make<WhereOp>(isAxis, off, i64Const(c, SmallVector<int64_t>(rank, 0)));
+    Value dims = c.make<WhereOp>(isAxis, len, dimsOf(c, x));
+    Value steps = i64Const(c, SmallVector<int64_t>(rank, 1));
+    parts.push_back({c.make<StridedGatherOp>(x, starts, steps, dims), dims});
+  }
+  return parts;
+}
+
+namespace {
+
 LogicalResult splitRuntime(NodeContext &c) {
   Value x = c.input(0);
   int64_t rank = typeOf(x).getRank();
@@ -230,20 +254,8 @@ LogicalResult splitRuntime(NodeContext &c) {
   if (n != c.node.output_size())
     return c.fail("split has " + std::to_string(n) + " entries for " +
                   std::to_string(c.node.output_size()) + " outputs");
-  Value offsets = c.make<CumSumOp>(*sizesOr, c.reshape(i64Const(c, {0}), {}), c.b.getBoolAttr(true),
-                                   c.b.getBoolAttr(false));
-  SmallVector<int64_t> axisHot(rank, 0);
-  axisHot[axis] = 1;
-  Value isAxis = c.make<EqualOp>(i64Const(c, axisHot), i64Scalar(c, 1));
-  for (int64_t i = 0; i < n; ++i) {
-    Value idx = c.reshape(i64Const(c, {i}), {});
-    Value len = c.make<GatherOp>(*sizesOr, idx, 0), off = c.make<GatherOp>(offsets, idx, 0);
-    Value starts = c.make<WhereOp>(isAxis, off, i64Const(c, SmallVector<int64_t>(rank, 0)));
-    Value dims = c.make<WhereOp>(isAxis, len, dimsOf(c, x));
-    Value steps = i64Const(c, SmallVector<int64_t>(rank, 1));
-    c.setRuntimeShapedOutput(i, c.make<StridedGatherOp>(x, starts, steps, dims), dims,
-                             SmallVector<int64_t>(rank, -1));
-  }
+  for (auto [i, part] : llvm::enumerate(splitParts(c, x, *sizesOr, axis)))
+    c.setRuntimeShapedOutput(i, part.first, part.second, SmallVector<int64_t>(rank, -1));
   return success();
 }
 

@@ -107,7 +107,7 @@ int requiredInputs(const std::string &op, int64_t opset) {
       {"Constant", 0}, {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2},
       {"MatMul", 2}, {"Gemm", 2}, {"Conv", 2}, {"Gather", 2}, {"LayerNormalization", 2},
       {"BatchNormalization", 5}, {"Loop", 0}, {"Scan", 0}, {"RNN", 3}, {"GRU", 3},
-      {"LSTM", 3}};
+      {"LSTM", 3}, {"SequenceEmpty", 0}, {"SequenceConstruct", 0}};
   if (op == "Reshape")
     return opset >= 5 ? 2 : 1;
   auto it = table.find(op);
@@ -415,6 +415,11 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     auto it = values.find(vi.name());
     if (it == values.end()) {
       error = path + ": graph output '" + vi.name() + "' is never produced";
+      return nullptr;
+    }
+    if (isa<TupleType>(it->second.getType())) {
+      error = path + ": graph output '" + vi.name() +
+              "' is a sequence; sequences are supported inside a graph only";
       return nullptr;
     }
     results.push_back(it->second);

@@ -138,6 +138,11 @@ void registerRuntimeSizedConverters(ConverterMap &table);
 /// Wraps the static converter of `op`: `useRuntime` decides per node.
 void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeContext &)> useRuntime,
           Converter runtime);
+/// Split of x along `axis` into parts of run-time sizes (int64[n]): each
+/// part's compact data and dims (see RuntimeShape). ConvertDynamic.cpp.
+llvm::SmallVector<std::pair<mlir::Value, mlir::Value>>
+splitParts(NodeContext &c, mlir::Value x, mlir::Value sizes, int64_t axis);
+void registerSequenceConverters(ConverterMap &table);
 /// Input i is present and not a compile-time constant (from opset minOpset).
 std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset = 0);
 void registerControlFlowConverters(ConverterMap &table);

@@ -831,6 +831,7 @@ ConverterMap buildTable() {
   registerOpset18Converters(table);
   registerDynamicConverters(table); // last: it wraps the static converters
   registerRuntimeSizedConverters(table);
+  registerSequenceConverters(table);
   return table;
 }
 } // namespace
