@@ -65,6 +65,9 @@ typedef enum nuri_dtype_e {
   NURI_DTYPE_I64 = 10,
   NURI_DTYPE_U64 = 11,
   NURI_DTYPE_I1 = 12, // one byte per element, 0 or 1
+  // UTF-8 text, each element NUL-padded to the tensor's string_bytes
+  // (nuri_tensor_info_t); nuri_dtype_size returns 0 for it.
+  NURI_DTYPE_STRING = 13,
 } nuri_dtype_t;
 
 // 0 for an unknown dtype.
@@ -239,6 +242,7 @@ typedef struct nuri_tensor_info_s {
   size_t rank;
   const int64_t *shape; // owned by the module
   uint64_t byte_size;
+  uint64_t string_bytes; // NURI_DTYPE_STRING: bytes per element; else 0
 } nuri_tensor_info_t;
 
 // Maps the file read-only; constants are used in place.
