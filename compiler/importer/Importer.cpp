@@ -159,6 +159,8 @@ private:
   std::map<std::string, Value> values;
   /// Tensors with data-dependent shapes (see RuntimeShape).
   RuntimeShapeMap runtimeShapes;
+  /// String tensors (see ConvertString.cpp).
+  llvm::DenseSet<Value> strings;
   /// The opsets the nodes being converted bind against (the model's, or a
   /// function body's).
   OpsetMap current;
@@ -180,12 +182,18 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
   NodeContext nc(b, loc, node, opset, scope, error);
   nc.walker = this;
   nc.runtimeShapes = &runtimeShapes;
+  nc.strings = &strings;
   for (int k = 0; k < node.input_size(); ++k) {
     if (node.input(k).empty())
       continue;
     auto it = scope.find(node.input(k));
     if (it == scope.end())
       return nc.fail("input '" + node.input(k) + "' is not defined before use");
+    if (strings.contains(it->second) && node.op_type() != "StringNormalizer" &&
+        node.op_type() != "Identity")
+      return nc.fail("input '" + node.input(k) +
+                     "' is a string tensor; strings are supported by StringNormalizer and "
+                     "Identity only");
     if (runtimeShapes.count(it->second))
       return nc.fail("input '" + node.input(k) +
                      "' has a shape known only at run time; only graph outputs can take "
@@ -318,15 +326,22 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
     return failure();
   }
   const auto &tt = vi.type().tensor_type();
-  Type et = onnxElementType(ctx, tt.elem_type());
+  bool isString = tt.elem_type() == onnx::TensorProto::STRING;
+  Type et = isString ? IntegerType::get(&ctx, 8) : onnxElementType(ctx, tt.elem_type());
   if (!et) {
     error = path + ": graph input '" + vi.name() + "' has unsupported element type " +
             std::to_string(tt.elem_type());
     return failure();
   }
+  // Strings: one more dimension, the bytes of each element.
+  auto withWidth = [&](SmallVector<int64_t> shape) {
+    if (isString)
+      shape.push_back(opts.stringBytes);
+    return RankedTensorType::get(shape, et);
+  };
   auto it = opts.inputShapes.find(vi.name());
   if (it != opts.inputShapes.end())
-    return RankedTensorType::get(it->second, et);
+    return withWidth(SmallVector<int64_t>(it->second.begin(), it->second.end()));
   if (!tt.has_shape()) {
     error = path + ": graph input '" + vi.name() +
             "' has no shape: give --input-shape " + vi.name() + ":DIMS";
@@ -342,7 +357,7 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
     }
     shape.push_back(d.dim_value());
   }
-  return RankedTensorType::get(shape, et);
+  return withWidth(shape);
 }
 
 OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
@@ -398,6 +413,13 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     func.setArgAttr(i, "nuri.name", b.getStringAttr(name));
     values[name] = entry->getArgument(i);
   }
+  for (const auto &vi : g.input())
+    if (!initNames.count(vi.name()) &&
+        vi.type().tensor_type().elem_type() == onnx::TensorProto::STRING) {
+      BlockArgument arg = cast<BlockArgument>(values[vi.name()]);
+      func.setArgAttr(arg.getArgNumber(), "nuri.string_bytes", b.getI64IntegerAttr(opts.stringBytes));
+      strings.insert(arg);
+    }
   b.setInsertionPointToStart(entry);
   if (failed(importInitializers(g, b)))
     return nullptr;
@@ -438,8 +460,11 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   }
   func::ReturnOp::create(b, fileLoc, results);
   func.setType(b.getFunctionType(argTypes, resultTypes));
-  for (auto [i, vi] : llvm::enumerate(g.output()))
+  for (auto [i, vi] : llvm::enumerate(g.output())) {
     func.setResultAttr(i, "nuri.name", b.getStringAttr(vi.name()));
+    if (strings.contains(results[i]))
+      func.setResultAttr(i, "nuri.string_bytes", b.getI64IntegerAttr(opts.stringBytes));
+  }
   for (auto [k, entry] : llvm::enumerate(dynamicOutputs)) {
     unsigned dimsIndex = g.output_size() + k;
     func.setResultAttr(entry.first, "nuri.runtime_shape",

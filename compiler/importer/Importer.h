@@ -14,6 +14,9 @@ namespace nuri {
 struct ImportOptions {
   /// Fixes dynamic (or overrides) input dimensions: name -> shape.
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// Bytes each string element occupies (UTF-8, NUL-padded): string inputs
+  /// longer than this are rejected at run time.
+  int64_t stringBytes = 64;
 };
 
 /// Reads an ONNX model file (with its external data, confined to the model's

@@ -4,6 +4,7 @@
 
 #include "dialects/nuri/IR/NuriDialect.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include "onnx/onnx_pb.h"
 
@@ -58,6 +59,17 @@ public:
                               llvm::ArrayRef<int64_t> shape);
   /// Shared by every node of one import; null in contexts without one.
   RuntimeShapeMap *runtimeShapes = nullptr;
+  /// String tensors (i8[..., W]: NUL-padded UTF-8, see ConvertString.cpp).
+  llvm::DenseSet<mlir::Value> *strings = nullptr;
+  bool isString(mlir::Value v) const { return strings && strings->contains(v); }
+  void markString(mlir::Value v) {
+    if (strings)
+      strings->insert(v);
+  }
+  void setStringOutput(int i, mlir::Value v) {
+    setOutput(i, v);
+    markString(v);
+  }
 
   /// The constant value of input i, if it is (or folded into) a constant.
   mlir::DenseElementsAttr constantInput(int i) const;
@@ -143,6 +155,7 @@ void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeCon
 llvm::SmallVector<std::pair<mlir::Value, mlir::Value>>
 splitParts(NodeContext &c, mlir::Value x, mlir::Value sizes, int64_t axis);
 void registerSequenceConverters(ConverterMap &table);
+void registerStringConverters(ConverterMap &table);
 /// Input i is present and not a compile-time constant (from opset minOpset).
 std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset = 0);
 void registerControlFlowConverters(ConverterMap &table);

@@ -832,6 +832,7 @@ ConverterMap buildTable() {
   registerDynamicConverters(table); // last: it wraps the static converters
   registerRuntimeSizedConverters(table);
   registerSequenceConverters(table);
+  registerStringConverters(table);
   return table;
 }
 } // namespace

@@ -223,6 +223,13 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
     }
     auto name = main.getResultAttrOfType<StringAttr>(i, "nuri.name");
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    // Strings are i8[..., W] in the IR: the last dimension is the bytes.
+    auto stringBytes = main.getResultAttrOfType<IntegerAttr>(i, "nuri.string_bytes");
+    if (stringBytes) {
+      dt = fb::DType::STRING;
+      if (!shape.empty())
+        shape.pop_back();
+    }
     int32_t dimsBuffer = -1;
     if (auto runtime = main.getResultAttrOfType<DenseI64ArrayAttr>(i, "nuri.runtime_shape")) {
       auto dimsIndex = main.getResultAttrOfType<IntegerAttr>(i, "nuri.dims_result");
@@ -237,7 +244,8 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
     }
     outputs.push_back(fb::CreateTensorSignature(
         fbb, fbb.CreateString(name ? name.str() : "output_" + std::to_string(i)), dt,
-        fbb.CreateVector(shape), dst, dimsBuffer));
+        fbb.CreateVector(shape), dst, dimsBuffer,
+        stringBytes ? (uint32_t)stringBytes.getInt() : 0));
   }
   for (BlockArgument arg : main.getArguments()) {
     auto type = cast<RankedTensorType>(arg.getType());
@@ -248,9 +256,15 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
     }
     auto name = main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "nuri.name");
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    auto stringBytes = main.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), "nuri.string_bytes");
+    if (stringBytes) {
+      dt = fb::DType::STRING;
+      shape.pop_back();
+    }
     inputs.push_back(fb::CreateTensorSignature(
         fbb, fbb.CreateString(name ? name.str() : "input_" + std::to_string(arg.getArgNumber())),
-        dt, fbb.CreateVector(shape), bufferOf[arg]));
+        dt, fbb.CreateVector(shape), bufferOf[arg], -1,
+        stringBytes ? (uint32_t)stringBytes.getInt() : 0));
   }
 
   std::vector<flatbuffers::Offset<fb::Buffer>> bufferOffs;

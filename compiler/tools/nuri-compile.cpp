@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -20,6 +21,8 @@ options:
   --target LIST            comma-separated targets (default: cpu; available: cpu)
   --input-shape NAME:DIMS  fix the shape of graph input NAME, e.g. input:1x3x224x224
                            (repeatable; needed for inputs with dynamic dimensions)
+  --string-bytes N         bytes each string element of a string input may take
+                           (UTF-8, default 64); longer inputs are rejected at run time
   --cpu NAME               LLVM CPU to generate code for: host (default, detects the
                            CPU and its features) or e.g. x86-64 for a generic build
   --emit KIND              artifact (default), nuri, linalg, dispatches, llvm:
@@ -67,6 +70,13 @@ int main(int argc, char **argv) {
       std::string spec = value("--input-shape");
       if (!nuri::parseInputShape(spec, options.import))
         return usageError("bad --input-shape '" + spec + "' (expected NAME:1x3x224x224)");
+    } else if (a == "--string-bytes") {
+      std::string v = value("--string-bytes");
+      char *end = nullptr;
+      long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < 1 || n > 65536)
+        return usageError("bad --string-bytes '" + v + "' (expected 1..65536)");
+      options.import.stringBytes = n;
     } else if (a == "--cpu") {
       options.target.cpu = value("--cpu");
     } else if (a == "--dump-ir-after") {

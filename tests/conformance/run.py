@@ -169,7 +169,14 @@ def load_pb(path):
 
 def compare(got, want):
     """-> None if equal within tolerance, else a one-line reason."""
-    if got.dtype != want.dtype:
+    if want.dtype == object or want.dtype.kind in "US":
+        # ONNX strings load as object arrays; nuri-run writes '<U' arrays.
+        if got.dtype != object and got.dtype.kind not in "US":
+            return f"dtype {got.dtype} != expected strings"
+        text = lambda a: np.array([x.decode("utf-8") if isinstance(x, bytes) else str(x)
+                                   for x in a.flat], dtype=object).reshape(a.shape)
+        got, want = text(got), text(want)
+    elif got.dtype != want.dtype:
         return f"dtype {got.dtype} != expected {want.dtype}"
     if got.shape != want.shape:
         return f"shape {list(got.shape)} != expected {list(want.shape)}"
