@@ -304,8 +304,9 @@ LogicalResult convertGlobalAveragePool(NodeContext &c) {
 }
 
 LogicalResult convertBatchNorm(NodeContext &c) {
-  if (c.outputUsed(1) || c.outputUsed(2) || c.attrInt("training_mode", 0))
-    return c.fail("training mode is not supported (inference only)");
+  bool training = c.attrInt("training_mode", 0) || c.outputUsed(1) || c.outputUsed(2);
+  if (training && c.opset < 14)
+    return c.fail("training mode needs opset 14 (older outputs are not supported)");
   Value x = c.input(0), scale = c.input(1), bias = c.input(2), mean = c.input(3),
         var = c.input(4);
   auto xt = typeOf(x);
@@ -319,6 +320,28 @@ LogicalResult convertBatchNorm(NodeContext &c) {
     if (typeOf(*v).getNumElements() != ch || typeOf(*v).getElementType() != et)
       return c.fail("scale/B/mean/var must hold one value per channel");
     *v = c.reshape(*v, {ch});
+  }
+  if (training) {
+    // Normalize with the batch's statistics (population variance over every
+    // axis but the channel) and blend them into the running ones.
+    SmallVector<int64_t> axes{0};
+    for (int64_t d = 2; d < xt.getRank(); ++d)
+      axes.push_back(d);
+    auto reduce = [&](Value v) {
+      return c.make<ReduceMeanOp>(v, c.b.getDenseI64ArrayAttr(axes), c.b.getBoolAttr(false));
+    };
+    Value batchMean = reduce(x);
+    Value centered = c.make<SubOp>(x, c.reshape(batchMean, paramShape));
+    Value batchVar = reduce(c.make<MulOp>(centered, centered));
+    Value momentum = c.scalar(et, c.attrFloat("momentum", 0.9f));
+    Value rest = c.scalar(et, 1.0 - c.attrFloat("momentum", 0.9f));
+    auto blend = [&](Value running, Value batch) {
+      return c.make<AddOp>(c.make<MulOp>(running, momentum), c.make<MulOp>(batch, rest));
+    };
+    c.setOutput(1, blend(mean, batchMean));
+    c.setOutput(2, blend(var, batchVar));
+    mean = batchMean;
+    var = batchVar;
   }
   // y = x * a + b with a = scale / sqrt(var + eps), b = B - mean * a; with
   // constant parameters a and b fold to two constants.
