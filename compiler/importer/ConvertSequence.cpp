@@ -17,22 +17,31 @@ using namespace mlir;
 using namespace mlir::nuri;
 
 namespace nuri {
+
+Value makeSequenceValue(OpBuilder &b, Location loc, ValueRange elements) {
+  auto type = TupleType::get(b.getContext(), TypeRange(elements));
+  return UnrealizedConversionCastOp::create(b, loc, TypeRange{type}, elements).getResult(0);
+}
+
+FailureOr<SmallVector<Value>> sequenceElements(Value v) {
+  auto cast = v ? v.getDefiningOp<UnrealizedConversionCastOp>() : nullptr;
+  if (!cast || !isa<TupleType>(v.getType()))
+    return failure();
+  return SmallVector<Value>(cast.getInputs());
+}
+
 namespace {
 
 Value makeSequence(NodeContext &c, ValueRange elements) {
-  auto type = TupleType::get(c.b.getContext(), TypeRange(elements));
-  return UnrealizedConversionCastOp::create(c.b, c.loc(), TypeRange{type}, elements).getResult(0);
+  return makeSequenceValue(c.b, c.loc(), elements);
 }
 
 /// The elements of sequence input i, or failure naming it.
 FailureOr<SmallVector<Value>> elementsOf(NodeContext &c, int i) {
-  Value v = c.input(i);
-  auto cast = v ? v.getDefiningOp<UnrealizedConversionCastOp>() : nullptr;
-  if (!cast || !isa<TupleType>(v.getType())) {
-    (void)c.fail("input " + std::to_string(i) + " is not a sequence built in this graph");
-    return failure();
-  }
-  return SmallVector<Value>(cast.getInputs());
+  auto elements = sequenceElements(c.input(i));
+  if (failed(elements))
+    (void)c.fail("input " + std::to_string(i) + " is not a sequence of known elements");
+  return elements;
 }
 
 /// Constant position input i in [-n, n + extra) normalized, or `dflt` when

@@ -47,6 +47,16 @@ bool parseInputShape(const std::string &spec, ImportOptions &options) {
   return true;
 }
 
+bool parseSequenceLength(const std::string &spec, ImportOptions &options) {
+  auto colon = spec.rfind(':');
+  int64_t n;
+  if (colon == std::string::npos || colon == 0 ||
+      llvm::StringRef(spec).substr(colon + 1).getAsInteger(10, n) || n < 0 || n > 100000)
+    return false;
+  options.sequenceLengths[spec.substr(0, colon)] = n;
+  return true;
+}
+
 namespace {
 
 /// Reads an external-data tensor's bytes. The location must be a relative
@@ -146,6 +156,8 @@ public:
 private:
   LogicalResult importInitializers(const onnx::GraphProto &g, OpBuilder &b);
   FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
+  FailureOr<RankedTensorType> tensorInputType(const std::string &name,
+                                              const onnx::TypeProto_Tensor &tt);
   /// Converts one node: a native converter, else a function body; on failure
   /// `error` names the node (without the file).
   LogicalResult importNode(const onnx::NodeProto &node, Location loc,
@@ -325,11 +337,15 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
     error = path + ": graph input '" + vi.name() + "' is not a tensor";
     return failure();
   }
-  const auto &tt = vi.type().tensor_type();
+  return tensorInputType(vi.name(), vi.type().tensor_type());
+}
+
+FailureOr<RankedTensorType> GraphImporter::tensorInputType(const std::string &name,
+                                                           const onnx::TypeProto_Tensor &tt) {
   bool isString = tt.elem_type() == onnx::TensorProto::STRING;
   Type et = isString ? IntegerType::get(&ctx, 8) : onnxElementType(ctx, tt.elem_type());
   if (!et) {
-    error = path + ": graph input '" + vi.name() + "' has unsupported element type " +
+    error = path + ": graph input '" + name + "' has unsupported element type " +
             std::to_string(tt.elem_type());
     return failure();
   }
@@ -339,20 +355,20 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
       shape.push_back(opts.stringBytes);
     return RankedTensorType::get(shape, et);
   };
-  auto it = opts.inputShapes.find(vi.name());
+  auto it = opts.inputShapes.find(name);
   if (it != opts.inputShapes.end())
     return withWidth(SmallVector<int64_t>(it->second.begin(), it->second.end()));
   if (!tt.has_shape()) {
-    error = path + ": graph input '" + vi.name() +
-            "' has no shape: give --input-shape " + vi.name() + ":DIMS";
+    error = path + ": graph input '" + name +
+            "' has no shape: give --input-shape " + name + ":DIMS";
     return failure();
   }
   SmallVector<int64_t> shape;
   for (const auto &d : tt.shape().dim()) {
     if (!d.has_dim_value() || d.dim_value() < 0) {
-      error = path + ": graph input '" + vi.name() + "' has dynamic dimension '" +
+      error = path + ": graph input '" + name + "' has dynamic dimension '" +
               (d.has_dim_param() ? d.dim_param() : std::string("?")) +
-              "': give --input-shape " + vi.name() + ":DIMS";
+              "': give --input-shape " + name + ":DIMS";
       return failure();
     }
     shape.push_back(d.dim_value());
@@ -387,19 +403,62 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   std::set<std::string> initNames;
   for (const auto &t : g.initializer())
     initNames.insert(t.name());
-  for (const auto &kv : opts.inputShapes)
-    if (initNames.count(kv.first) ||
-        llvm::none_of(g.input(), [&](const onnx::ValueInfoProto &vi) {
-          return vi.name() == kv.first;
+  // Sequence inputs become one input per element, NAME[k] (the length is a
+  // compile-time choice, like a fixed shape).
+  auto isSequence = [](const onnx::ValueInfoProto &vi) { return vi.type().has_sequence_type(); };
+  auto namesInput = [&](const std::string &name) {
+    return llvm::any_of(g.input(), [&](const onnx::ValueInfoProto &vi) {
+      if (initNames.count(vi.name()))
+        return false;
+      if (!isSequence(vi))
+        return vi.name() == name;
+      auto n = opts.sequenceLengths.find(vi.name());
+      for (int64_t k = 0; n != opts.sequenceLengths.end() && k < n->second; ++k)
+        if (name == vi.name() + "[" + std::to_string(k) + "]")
+          return true;
+      return false;
+    });
+  };
+  for (const auto &kv : opts.sequenceLengths)
+    if (llvm::none_of(g.input(), [&](const onnx::ValueInfoProto &vi) {
+          return vi.name() == kv.first && isSequence(vi) && !initNames.count(vi.name());
         })) {
+      error = path + ": --sequence-length names '" + kv.first + "', which is not a sequence input";
+      return nullptr;
+    }
+  for (const auto &kv : opts.inputShapes)
+    if (!namesInput(kv.first)) {
       error = path + ": --input-shape names '" + kv.first + "', which is not a graph input";
       return nullptr;
     }
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  std::map<std::string, SmallVector<std::string>> sequenceArgs;
   for (const auto &vi : g.input()) {
     if (initNames.count(vi.name()))
       continue;
+    if (isSequence(vi)) {
+      const auto &elem = vi.type().sequence_type().elem_type();
+      auto n = opts.sequenceLengths.find(vi.name());
+      if (!elem.has_tensor_type() || n == opts.sequenceLengths.end()) {
+        error = path + ": graph input '" + vi.name() +
+                "' is a sequence" + (elem.has_tensor_type() ? "" : " of non-tensors") +
+                ": give --sequence-length " + vi.name() + ":N (and --input-shape " + vi.name() +
+                "[k]:DIMS for elements without a fixed shape)";
+        return nullptr;
+      }
+      auto &names = sequenceArgs[vi.name()];
+      for (int64_t k = 0; k < n->second; ++k) {
+        std::string name = vi.name() + "[" + std::to_string(k) + "]";
+        auto type = tensorInputType(name, elem.tensor_type());
+        if (failed(type))
+          return nullptr;
+        argTypes.push_back(*type);
+        argNames.push_back(name);
+        names.push_back(name);
+      }
+      continue;
+    }
     auto type = inputType(vi);
     if (failed(type))
       return nullptr;
@@ -421,6 +480,12 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
       strings.insert(arg);
     }
   b.setInsertionPointToStart(entry);
+  for (auto &[name, elements] : sequenceArgs) {
+    SmallVector<Value> vs;
+    for (const std::string &e : elements)
+      vs.push_back(values[e]);
+    values[name] = makeSequenceValue(b, fileLoc, vs);
+  }
   if (failed(importInitializers(g, b)))
     return nullptr;
 
@@ -433,6 +498,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
 
   SmallVector<Value> results;
   SmallVector<Type> resultTypes;
+  SmallVector<std::string> resultNames;
   for (const auto &vi : g.output()) {
     auto it = values.find(vi.name());
     if (it == values.end()) {
@@ -440,13 +506,24 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
       return nullptr;
     }
     if (isa<TupleType>(it->second.getType())) {
-      error = path + ": graph output '" + vi.name() +
-              "' is a sequence; sequences are supported inside a graph only";
-      return nullptr;
+      // A sequence output: one output per element, NAME[k].
+      auto elements = sequenceElements(it->second);
+      if (failed(elements)) {
+        error = path + ": graph output '" + vi.name() + "' is a sequence not built in the graph";
+        return nullptr;
+      }
+      for (auto [k, e] : llvm::enumerate(*elements)) {
+        results.push_back(e);
+        resultTypes.push_back(e.getType());
+        resultNames.push_back(vi.name() + "[" + std::to_string(k) + "]");
+      }
+      continue;
     }
     results.push_back(it->second);
     resultTypes.push_back(it->second.getType());
+    resultNames.push_back(vi.name());
   }
+  unsigned numOutputs = results.size();
   // Data-dependent shapes: their dims tensors are returned after the graph's
   // outputs; the artifact writer turns them into dimension buffers.
   SmallVector<std::pair<unsigned, const RuntimeShape *>> dynamicOutputs;
@@ -460,13 +537,13 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   }
   func::ReturnOp::create(b, fileLoc, results);
   func.setType(b.getFunctionType(argTypes, resultTypes));
-  for (auto [i, vi] : llvm::enumerate(g.output())) {
-    func.setResultAttr(i, "nuri.name", b.getStringAttr(vi.name()));
+  for (auto [i, name] : llvm::enumerate(resultNames)) {
+    func.setResultAttr(i, "nuri.name", b.getStringAttr(name));
     if (strings.contains(results[i]))
       func.setResultAttr(i, "nuri.string_bytes", b.getI64IntegerAttr(opts.stringBytes));
   }
   for (auto [k, entry] : llvm::enumerate(dynamicOutputs)) {
-    unsigned dimsIndex = g.output_size() + k;
+    unsigned dimsIndex = numOutputs + k;
     func.setResultAttr(entry.first, "nuri.runtime_shape",
                        b.getDenseI64ArrayAttr(entry.second->shape));
     func.setResultAttr(entry.first, "nuri.dims_result", b.getI64IntegerAttr(dimsIndex));

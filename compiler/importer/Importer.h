@@ -17,6 +17,8 @@ struct ImportOptions {
   /// Bytes each string element occupies (UTF-8, NUL-padded): string inputs
   /// longer than this are rejected at run time.
   int64_t stringBytes = 64;
+  /// Sequence inputs: name -> number of elements (each becomes input NAME[k]).
+  std::map<std::string, int64_t> sequenceLengths;
 };
 
 /// Reads an ONNX model file (with its external data, confined to the model's
@@ -31,6 +33,8 @@ mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(mlir::MLIRContext &context,
 
 /// Parses "NAME:1x3x224x224" into `options`; false on a malformed spec.
 bool parseInputShape(const std::string &spec, ImportOptions &options);
+/// Parses "NAME:N" (a sequence input's length) into `options`.
+bool parseSequenceLength(const std::string &spec, ImportOptions &options);
 
 } // namespace nuri
 

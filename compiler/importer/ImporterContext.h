@@ -155,6 +155,10 @@ void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeCon
 llvm::SmallVector<std::pair<mlir::Value, mlir::Value>>
 splitParts(NodeContext &c, mlir::Value x, mlir::Value sizes, int64_t axis);
 void registerSequenceConverters(ConverterMap &table);
+/// A sequence of known elements (ConvertSequence.cpp): a tuple-typed value.
+mlir::Value makeSequenceValue(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange elements);
+/// The elements of a sequence value, or failure if `v` is not one.
+mlir::FailureOr<llvm::SmallVector<mlir::Value>> sequenceElements(mlir::Value v);
 void registerStringConverters(ConverterMap &table);
 /// Input i is present and not a compile-time constant (from opset minOpset).
 std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset = 0);

@@ -21,6 +21,10 @@ options:
   --target LIST            comma-separated targets (default: cpu; available: cpu)
   --input-shape NAME:DIMS  fix the shape of graph input NAME, e.g. input:1x3x224x224
                            (repeatable; needed for inputs with dynamic dimensions)
+  --sequence-length NAME:N  compile sequence input NAME for N elements, bound as inputs
+                           NAME[0]..NAME[N-1] (their shapes: the declared element type,
+                           or --input-shape NAME[k]:DIMS); sequence outputs likewise
+                           become outputs NAME[k]
   --string-bytes N         bytes each string element of a string input may take
                            (UTF-8, default 64); longer inputs are rejected at run time
   --cpu NAME               LLVM CPU to generate code for: host (default, detects the
@@ -70,6 +74,10 @@ int main(int argc, char **argv) {
       std::string spec = value("--input-shape");
       if (!nuri::parseInputShape(spec, options.import))
         return usageError("bad --input-shape '" + spec + "' (expected NAME:1x3x224x224)");
+    } else if (a == "--sequence-length") {
+      std::string spec = value("--sequence-length");
+      if (!nuri::parseSequenceLength(spec, options.import))
+        return usageError("bad --sequence-length '" + spec + "' (expected NAME:N)");
     } else if (a == "--string-bytes") {
       std::string v = value("--string-bytes");
       char *end = nullptr;
