@@ -102,6 +102,8 @@ size_t nuri_dtype_size(nuri_dtype_t dtype) {
   case NURI_DTYPE_U8:
   case NURI_DTYPE_I1:
     return 1;
+  case NURI_DTYPE_STRING: // width is per tensor (nuri_tensor_info_t)
+    return 0;
   }
   return 0;
 }
@@ -109,7 +111,7 @@ size_t nuri_dtype_size(nuri_dtype_t dtype) {
 const char *nuri_dtype_name(nuri_dtype_t dtype) {
   static const char *const names[] = {"f32", "f16", "bf16", "f64", "i8",
                                       "u8",  "i16", "u16",  "i32", "u32",
-                                      "i64", "u64", "i1"};
+                                      "i64", "u64", "i1",   "string"};
   unsigned index = static_cast<unsigned>(dtype);
   return index < sizeof(names) / sizeof(names[0]) ? names[index] : "?";
 }

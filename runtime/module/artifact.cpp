@@ -36,6 +36,8 @@ private:
       const char *what,
       const flatbuffers::Vector<flatbuffers::Offset<TensorSignature>> *list,
       BufferKind kind);
+  nuri_status_t checkStringBytes(const char *what, const char *tensor,
+                                 const TensorSignature *signature);
   nuri_status_t checkExecutables();
   nuri_status_t checkCommands();
 
@@ -119,9 +121,12 @@ nuri_status_t Checker::checkSignatures(
           "%s %u has no name", what, i);
     const char *tensor = signature->name()->c_str();
     auto dtype = static_cast<nuri_dtype_t>(signature->dtype());
-    size_t elementSize = nuri_dtype_size(dtype);
-    CHECK(elementSize != 0, "%s '%s' has unknown dtype %u", what, tensor,
+    CHECK(dtype == NURI_DTYPE_STRING || nuri_dtype_size(dtype) != 0,
+          "%s '%s' has unknown dtype %u", what, tensor,
           static_cast<unsigned>(signature->dtype()));
+    NURI_RETURN_IF_ERROR(checkStringBytes(what, tensor, signature));
+    // Nonzero from here on: every size below is a multiple of it.
+    uint64_t elementSize = elementBytes(signature);
     uint64_t elements = 1;
     size_t rank = count(signature->shape());
     CHECK(rank <= kMaxRank, "%s '%s' has rank %zu (at most %zu)", what, tensor,
@@ -168,6 +173,25 @@ nuri_status_t Checker::checkSignatures(
               (unsigned long long)bytes, other, (unsigned long long)b->size());
     }
   }
+  return nullptr;
+}
+
+// STRING elements are NUL-padded to a width fixed at compile time; other
+// dtypes have their own size, so a width there means a confused writer.
+nuri_status_t Checker::checkStringBytes(const char *what, const char *tensor,
+                                        const TensorSignature *signature) {
+  uint32_t width = signature->string_bytes();
+  if (signature->dtype() == DType::STRING)
+    CHECK(width >= 1 && width <= kMaxStringBytes,
+          "%s '%s' is a string tensor with string_bytes %u (must be 1..%u)",
+          what, tensor, width, kMaxStringBytes);
+  else
+    CHECK(width == 0,
+          "%s '%s' has dtype %s but string_bytes %u (only string tensors "
+          "have a width)",
+          what, tensor,
+          nuri_dtype_name(static_cast<nuri_dtype_t>(signature->dtype())),
+          width);
   return nullptr;
 }
 
@@ -247,8 +271,11 @@ nuri_status_t Checker::checkCommands() {
       CHECK(allocate->rank() <= kMaxRank &&
                 buffers->Get(dims)->size() == allocate->rank() * sizeof(int64_t),
             "allocate %u: dimension buffer %u is not int64[%u]", c, dims, allocate->rank());
-      CHECK(allocate->element_size() >= 1 && allocate->element_size() <= 16,
-            "allocate %u has element size %u", c, allocate->element_size());
+      // A string output's elements are string_bytes wide, hence the bound.
+      CHECK(allocate->element_size() >= 1 &&
+                allocate->element_size() <= kMaxStringBytes,
+            "allocate %u has element size %u (must be 1..%u)", c,
+            allocate->element_size(), kMaxStringBytes);
       pending[allocate->buffer()] = false;
       break;
     }
@@ -288,6 +315,12 @@ nuri_status_t Checker::checkCommands() {
 }
 
 } // namespace
+
+uint64_t elementBytes(const TensorSignature *signature) {
+  auto dtype = static_cast<nuri_dtype_t>(signature->dtype());
+  return dtype == NURI_DTYPE_STRING ? signature->string_bytes()
+                                    : nuri_dtype_size(dtype);
+}
 
 bool isAllocated(const Model *model, uint32_t id) {
   auto *program = model->program();

@@ -37,7 +37,8 @@ static nuri_status_t finishLoad(nuri_instance_t instance, std::string name,
           tensor.shape.push_back(dim);
           elements *= static_cast<uint64_t>(dim);
         }
-      tensor.byteSize = elements * nuri_dtype_size(tensor.dtype);
+      tensor.elementBytes = nuri::elementBytes(signature);
+      tensor.byteSize = elements * tensor.elementBytes;
       tensor.dimsBuffer = signature->dims_buffer();
       if (tensor.dimsBuffer >= 0) // capacity: the size of the bound buffer
         tensor.byteSize = model->program()->buffers()->Get(signature->buffer())->size();
@@ -147,6 +148,8 @@ static nuri_status_t tensorInfo(const std::vector<nuri_module_s::Tensor> &list,
   out_info->rank = tensor.shape.size();
   out_info->shape = tensor.shape.data();
   out_info->byte_size = tensor.byteSize;
+  out_info->string_bytes =
+      tensor.dtype == NURI_DTYPE_STRING ? tensor.elementBytes : 0;
   return nullptr;
 }
 

@@ -14,6 +14,8 @@ struct nuri_module_s : nuri::RefCounted {
     std::string name;
     nuri_dtype_t dtype;
     std::vector<int64_t> shape; // -1 where only known after a call
+    // Bytes per element: the dtype's size, or string_bytes for STRING.
+    uint64_t elementBytes = 0;
     uint64_t byteSize;          // for run-time shapes: the capacity
     int32_t dimsBuffer = -1;    // buffer holding the run-time dimensions
     bool allocated = false;     // sized by an Allocate command during a call

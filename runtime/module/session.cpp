@@ -125,13 +125,18 @@ nuri_status_t resolveOutputShapes(nuri_session_t session,
                                 (long long)shape[d]);
       elements *= static_cast<uint64_t>(shape[d]);
     }
-    uint64_t bytes = elements * nuri_dtype_size(tensor.dtype);
-    if (bytes > nuri_buffer_size(table[tensor.buffer]))
+    // Compared in elements: elements * elementBytes (up to string_bytes)
+    // could wrap for absurd dimensions.
+    uint64_t capacity = nuri_buffer_size(table[tensor.buffer]);
+    if (elements > capacity / tensor.elementBytes)
       return nuri_make_status(
           NURI_OUT_OF_RANGE,
-          "%s: output '%s': computed shape needs %llu bytes, capacity is %llu",
-          module->name.c_str(), tensor.name.c_str(), (unsigned long long)bytes,
-          (unsigned long long)tensor.byteSize);
+          "%s: output '%s': computed shape needs %llu elements of %llu bytes, "
+          "capacity is %llu bytes",
+          module->name.c_str(), tensor.name.c_str(),
+          (unsigned long long)elements,
+          (unsigned long long)tensor.elementBytes,
+          (unsigned long long)capacity);
   }
   return nullptr;
 }

@@ -28,9 +28,12 @@ const char *const kUsage =
     "  --input NAME=FILE   bind model input NAME to FILE (.npy or ONNX\n"
     "                      TensorProto .pb); a bare FILE binds the next\n"
     "                      unbound input in model order; a bf16 input\n"
-    "                      also takes uint16 data (the bit patterns)\n"
+    "                      also takes uint16 data (the bit patterns); a\n"
+    "                      string input takes '<U' or '|S' .npy or a\n"
+    "                      TensorProto with string_data\n"
     "  --output-dir DIR    write each output to DIR/NAME.npy (bf16 as\n"
-    "                      uint16 bit patterns: NumPy has no bfloat16)\n"
+    "                      uint16 bit patterns: NumPy has no bfloat16;\n"
+    "                      strings as '<U')\n"
     "  --threads N         cpu worker threads (default: all cores)\n"
     "  --warmup N          untimed runs before timing (default 0)\n"
     "  --runs N            timed runs; prints median and min (default 1)\n"
@@ -133,6 +136,12 @@ struct Signature {
   nuri_dtype_t dtype;
   std::vector<int64_t> shape;
   uint64_t bytes;
+  uint64_t stringBytes = 0; // NURI_DTYPE_STRING: bytes per element
+
+  // Bytes per element on the device.
+  uint64_t elementBytes() const {
+    return dtype == NURI_DTYPE_STRING ? stringBytes : nuri_dtype_size(dtype);
+  }
 };
 
 std::vector<Signature> signatures(nuri_module_t module, bool inputs) {
@@ -145,7 +154,7 @@ std::vector<Signature> signatures(nuri_module_t module, bool inputs) {
                  : nuri_module_output_info(module, i, &info));
     list.push_back({info.name, info.dtype,
                     std::vector<int64_t>(info.shape, info.shape + info.rank),
-                    info.byte_size});
+                    info.byte_size, info.string_bytes});
   }
   return list;
 }
@@ -214,9 +223,51 @@ std::string fileSafe(const std::string &name) {
   return safe;
 }
 
+// A string for the one-line summary: in double quotes, with quotes,
+// backslashes and control bytes escaped so it stays on its line, and cut
+// (on a UTF-8 character boundary) after `limit` bytes.
+std::string quoted(const std::string &text, size_t limit) {
+  size_t end = std::min(text.size(), limit);
+  while (end < text.size() && end > 0 &&
+         (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80)
+    --end; // don't split a multibyte character
+  std::string out = "\"";
+  for (size_t i = 0; i < end; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char escape[8];
+      std::snprintf(escape, sizeof(escape), "\\x%02x", c);
+      out += escape;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + (end < text.size() ? "...\"" : "\"");
+}
+
+// The first strings, as many as fit about a line; always at least one.
+void printStrings(const nuri::HostTensor &tensor) {
+  const size_t kLineBytes = 64, kStringBytes = 40;
+  size_t printed = 0, shown = 0;
+  std::printf(" [");
+  for (; shown < tensor.strings.size() && shown < 8; ++shown) {
+    std::string text = quoted(tensor.strings[shown], kStringBytes);
+    if (shown > 0 && printed + text.size() > kLineBytes)
+      break;
+    std::printf("%s%s", shown ? ", " : "", text.c_str());
+    printed += text.size() + 2;
+  }
+  std::printf("%s]\n", tensor.strings.size() > shown ? ", ..." : "");
+}
+
 void printSummary(const Signature &signature, const nuri::HostTensor &tensor) {
   std::printf("output %s: %s =", signature.name.c_str(),
               nuri::describe(signature.dtype, signature.shape).c_str());
+  if (signature.dtype == NURI_DTYPE_STRING)
+    return printStrings(tensor);
   uint64_t count = tensor.elementCount();
   const uint64_t shown = std::min<uint64_t>(count, 8);
   std::printf(" [");
@@ -239,6 +290,10 @@ int main(int argc, char **argv) {
   std::vector<std::string> files = bindInputs(options, inputs);
 
   std::vector<nuri::HostTensor> tensors(inputs.size());
+  // What each input's device buffer receives: the file's data, or for
+  // strings their fixed-width layout (packed before any device work, so a
+  // too-long string fails fast).
+  std::vector<std::vector<uint8_t>> packed(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     std::string error = nuri::readTensorFile(files[i], tensors[i]);
     if (!error.empty())
@@ -252,6 +307,15 @@ int main(int argc, char **argv) {
            nuri::describe(inputs[i].dtype, inputs[i].shape) + ", got " +
            nuri::describe(tensors[i].dtype, tensors[i].shape) + " from " +
            files[i]);
+    if (inputs[i].dtype == NURI_DTYPE_STRING) {
+      std::string packError =
+          nuri::packStrings(tensors[i], inputs[i].stringBytes, packed[i]);
+      if (!packError.empty())
+        fail("input '" + inputs[i].name + "': " + packError + " (from " +
+             files[i] + ")");
+    } else {
+      packed[i] = std::move(tensors[i].data);
+    }
   }
 
   nuri_device_options_t deviceOptions;
@@ -269,8 +333,8 @@ int main(int argc, char **argv) {
                                   inputs[i].bytes, &inputBuffers[i]));
     void *host = nullptr;
     check(nuri_buffer_map(inputBuffers[i], &host));
-    if (!tensors[i].data.empty())
-      std::memcpy(host, tensors[i].data.data(), tensors[i].data.size());
+    if (!packed[i].empty())
+      std::memcpy(host, packed[i].data(), packed[i].size());
   }
 
   std::vector<nuri_buffer_t> outputBuffers(outputs.size());
@@ -305,13 +369,19 @@ int main(int argc, char **argv) {
     tensor.dtype = outputs[i].dtype;
     tensor.shape.resize(outputs[i].shape.size());
     check(nuri_session_output_shape(session, i, tensor.shape.data(), tensor.shape.size()));
-    uint64_t size = nuri_dtype_size(tensor.dtype);
+    // The session checked that the (possibly run-time) shape fits the buffer.
+    uint64_t elements = 1;
     for (int64_t dim : tensor.shape)
-      size *= static_cast<uint64_t>(dim);
+      elements *= static_cast<uint64_t>(dim);
+    uint64_t size = elements * outputs[i].elementBytes();
     void *host = nullptr;
     check(nuri_buffer_map(outputBuffers[i], &host));
     const uint8_t *bytes = static_cast<const uint8_t *>(host);
-    tensor.data.assign(bytes, bytes + size);
+    if (tensor.dtype == NURI_DTYPE_STRING)
+      nuri::unpackStrings(bytes, elements, outputs[i].stringBytes,
+                          tensor.strings);
+    else
+      tensor.data.assign(bytes, bytes + size);
     if (!options.outputDir.empty()) {
       std::string path = (std::filesystem::path(options.outputDir) /
                           (fileSafe(outputs[i].name) + ".npy"))
@@ -321,7 +391,9 @@ int main(int argc, char **argv) {
         fail(writeError);
     }
     if (!options.quiet)
-      printSummary({outputs[i].name, outputs[i].dtype, tensor.shape, size}, tensor);
+      printSummary({outputs[i].name, outputs[i].dtype, tensor.shape, size,
+                    outputs[i].stringBytes},
+                   tensor);
   }
   if (!options.quiet) {
     std::vector<double> sorted = latencies;

@@ -1,5 +1,7 @@
 #include "tensor_io.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -55,6 +57,66 @@ template <typename T> T load(const uint8_t *p) {
   return value;
 }
 
+//===-- text --------------------------------------------------------------===//
+
+constexpr uint32_t kReplacementCharacter = 0xfffd;
+
+// A Unicode scalar value: in range and not a UTF-16 surrogate.
+bool isScalarValue(uint32_t c) {
+  return c <= 0x10ffff && (c < 0xd800 || c > 0xdfff);
+}
+
+void appendUtf8(uint32_t c, std::string &out) {
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xc0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xe0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  }
+}
+
+// Code points of UTF-8 text. A model may emit bytes that are not UTF-8 (a
+// string cut inside a character, say); each bad byte becomes U+FFFD so the
+// output can still be written, as Python's errors="replace" does.
+std::vector<uint32_t> decodeUtf8(const std::string &text) {
+  std::vector<uint32_t> codePoints;
+  size_t i = 0;
+  while (i < text.size()) {
+    uint8_t lead = static_cast<uint8_t>(text[i]);
+    size_t length = lead < 0x80                   ? 1
+                    : lead >= 0xc2 && lead < 0xe0 ? 2
+                    : lead >= 0xe0 && lead < 0xf0 ? 3
+                    : lead >= 0xf0 && lead < 0xf5 ? 4
+                                                  : 0;
+    uint32_t c = length == 1 ? lead : lead & (0x7f >> length);
+    bool ok = length != 0 && i + length <= text.size();
+    for (size_t k = 1; ok && k < length; ++k) {
+      uint8_t next = static_cast<uint8_t>(text[i + k]);
+      ok = (next & 0xc0) == 0x80;
+      c = (c << 6) | (next & 0x3f);
+    }
+    // Overlong forms decode to a value the shorter form could hold.
+    static const uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (ok && c >= kMinimum[length] && isScalarValue(c)) {
+      codePoints.push_back(c);
+      i += length;
+    } else {
+      codePoints.push_back(kReplacementCharacter);
+      ++i;
+    }
+  }
+  return codePoints;
+}
+
 //===-- npy ---------------------------------------------------------------===//
 
 struct NpyType {
@@ -91,18 +153,42 @@ size_t skipSpaces(const std::string &s, size_t at) {
   return at;
 }
 
-std::string parseNpyHeader(const std::string &header, nuri_dtype_t &dtype,
-                           std::vector<int64_t> &shape) {
-  size_t at = findKey(header, "descr");
-  if (at == std::string::npos)
-    return "npy header has no 'descr'";
-  at = skipSpaces(header, at);
-  if (at >= header.size() || (header[at] != '\'' && header[at] != '"'))
-    return "npy 'descr' is not a simple type string";
-  size_t end = header.find(header[at], at + 1);
-  if (end == std::string::npos)
-    return "npy header is malformed";
-  std::string descr = header.substr(at + 1, end - at - 1);
+// One element of an npy array.
+struct NpyItem {
+  nuri_dtype_t dtype = NURI_DTYPE_F32;
+  uint64_t bytes = 0; // per element
+  char text = 0;      // STRING: 'U' (UTF-32LE code points) or 'S' (bytes)
+};
+
+// Widest string element accepted, in characters: far above any model's
+// string_bytes, and keeps count * width * 4 from overflowing.
+constexpr uint64_t kMaxNpyChars = uint64_t(1) << 20;
+
+// '<U7' (what np.array(["monday"]) gives) or '|S7' (np.bytes_).
+std::string parseNpyStringDescr(const std::string &descr, NpyItem &item) {
+  char order = descr[0], kind = descr[1];
+  std::string digits = descr.substr(2);
+  if (digits.empty() || digits.size() > 7 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
+    return "unsupported npy dtype '" + descr + "'";
+  uint64_t chars = std::stoull(digits);
+  if (chars == 0 || chars > kMaxNpyChars)
+    return "npy string dtype '" + descr + "' must be 1.." +
+           std::to_string(kMaxNpyChars) + " characters wide";
+  if (kind == 'U' && order == '>')
+    return "big-endian npy data ('" + descr + "') is not supported";
+  if (kind == 'U' ? order != '<' && order != '='
+                  : order != '|' && order != '<' && order != '=' && order != '>')
+    return "unsupported npy dtype '" + descr + "'";
+  item.dtype = NURI_DTYPE_STRING;
+  item.text = kind;
+  item.bytes = kind == 'U' ? chars * 4 : chars;
+  return "";
+}
+
+std::string parseNpyDescr(const std::string &descr, NpyItem &item) {
+  if (descr.size() >= 3 && (descr[1] == 'U' || descr[1] == 'S'))
+    return parseNpyStringDescr(descr, item);
   if (descr.size() != 3)
     return "unsupported npy dtype '" + descr + "'";
   char order = descr[0];
@@ -118,7 +204,26 @@ std::string parseNpyHeader(const std::string &header, nuri_dtype_t &dtype,
     return "big-endian npy data ('" + descr + "') is not supported";
   if (order != '<' && order != '=' && order != '|' && order != '>')
     return "unsupported npy dtype '" + descr + "'";
-  dtype = type->dtype;
+  item.dtype = type->dtype;
+  item.bytes = nuri_dtype_size(type->dtype);
+  return "";
+}
+
+std::string parseNpyHeader(const std::string &header, NpyItem &item,
+                           std::vector<int64_t> &shape) {
+  size_t at = findKey(header, "descr");
+  if (at == std::string::npos)
+    return "npy header has no 'descr'";
+  at = skipSpaces(header, at);
+  if (at >= header.size() || (header[at] != '\'' && header[at] != '"'))
+    return "npy 'descr' is not a simple type string";
+  size_t end = header.find(header[at], at + 1);
+  if (end == std::string::npos)
+    return "npy header is malformed";
+  std::string descr = header.substr(at + 1, end - at - 1);
+  std::string error = parseNpyDescr(descr, item);
+  if (!error.empty())
+    return error;
 
   at = findKey(header, "fortran_order");
   if (at == std::string::npos)
@@ -166,6 +271,40 @@ std::string parseNpyHeader(const std::string &header, nuri_dtype_t &dtype,
     nonUnit += dim != 1;
   if (fortran && nonUnit > 1)
     return "Fortran-order npy arrays are not supported; save with C order";
+  return "";
+}
+
+// Reads `count` fixed-width npy string elements. NumPy pads with NULs and
+// drops trailing NULs when reading, and so does this.
+std::string decodeNpyStrings(const uint8_t *data, uint64_t count,
+                             const NpyItem &item,
+                             std::vector<std::string> &out) {
+  out.assign(count, std::string());
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint8_t *element = data + i * item.bytes;
+    std::string &text = out[i];
+    if (item.text == 'S') {
+      uint64_t length = item.bytes;
+      while (length > 0 && element[length - 1] == 0)
+        --length;
+      text.assign(reinterpret_cast<const char *>(element), length);
+      continue;
+    }
+    uint64_t chars = item.bytes / 4;
+    while (chars > 0 && load<uint32_t>(element + (chars - 1) * 4) == 0)
+      --chars;
+    for (uint64_t k = 0; k < chars; ++k) {
+      uint32_t c = load<uint32_t>(element + k * 4);
+      if (!isScalarValue(c)) {
+        char hex[16];
+        std::snprintf(hex, sizeof(hex), "0x%X", c);
+        return "npy string element " + std::to_string(i) +
+               " has invalid UTF-32 code point " + hex + " at character " +
+               std::to_string(k);
+      }
+      appendUtf8(c, text);
+    }
+  }
   return "";
 }
 
@@ -292,6 +431,9 @@ bool onnxToDtype(uint64_t onnxType, nuri_dtype_t &dtype) {
   case 7:
     dtype = NURI_DTYPE_I64;
     return true;
+  case 8:
+    dtype = NURI_DTYPE_STRING;
+    return true;
   case 9:
     dtype = NURI_DTYPE_I1;
     return true;
@@ -341,6 +483,56 @@ void putVarint(std::vector<uint8_t> &out, uint64_t value) {
   out.push_back(static_cast<uint8_t>(value));
 }
 
+void putBytes(std::vector<uint8_t> &out, unsigned field, const void *data,
+              size_t size) {
+  putVarint(out, (field << 3) | 2);
+  putVarint(out, size);
+  const uint8_t *bytes = static_cast<const uint8_t *>(data);
+  out.insert(out.end(), bytes, bytes + size);
+}
+
+// The string of element i; a tensor with too few strings reads as empty
+// strings rather than out of bounds.
+const std::string &stringAt(const HostTensor &tensor, uint64_t i) {
+  static const std::string kEmpty;
+  return i < tensor.strings.size() ? tensor.strings[i] : kEmpty;
+}
+
+// NumPy's str arrays: UTF-32LE code points, each element NUL-padded to the
+// longest (at least 1 wide: NumPy has no '<U0' arrays). Returns the descr.
+std::string encodeNpyStrings(const HostTensor &tensor,
+                             std::vector<uint8_t> &payload) {
+  uint64_t count = tensor.elementCount();
+  std::vector<std::vector<uint32_t>> decoded(count);
+  uint64_t width = 1;
+  for (uint64_t i = 0; i < count; ++i) {
+    decoded[i] = decodeUtf8(stringAt(tensor, i));
+    width = std::max<uint64_t>(width, decoded[i].size());
+  }
+  payload.assign(count * width * 4, 0);
+  for (uint64_t i = 0; i < count; ++i)
+    for (size_t k = 0; k < decoded[i].size(); ++k) {
+      uint32_t c = decoded[i][k];
+      uint8_t *p = payload.data() + (i * width + k) * 4;
+      for (int b = 0; b < 4; ++b)
+        p[b] = static_cast<uint8_t>(c >> (8 * b));
+    }
+  return "<U" + std::to_string(width);
+}
+
+std::string npyNumericDescr(nuri_dtype_t dtype) {
+  // NumPy has no bfloat16: bf16 goes out as its uint16 bit patterns, the
+  // convention of ONNX's test data.
+  if (dtype == NURI_DTYPE_BF16)
+    dtype = NURI_DTYPE_U16;
+  const char *code = "f4";
+  for (const NpyType &type : kNpyTypes)
+    if (type.dtype == dtype)
+      code = type.code;
+  char order = nuri_dtype_size(dtype) == 1 ? '|' : '<';
+  return order + std::string(code);
+}
+
 } // namespace
 
 uint64_t HostTensor::elementCount() const {
@@ -377,20 +569,28 @@ std::string parseNpy(const uint8_t *data, size_t size, HostTensor &out) {
   std::string header(reinterpret_cast<const char *>(data + headerStart),
                      headerLength);
   HostTensor tensor;
-  std::string error = parseNpyHeader(header, tensor.dtype, tensor.shape);
+  NpyItem item;
+  std::string error = parseNpyHeader(header, item, tensor.shape);
   if (!error.empty())
     return error;
+  tensor.dtype = item.dtype;
   uint64_t count;
   if (!countElements(tensor.shape, count))
     return "npy shape is too large";
-  uint64_t bytes = count * nuri_dtype_size(tensor.dtype);
+  uint64_t bytes = count * item.bytes;
   size_t payload = size - headerStart - headerLength;
   if (payload != bytes)
     return "npy data has " + std::to_string(payload) + " bytes, " +
            describe(tensor.dtype, tensor.shape) + " needs " +
            std::to_string(bytes);
   const uint8_t *begin = data + headerStart + headerLength;
-  tensor.data.assign(begin, begin + payload);
+  if (item.text) {
+    error = decodeNpyStrings(begin, count, item, tensor.strings);
+    if (!error.empty())
+      return error;
+  } else {
+    tensor.data.assign(begin, begin + payload);
+  }
   out = std::move(tensor);
   return "";
 }
@@ -402,7 +602,8 @@ std::string parseTensorProto(const uint8_t *data, size_t size,
   uint64_t onnxType = 0;
   const uint8_t *raw = nullptr;
   size_t rawSize = 0;
-  bool hasRaw = false, external = false, hasStrings = false;
+  bool hasRaw = false, external = false;
+  std::vector<std::string> strings;
   std::vector<float> floats;
   std::vector<int32_t> int32s;
   std::vector<int64_t> int64s;
@@ -431,9 +632,10 @@ std::string parseTensorProto(const uint8_t *data, size_t size,
     case 5:
       ok = readRepeated(reader, wireType, int32s);
       break;
-    case 6:
-      hasStrings = true;
-      ok = reader.skip(wireType);
+    case 6: // string_data: repeated bytes, never packed
+      ok = wireType == 2 && reader.lengthDelimited(bytes, n);
+      if (ok)
+        strings.emplace_back(reinterpret_cast<const char *>(bytes), n);
       break;
     case 7:
       ok = readRepeated(reader, wireType, int64s);
@@ -470,8 +672,6 @@ std::string parseTensorProto(const uint8_t *data, size_t size,
     if (!ok)
       return "malformed TensorProto (field " + std::to_string(field) + ")";
   }
-  if (onnxType == 8 || hasStrings)
-    return "string tensors are not supported";
   if (external)
     return "TensorProto with external data is not supported";
   HostTensor tensor;
@@ -482,6 +682,21 @@ std::string parseTensorProto(const uint8_t *data, size_t size,
   uint64_t count;
   if (!countElements(tensor.shape, count))
     return "TensorProto has an invalid shape";
+  if (tensor.dtype == NURI_DTYPE_STRING) {
+    // ONNX forbids raw_data for strings: elements have no fixed size.
+    if (hasRaw)
+      return "string TensorProto has raw_data; strings belong in string_data";
+    if (strings.size() != count)
+      return "TensorProto has " + std::to_string(strings.size()) +
+             " strings, " + describe(tensor.dtype, tensor.shape) + " needs " +
+             std::to_string(count);
+    tensor.strings = std::move(strings);
+    out = std::move(tensor);
+    return "";
+  }
+  if (!strings.empty())
+    return "TensorProto has string_data but its data_type is " +
+           std::string(nuri_dtype_name(tensor.dtype));
   size_t elementSize = nuri_dtype_size(tensor.dtype);
   if (hasRaw) {
     if (rawSize != count * elementSize)
@@ -543,6 +758,8 @@ std::string parseTensorProto(const uint8_t *data, size_t size,
       v = v != 0;
     storeAll<uint8_t>(int32s, tensor.data);
     break;
+  case NURI_DTYPE_STRING: // returned above
+    break;
   }
   if (given != count)
     return "TensorProto has " + std::to_string(given) + " values, " +
@@ -568,15 +785,11 @@ std::string readTensorFile(const std::string &path, HostTensor &out) {
 }
 
 std::vector<uint8_t> encodeNpy(const HostTensor &tensor) {
-  // NumPy has no bfloat16: bf16 goes out as its uint16 bit patterns, the
-  // convention of ONNX's test data.
-  nuri_dtype_t dtype =
-      tensor.dtype == NURI_DTYPE_BF16 ? NURI_DTYPE_U16 : tensor.dtype;
-  const char *code = "f4";
-  for (const NpyType &type : kNpyTypes)
-    if (type.dtype == dtype)
-      code = type.code;
-  char order = nuri_dtype_size(dtype) == 1 ? '|' : '<';
+  std::vector<uint8_t> strings;
+  bool text = tensor.dtype == NURI_DTYPE_STRING;
+  std::string descr = text ? encodeNpyStrings(tensor, strings)
+                           : npyNumericDescr(tensor.dtype);
+  const std::vector<uint8_t> &payload = text ? strings : tensor.data;
   std::string shape = "(";
   for (size_t i = 0; i < tensor.shape.size(); ++i)
     shape += std::to_string(tensor.shape[i]) + ", ";
@@ -585,7 +798,7 @@ std::vector<uint8_t> encodeNpy(const HostTensor &tensor) {
   else if (tensor.shape.size() == 1)
     shape.resize(shape.size() - 1);
   shape += ")";
-  std::string header = std::string("{'descr': '") + order + code +
+  std::string header = "{'descr': '" + descr +
                        "', 'fortran_order': False, 'shape': " + shape + ", }";
   // numpy pads the header so the data starts 64-byte aligned.
   bool v2 = header.size() + 11 > 65535;
@@ -603,7 +816,7 @@ std::vector<uint8_t> encodeNpy(const HostTensor &tensor) {
     out.push_back((length >> 24) & 0xff);
   }
   out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), tensor.data.begin(), tensor.data.end());
+  out.insert(out.end(), payload.begin(), payload.end());
   return out;
 }
 
@@ -627,15 +840,60 @@ std::vector<uint8_t> encodeTensorProto(const HostTensor &tensor) {
   }
   putVarint(out, (2 << 3) | 0);
   putVarint(out, dtypeToOnnx(tensor.dtype));
-  if (!tensor.name.empty()) {
-    putVarint(out, (8 << 3) | 2);
-    putVarint(out, tensor.name.size());
-    out.insert(out.end(), tensor.name.begin(), tensor.name.end());
+  if (!tensor.name.empty())
+    putBytes(out, 8, tensor.name.data(), tensor.name.size());
+  if (tensor.dtype == NURI_DTYPE_STRING) {
+    for (uint64_t i = 0; i < tensor.elementCount(); ++i)
+      putBytes(out, 6, stringAt(tensor, i).data(), stringAt(tensor, i).size());
+    return out;
   }
-  putVarint(out, (9 << 3) | 2);
-  putVarint(out, tensor.data.size());
-  out.insert(out.end(), tensor.data.begin(), tensor.data.end());
+  putBytes(out, 9, tensor.data.data(), tensor.data.size());
   return out;
+}
+
+std::string packStrings(const HostTensor &tensor, uint64_t width,
+                        std::vector<uint8_t> &out) {
+  if (tensor.dtype != NURI_DTYPE_STRING)
+    return "expected a string tensor, got " +
+           describe(tensor.dtype, tensor.shape);
+  uint64_t count = tensor.elementCount();
+  if (tensor.strings.size() != count)
+    return "string tensor has " + std::to_string(tensor.strings.size()) +
+           " strings, " + describe(tensor.dtype, tensor.shape) + " needs " +
+           std::to_string(count);
+  if (count && width > (kMaxElements << 4) / count)
+    return describe(tensor.dtype, tensor.shape) + " with " +
+           std::to_string(width) + " bytes per string is too large";
+  out.assign(count * width, 0);
+  for (uint64_t i = 0; i < count; ++i) {
+    const std::string &text = tensor.strings[i];
+    if (text.size() > width)
+      return "string element " + std::to_string(i) + " is " +
+             std::to_string(text.size()) +
+             " bytes long (UTF-8), but the model was compiled for at most " +
+             std::to_string(width) +
+             " bytes per string; recompile it with a larger --string-bytes";
+    // A NUL would end the string early when the model reads it back.
+    if (text.find('\0') != std::string::npos)
+      return "string element " + std::to_string(i) +
+             " contains a NUL byte, which fixed-width NUL-padded strings "
+             "cannot hold";
+    std::memcpy(out.data() + i * width, text.data(), text.size());
+  }
+  return "";
+}
+
+void unpackStrings(const uint8_t *data, uint64_t count, uint64_t width,
+                   std::vector<std::string> &out) {
+  out.assign(count, std::string());
+  if (width == 0)
+    return;
+  for (uint64_t i = 0; i < count; ++i) {
+    const char *element = reinterpret_cast<const char *>(data + i * width);
+    const void *nul = std::memchr(element, 0, width);
+    size_t length = nul ? static_cast<const char *>(nul) - element : width;
+    out[i].assign(element, length);
+  }
 }
 
 double elementAsDouble(const HostTensor &tensor, uint64_t index) {
@@ -673,6 +931,8 @@ double elementAsDouble(const HostTensor &tensor, uint64_t index) {
     return static_cast<double>(load<int64_t>(p));
   case NURI_DTYPE_U64:
     return static_cast<double>(load<uint64_t>(p));
+  case NURI_DTYPE_STRING: // no numeric value; printed as text instead
+    return 0;
   }
   return 0;
 }

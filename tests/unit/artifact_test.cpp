@@ -354,6 +354,9 @@ TEST_F(ArtifactTest, RejectsMisplacedAllocate) {
        "allocate 0: dimension buffer 1 is not int64[2]"},
       {"element size", [](TestModel &m) { m.commands[0].elementSize = 0; },
        "allocate 0 has element size 0"},
+      {"element size above string width",
+       [](TestModel &m) { m.commands[0].elementSize = 65537; },
+       "allocate 0 has element size 65537 (must be 1..65536)"},
       {"twice", [](TestModel &m) { m.commands.insert(m.commands.begin(), m.commands[0]); },
        "buffer 2 is allocated twice"},
   };
@@ -364,6 +367,117 @@ TEST_F(ArtifactTest, RejectsMisplacedAllocate) {
     StatusResult result = load(model.serialize());
     EXPECT_EQ(NURI_DATA_LOSS, result.code);
     EXPECT_NE(std::string::npos, result.message.find(c.message)) << result.message;
+  }
+}
+
+// Strings in the device layout: each NUL-padded to kStringBytes.
+std::vector<uint8_t> packed(const std::vector<std::string> &strings) {
+  std::vector<uint8_t> bytes(strings.size() * kStringBytes, 0);
+  for (size_t i = 0; i < strings.size(); ++i)
+    std::memcpy(&bytes[i * kStringBytes], strings[i].data(), strings[i].size());
+  return bytes;
+}
+
+TEST_F(ArtifactTest, StringTensorsDescribeTheirWidthAndRun) {
+  nuri_module_t module = nullptr;
+  StatusResult loaded = load(stringModel().serialize(), &module);
+  ASSERT_EQ(NURI_OK, loaded.code) << loaded.message;
+  nuri_tensor_info_t info;
+  ASSERT_EQ(nullptr, nuri_module_input_info(module, 0, &info));
+  EXPECT_EQ(NURI_DTYPE_STRING, info.dtype);
+  EXPECT_EQ(kStringBytes, info.string_bytes);
+  EXPECT_EQ(4u * kStringBytes, info.byte_size);
+  ASSERT_EQ(nullptr, nuri_module_input_info(module, 1, &info));
+  EXPECT_EQ(0u, info.string_bytes);
+  EXPECT_EQ(8u, info.byte_size);
+  ASSERT_EQ(nullptr, nuri_module_output_info(module, 1, &info));
+  EXPECT_EQ(kStringBytes, info.string_bytes);
+  EXPECT_EQ(4u * kStringBytes, info.byte_size); // capacity
+
+  nuri_device_t device = nullptr;
+  ASSERT_EQ(nullptr, nuri_device_create(instance, "cpu", nullptr, &device));
+  nuri_allocator_t allocator = nuri_device_allocator(device);
+  nuri_session_t session = nullptr;
+  ASSERT_EQ(nullptr, nuri_session_create(module, device, &session));
+  // A string of exactly kStringBytes bytes has no NUL.
+  std::vector<uint8_t> text =
+      packed({"월요일", "tuesday", "", "sixteen bytes!!!"});
+  nuri_buffer_t inputs[2];
+  void *host;
+  ASSERT_EQ(nullptr, nuri_allocator_allocate(allocator, text.size(), &inputs[0]));
+  ASSERT_EQ(nullptr, nuri_buffer_map(inputs[0], &host));
+  std::memcpy(host, text.data(), text.size());
+  ASSERT_EQ(nullptr, nuri_allocator_allocate(allocator, 8, &inputs[1]));
+  ASSERT_EQ(nullptr, nuri_buffer_map(inputs[1], &host));
+  int64_t *n = static_cast<int64_t *>(host);
+  *n = 2;
+  nuri_buffer_t outputs[2] = {};
+  ASSERT_EQ(nullptr, nuri_session_invoke(session, inputs, 2, outputs, 2));
+  ASSERT_EQ(text.size(), nuri_buffer_size(outputs[0]));
+  ASSERT_EQ(nullptr, nuri_buffer_map(outputs[0], &host));
+  EXPECT_EQ(0, std::memcmp(host, text.data(), text.size()));
+  int64_t dim = 0;
+  ASSERT_EQ(nullptr, nuri_session_output_shape(session, 1, &dim, 1));
+  EXPECT_EQ(2, dim);
+  for (nuri_buffer_t output : outputs)
+    nuri_buffer_release(output);
+
+  // Run-time shapes are checked against the capacity in strings.
+  *n = 5;
+  StatusResult bad = take(nuri_session_invoke(session, inputs, 2, outputs, 2));
+  EXPECT_EQ(NURI_OUT_OF_RANGE, bad.code);
+  EXPECT_NE(std::string::npos,
+            bad.message.find("output 'head': computed shape needs 5 elements "
+                             "of 16 bytes, capacity is 64 bytes"))
+      << bad.message;
+  // An input buffer sized as if strings were 8 bytes wide is refused.
+  *n = 1;
+  nuri_buffer_t narrow = nullptr;
+  ASSERT_EQ(nullptr, nuri_allocator_allocate(allocator, 32, &narrow));
+  nuri_buffer_t wrong[2] = {narrow, inputs[1]};
+  bad = take(nuri_session_invoke(session, wrong, 2, outputs, 2));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT, bad.code);
+  EXPECT_NE(std::string::npos,
+            bad.message.find("input 's' needs 64 bytes, buffer has 32"))
+      << bad.message;
+  nuri_buffer_release(narrow);
+  for (nuri_buffer_t input : inputs)
+    nuri_buffer_release(input);
+  nuri_session_release(session);
+  nuri_device_release(device);
+  nuri_module_release(module);
+}
+
+TEST_F(ArtifactTest, RejectsBadStringWidths) {
+  struct Case {
+    const char *name;
+    void (*mutate)(TestModel &);
+    const char *message;
+  };
+  const Case cases[] = {
+      {"zero width", [](TestModel &m) { m.inputs[0].stringBytes = 0; },
+       "test.nuri: input 's' is a string tensor with string_bytes 0 (must be "
+       "1..65536)"},
+      {"too wide", [](TestModel &m) { m.outputs[0].stringBytes = 65537; },
+       "output 'echo' is a string tensor with string_bytes 65537"},
+      {"width on a number", [](TestModel &m) { m.inputs[1].stringBytes = 8; },
+       "input 'n' has dtype i64 but string_bytes 8"},
+      {"buffer size", [](TestModel &m) { m.outputs[0].stringBytes = 8; },
+       "output 'echo' is string[...] with 32 bytes but buffer 2 has 64"},
+      {"capacity", [](TestModel &m) { m.outputs[1].stringBytes = 24; },
+       "output 'head' is string[...] with 24 bytes but buffer 3 has 64"},
+      {"unknown dtype",
+       [](TestModel &m) { m.inputs[1].dtype = static_cast<artifact::DType>(14); },
+       "input 'n' has unknown dtype 14"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.name);
+    TestModel model = stringModel();
+    c.mutate(model);
+    StatusResult result = load(model.serialize());
+    EXPECT_EQ(NURI_DATA_LOSS, result.code);
+    EXPECT_NE(std::string::npos, result.message.find(c.message))
+        << result.message;
   }
 }
 

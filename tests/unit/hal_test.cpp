@@ -57,6 +57,8 @@ TEST(StatusTest, CarriesCodeAndMessage) {
   EXPECT_STREQ("DATA_LOSS", nuri_status_code_name(NURI_DATA_LOSS));
   EXPECT_EQ(2u, nuri_dtype_size(NURI_DTYPE_BF16));
   EXPECT_STREQ("i1", nuri_dtype_name(NURI_DTYPE_I1));
+  EXPECT_STREQ("string", nuri_dtype_name(NURI_DTYPE_STRING));
+  EXPECT_EQ(0u, nuri_dtype_size(NURI_DTYPE_STRING)); // width is per tensor
   EXPECT_EQ(0u, nuri_dtype_size(static_cast<nuri_dtype_t>(99)));
 }
 

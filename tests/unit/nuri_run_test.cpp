@@ -125,6 +125,74 @@ TEST_F(NuriRunTest, ReportsInputErrorsOnOneLine) {
   }
 }
 
+HostTensor strings(std::vector<std::string> values) {
+  HostTensor tensor;
+  tensor.dtype = NURI_DTYPE_STRING;
+  tensor.shape = {static_cast<int64_t>(values.size())};
+  tensor.strings = std::move(values);
+  return tensor;
+}
+
+TEST_F(NuriRunTest, RunsStringModels) {
+  std::string model = file("strings.nuri");
+  writeFile(model, stringModel().serialize());
+  const std::vector<std::string> days = {"월요일", "tuesday", "wednesday", ""};
+  ASSERT_EQ("", writeNpy(file("s.npy"), strings(days)));
+  writeFile(file("s.pb"), encodeTensorProto(strings(days)));
+  HostTensor n;
+  n.dtype = NURI_DTYPE_I64;
+  n.shape = {1};
+  n.data = {3, 0, 0, 0, 0, 0, 0, 0};
+  ASSERT_EQ("", writeNpy(file("n.npy"), n));
+  const std::string nArg = " --input n=" + file("n.npy");
+  for (const char *input : {"s.npy", "s.pb"}) {
+    SCOPED_TRACE(input);
+    RunResult result = run(model + " --input s=" + file(input) + nArg +
+                           " --output-dir " + file("out"));
+    ASSERT_EQ(0, result.exitCode) << result.err;
+    EXPECT_NE(std::string::npos,
+              result.out.find("output echo: string[4] = [\"월요일\", "
+                              "\"tuesday\", \"wednesday\", \"\"]\n"))
+        << result.out;
+    // The run-time shape [n] picks the first 3.
+    EXPECT_NE(std::string::npos,
+              result.out.find("output head: string[3] = [\"월요일\", "
+                              "\"tuesday\", \"wednesday\"]\n"))
+        << result.out;
+    HostTensor echo, head;
+    ASSERT_EQ("", readTensorFile(file("out/echo.npy"), echo));
+    EXPECT_EQ(days, echo.strings);
+    ASSERT_EQ("", readTensorFile(file("out/head.npy"), head));
+    EXPECT_EQ(std::vector<int64_t>{3}, head.shape);
+    EXPECT_EQ(std::vector<std::string>(days.begin(), days.begin() + 3),
+              head.strings);
+  }
+
+  ASSERT_EQ("", writeNpy(file("long.npy"),
+                         strings({"a", "seventeen bytes!!", "b", "c"})));
+  ASSERT_EQ("", writeNpy(file("three.npy"), strings({"a", "b", "c"})));
+  HostTensor numbers;
+  numbers.dtype = NURI_DTYPE_F32;
+  numbers.shape = {4};
+  numbers.data.resize(16);
+  ASSERT_EQ("", writeNpy(file("f32.npy"), numbers));
+  const std::pair<const char *, const char *> cases[] = {
+      {"long.npy",
+       "input 's': string element 1 is 17 bytes long (UTF-8), but the model "
+       "was compiled for at most 16 bytes per string; recompile it with a "
+       "larger --string-bytes"},
+      {"three.npy", "input 's': expected string[4], got string[3]"},
+      {"f32.npy", "input 's': expected string[4], got f32[4]"},
+  };
+  for (const auto &c : cases) {
+    RunResult result = run(model + " --input s=" + file(c.first) + nArg);
+    EXPECT_EQ(1, result.exitCode) << c.first;
+    EXPECT_NE(std::string::npos, result.err.find(c.second)) << result.err;
+    EXPECT_EQ(1, std::count(result.err.begin(), result.err.end(), '\n'))
+        << result.err;
+  }
+}
+
 TEST_F(NuriRunTest, UsageAndArtifactErrors) {
   EXPECT_EQ(2, run("").exitCode);
   EXPECT_EQ(2, run(model + " --runs 0").exitCode);

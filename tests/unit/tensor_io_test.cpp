@@ -180,12 +180,170 @@ TEST(TensorIoTest, TensorProtoReadsTypedFields) {
   EXPECT_NE(std::string::npos,
             parseTensorProto(wrongCount.data(), wrongCount.size(), tensor)
                 .find("has 1 values"));
+  // A scalar string; then string_data on a float tensor, which is refused.
   std::vector<uint8_t> strings = {0x10, 8, 0x32, 1, 'a'};
-  EXPECT_NE("", parseTensorProto(strings.data(), strings.size(), tensor));
+  ASSERT_EQ("", parseTensorProto(strings.data(), strings.size(), tensor));
+  EXPECT_EQ(NURI_DTYPE_STRING, tensor.dtype);
+  EXPECT_EQ(std::vector<std::string>{"a"}, tensor.strings);
+  strings[1] = 1;
+  EXPECT_NE(std::string::npos,
+            parseTensorProto(strings.data(), strings.size(), tensor)
+                .find("string_data but its data_type is f32"));
 }
 
-TEST(TensorIoTest, MalformedInputsNeverCrash) {
-  HostTensor tensor = patterned(NURI_DTYPE_F32, {3, 5});
+HostTensor stringTensor(std::vector<int64_t> shape,
+                        std::vector<std::string> strings) {
+  HostTensor tensor;
+  tensor.dtype = NURI_DTYPE_STRING;
+  tensor.shape = std::move(shape);
+  tensor.strings = std::move(strings);
+  return tensor;
+}
+
+// "월요일" is 3 characters, 9 bytes of UTF-8; the emoji is 4 bytes, outside
+// the BMP (one UTF-32 code point).
+const std::vector<std::string> kDays = {"월요일", "tuesday", "",
+                                        "\xF0\x9F\x93\x85 wed", "a\"b\\c"};
+
+TEST(TensorIoTest, NpyRoundTripsStrings) {
+  HostTensor tensor = stringTensor({5}, kDays);
+  std::vector<uint8_t> bytes = encodeNpy(tensor);
+  std::string text(bytes.begin(), bytes.end());
+  // The widest element is "tuesday": 7 characters.
+  EXPECT_NE(std::string::npos, text.find("'descr': '<U7'")) << text;
+  EXPECT_EQ(0u, (bytes.size() - 5 * 7 * 4) % 64);
+  HostTensor back;
+  ASSERT_EQ("", parseNpy(bytes.data(), bytes.size(), back));
+  EXPECT_EQ(NURI_DTYPE_STRING, back.dtype);
+  EXPECT_EQ(tensor.shape, back.shape);
+  EXPECT_EQ(kDays, back.strings);
+  EXPECT_TRUE(back.data.empty());
+  EXPECT_EQ("string[5]", describe(back.dtype, back.shape));
+
+  // All empty (and zero elements) still gives NumPy's minimum width, '<U1'.
+  for (const auto &shape : kShapes) {
+    SCOPED_TRACE(describe(NURI_DTYPE_STRING, shape));
+    HostTensor empty = stringTensor(shape, {});
+    empty.strings.resize(empty.elementCount());
+    bytes = encodeNpy(empty);
+    text.assign(bytes.begin(), bytes.end());
+    EXPECT_NE(std::string::npos, text.find("'descr': '<U1'")) << text;
+    ASSERT_EQ("", parseNpy(bytes.data(), bytes.size(), back));
+    EXPECT_EQ(empty.shape, back.shape);
+    EXPECT_EQ(empty.strings, back.strings);
+  }
+}
+
+TEST(TensorIoTest, NpyReadsBytesStringsAndRejectsBadCodePoints) {
+  // '|S4': bytes, NUL-padded; trailing NULs dropped as NumPy does.
+  auto bytes = npyWithHeader(
+      1, "{'descr': '|S4', 'fortran_order': False, 'shape': (2,), }", 8);
+  std::memcpy(&bytes[bytes.size() - 8], "abcdxy\0\0", 8);
+  HostTensor tensor;
+  ASSERT_EQ("", parseNpy(bytes.data(), bytes.size(), tensor));
+  EXPECT_EQ(NURI_DTYPE_STRING, tensor.dtype);
+  EXPECT_EQ((std::vector<std::string>{"abcd", "xy"}), tensor.strings);
+
+  struct Bad {
+    uint32_t codePoint;
+    const char *message;
+  };
+  const Bad cases[] = {{0x110000, "invalid UTF-32 code point 0x110000"},
+                       {0xD800, "invalid UTF-32 code point 0xD800"},
+                       {0xFFFFFFFF, "invalid UTF-32 code point 0xFFFFFFFF"}};
+  for (const Bad &bad : cases) {
+    bytes = npyWithHeader(
+        1, "{'descr': '<U2', 'fortran_order': False, 'shape': (2,), }", 16);
+    uint32_t units[4] = {'o', 'k', 'x', bad.codePoint};
+    std::memcpy(&bytes[bytes.size() - 16], units, 16);
+    std::string error = parseNpy(bytes.data(), bytes.size(), tensor);
+    EXPECT_NE(std::string::npos, error.find(bad.message)) << error;
+    EXPECT_NE(std::string::npos, error.find("element 1")) << error;
+  }
+  const std::pair<const char *, const char *> descrs[] = {
+      {">U2", "big-endian"},   {"<U0", "must be 1.."},
+      {"<Ux", "unsupported"},  {"|U2", "unsupported"},
+      {"<U99999999", "unsupported"}};
+  for (const auto &descr : descrs) {
+    bytes = npyWithHeader(1,
+                          std::string("{'descr': '") + descr.first +
+                              "', 'fortran_order': False, 'shape': (1,), }",
+                          8);
+    std::string error = parseNpy(bytes.data(), bytes.size(), tensor);
+    EXPECT_NE(std::string::npos, error.find(descr.second))
+        << descr.first << ": " << error;
+  }
+}
+
+TEST(TensorIoTest, NpyWritesInvalidUtf8AsReplacementCharacters) {
+  // A model may cut a string inside a character: "월" is EC 9B 94.
+  HostTensor tensor = stringTensor({2}, {"\xEC\x9B", "ok\xFF"});
+  std::vector<uint8_t> bytes = encodeNpy(tensor);
+  HostTensor back;
+  ASSERT_EQ("", parseNpy(bytes.data(), bytes.size(), back));
+  EXPECT_EQ((std::vector<std::string>{"\uFFFD\uFFFD", "ok\uFFFD"}),
+            back.strings);
+}
+
+TEST(TensorIoTest, TensorProtoRoundTripsStringData) {
+  HostTensor tensor = stringTensor({1, 5}, kDays);
+  tensor.name = "days";
+  std::vector<uint8_t> bytes = encodeTensorProto(tensor);
+  HostTensor back;
+  ASSERT_EQ("", parseTensorProto(bytes.data(), bytes.size(), back));
+  EXPECT_EQ("days", back.name);
+  EXPECT_EQ(NURI_DTYPE_STRING, back.dtype);
+  EXPECT_EQ(tensor.shape, back.shape);
+  EXPECT_EQ(kDays, back.strings);
+
+  tensor.shape = {6};
+  bytes = encodeTensorProto(tensor); // writes a sixth, empty string
+  ASSERT_EQ("", parseTensorProto(bytes.data(), bytes.size(), back));
+  EXPECT_EQ("", back.strings.back());
+  // One string short of the shape; raw_data for strings.
+  std::vector<uint8_t> shortOne = {0x08, 2, 0x10, 8, 0x32, 1, 'a'};
+  EXPECT_NE(std::string::npos,
+            parseTensorProto(shortOne.data(), shortOne.size(), back)
+                .find("has 1 strings, string[2] needs 2"));
+  std::vector<uint8_t> raw = {0x10, 8, 0x4a, 1, 'a'};
+  EXPECT_NE(std::string::npos,
+            parseTensorProto(raw.data(), raw.size(), back).find("raw_data"));
+}
+
+TEST(TensorIoTest, PacksStringsToFixedWidth) {
+  HostTensor tensor = stringTensor({2, 2}, {"월요일", "", "sixteen bytes!!!", "x"});
+  std::vector<uint8_t> packed;
+  ASSERT_EQ("", packStrings(tensor, 16, packed));
+  ASSERT_EQ(64u, packed.size());
+  EXPECT_EQ(0, std::memcmp(packed.data(), "월요일\0\0\0\0\0\0\0", 16));
+  EXPECT_EQ(0, std::memcmp(&packed[32], "sixteen bytes!!!", 16)); // no NUL
+  std::vector<std::string> back;
+  unpackStrings(packed.data(), 4, 16, back);
+  EXPECT_EQ(tensor.strings, back);
+
+  // 9 bytes of UTF-8 do not fit 8, though "월요일" is only 3 characters.
+  std::string error = packStrings(tensor, 8, packed);
+  EXPECT_NE(std::string::npos,
+            error.find("string element 0 is 9 bytes long (UTF-8), but the "
+                       "model was compiled for at most 8 bytes per string; "
+                       "recompile it with a larger --string-bytes"))
+      << error;
+  error = packStrings(tensor, 15, packed);
+  EXPECT_NE(std::string::npos, error.find("element 2 is 16 bytes")) << error;
+
+  tensor.strings[3] = std::string("a\0b", 3);
+  EXPECT_NE(std::string::npos,
+            packStrings(tensor, 16, packed).find("element 3 contains a NUL"));
+  tensor.strings.pop_back();
+  EXPECT_NE(std::string::npos,
+            packStrings(tensor, 16, packed).find("has 3 strings"));
+  EXPECT_NE(std::string::npos,
+            packStrings(patterned(NURI_DTYPE_F32, {2}), 16, packed)
+                .find("expected a string tensor, got f32[2]"));
+}
+
+void checkMalformed(HostTensor tensor) {
+  SCOPED_TRACE(describe(tensor.dtype, tensor.shape));
   tensor.name = "x";
   std::vector<uint8_t> proto = encodeTensorProto(tensor);
   std::vector<uint8_t> npy = encodeNpy(tensor);
@@ -206,10 +364,17 @@ TEST(TensorIoTest, MalformedInputsNeverCrash) {
     std::string error = (i % 2)
                             ? parseTensorProto(bytes.data(), bytes.size(), out)
                             : parseNpy(bytes.data(), bytes.size(), out);
-    if (error.empty())
+    if (error.empty() && out.dtype == NURI_DTYPE_STRING)
+      EXPECT_EQ(out.strings.size(), out.elementCount());
+    else if (error.empty())
       EXPECT_EQ(out.data.size(),
                 out.elementCount() * nuri_dtype_size(out.dtype));
   }
+}
+
+TEST(TensorIoTest, MalformedInputsNeverCrash) {
+  checkMalformed(patterned(NURI_DTYPE_F32, {3, 5}));
+  checkMalformed(stringTensor({5}, kDays));
 }
 
 } // namespace

@@ -31,7 +31,8 @@ std::vector<uint8_t> TestModel::serialize() const {
     for (const TestTensor &t : list)
       out.push_back(CreateTensorSignature(fbb, fbb.CreateString(t.name),
                                           t.dtype, fbb.CreateVector(t.shape),
-                                          t.buffer, t.dimsBuffer));
+                                          t.buffer, t.dimsBuffer,
+                                          t.stringBytes));
     return fbb.CreateVector(out);
   };
   auto ins = signatures(inputs);
@@ -144,6 +145,28 @@ TestModel allocateModel() {
   scale.entry = 1;
   scale.bindings = {0, 2};
   m.commands = {allocate, scale};
+  return m;
+}
+
+TestModel stringModel() {
+  const uint64_t bytes = 4 * kStringBytes;
+  TestModel m;
+  // buffers: 0 s, 1 n, 2 echo, 3 head
+  m.buffers = {{BufferKind::Input, 0, bytes},
+               {BufferKind::Input, 1, 8},
+               {BufferKind::Output, 0, bytes},
+               {BufferKind::Output, 1, bytes}};
+  m.inputs = {{"s", DType::STRING, {4}, 0, -1, kStringBytes},
+              {"n", DType::I64, {1}, 1}};
+  m.outputs = {{"echo", DType::STRING, {4}, 2, -1, kStringBytes},
+               {"head", DType::STRING, {-1}, 3, 1, kStringBytes}};
+  TestCommand echo{Command::Copy};
+  echo.source = 0;
+  echo.target = 2;
+  echo.size = bytes;
+  TestCommand head = echo;
+  head.target = 3;
+  m.commands = {echo, head};
   return m;
 }
 

@@ -26,6 +26,7 @@ struct TestTensor {
   std::vector<int64_t> shape;
   uint32_t buffer = 0;
   int32_t dimsBuffer = -1;
+  uint32_t stringBytes = 0; // DType::STRING: bytes per element
 };
 
 struct TestBuffer {
@@ -70,6 +71,13 @@ TestModel addModel(uint32_t workgroups = 4);
 // inputs x: f32[1024], n: i64[1]; output "y" = 2 * x of run-time shape [n],
 // its buffer sized by an Allocate command from n.
 TestModel allocateModel();
+
+constexpr uint32_t kStringBytes = 16;
+// No executables: inputs s: string[4] (kStringBytes wide), n: i64[1];
+// outputs "echo" = s (string[4]) and "head" = the first n strings of s, of
+// run-time shape [n] read from input n, capacity 4 strings. Both are copy
+// commands.
+TestModel stringModel();
 
 std::vector<uint8_t> readFile(const std::string &path);
 void writeFile(const std::string &path, const std::vector<uint8_t> &bytes);
