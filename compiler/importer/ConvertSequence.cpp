@@ -83,10 +83,32 @@ LogicalResult sequenceInsert(NodeContext &c) {
   if (failed(elements))
     return failure();
   int64_t n = elements->size();
+  Value inserted = c.input(1);
+  if (c.input(2) && !c.constantInput(2)) {
+    // A run-time position: element k of the result is old[k] before it, the
+    // new tensor at it, old[k - 1] after it (all of one type).
+    if (llvm::any_of(*elements, [&](Value e) { return e.getType() != inserted.getType(); }))
+      return c.fail("a run-time position needs elements of one type and shape");
+    Value p = c.reshape(c.input(2), {});
+    Type it = typeOf(p).getElementType();
+    p = c.make<WhereOp>(c.make<LessOp>(p, c.scalar(it, 0.0)), c.make<AddOp>(p, c.scalar(it, (double)n)), p);
+    SmallVector<Value> result;
+    for (int64_t k = 0; k <= n; ++k) {
+      Value at = c.scalar(it, (double)k);
+      Value v = inserted;
+      if (k > 0)
+        v = c.make<WhereOp>(c.make<GreaterOp>(at, p), (*elements)[k - 1], v);
+      if (k < n)
+        v = c.make<WhereOp>(c.make<LessOp>(at, p), (*elements)[k], v);
+      result.push_back(v);
+    }
+    c.setOutput(0, makeSequence(c, result));
+    return success();
+  }
   auto pos = position(c, 2, n, 1, n);
   if (failed(pos))
     return failure();
-  elements->insert(elements->begin() + *pos, c.input(1));
+  elements->insert(elements->begin() + *pos, inserted);
   c.setOutput(0, makeSequence(c, *elements));
   return success();
 }
@@ -246,9 +268,51 @@ LogicalResult splitToSequence(NodeContext &c) {
   return success();
 }
 
+/// SequenceMap: the body graph once per element; sequence inputs give it
+/// their i-th element, tensor inputs themselves.
+LogicalResult sequenceMap(NodeContext &c) {
+  const onnx::AttributeProto *body = c.attr("body");
+  if (!body || !body->has_g() || !c.walker)
+    return c.fail("attribute 'body' (a graph) is required");
+  SmallVector<std::optional<SmallVector<Value>>> inputs;
+  std::optional<size_t> n;
+  for (int i = 0; i < c.numInputs(); ++i) {
+    auto elements = sequenceElements(c.input(i));
+    if (succeeded(elements)) {
+      if (n && *n != elements->size())
+        return c.fail("input sequences have different lengths");
+      n = elements->size();
+      inputs.push_back(*elements);
+    } else {
+      if (i == 0)
+        return c.fail("input 0 is not a sequence of known elements");
+      inputs.push_back(std::nullopt);
+    }
+  }
+  int outputs = c.node.output_size();
+  if (body->g().output_size() != outputs)
+    return c.fail("the body has " + std::to_string(body->g().output_size()) + " outputs for " +
+                  std::to_string(outputs) + " output sequences");
+  SmallVector<SmallVector<Value>> results(outputs);
+  for (size_t k = 0; k < *n; ++k) {
+    SmallVector<Value> args;
+    for (int i = 0; i < c.numInputs(); ++i)
+      args.push_back(inputs[i] ? (*inputs[i])[k] : c.input(i));
+    auto outs = c.walker->importSubgraph(c, body->g(), args);
+    if (failed(outs))
+      return failure();
+    for (int o = 0; o < outputs; ++o)
+      results[o].push_back((*outs)[o]);
+  }
+  for (int o = 0; o < outputs; ++o)
+    c.setOutput(o, makeSequence(c, results[o]));
+  return success();
+}
+
 } // namespace
 
 void registerSequenceConverters(ConverterMap &table) {
+  table["SequenceMap"] = sequenceMap;
   table["SequenceEmpty"] = sequenceEmpty;
   table["SequenceConstruct"] = sequenceConstruct;
   table["SequenceInsert"] = sequenceInsert;

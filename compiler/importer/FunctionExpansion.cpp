@@ -46,6 +46,12 @@ onnx::TypeProto typeProto(Value v) {
   onnx::TypeProto tp;
   if (!v)
     return tp; // absent: the builder sees no type
+  if (auto elements = sequenceElements(v); succeeded(elements)) {
+    // A sequence: typed by its first element (an empty one stays untyped).
+    if (!elements->empty())
+      *tp.mutable_sequence_type()->mutable_elem_type() = typeProto(elements->front());
+    return tp;
+  }
   auto t = typeOf(v);
   auto *tt = tp.mutable_tensor_type();
   tt->set_elem_type(onnxDataType(t.getElementType()));

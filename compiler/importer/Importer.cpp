@@ -201,6 +201,12 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     auto it = scope.find(node.input(k));
     if (it == scope.end())
       return nc.fail("input '" + node.input(k) + "' is not defined before use");
+    static const std::set<std::string> takesSequences = {
+        "SequenceInsert", "SequenceErase", "SequenceAt", "SequenceLength", "ConcatFromSequence",
+        "SequenceMap", "Identity", "Loop", "If"};
+    if (isa<TupleType>(it->second.getType()) && !takesSequences.count(node.op_type()))
+      return nc.fail("input '" + node.input(k) + "' is a sequence, which " + node.op_type() +
+                     " does not take");
     if (strings.contains(it->second) && node.op_type() != "StringNormalizer" &&
         node.op_type() != "Identity")
       return nc.fail("input '" + node.input(k) +

@@ -167,6 +167,14 @@ def load_pb(path):
     return numpy_helper.to_array(t)
 
 
+def load_seq(path):
+    """A SequenceProto file -> list of arrays."""
+    seq = onnx.SequenceProto()
+    with open(path, "rb") as f:
+        seq.ParseFromString(f.read())
+    return [np.asarray(a) for a in numpy_helper.to_list(seq)]
+
+
 def compare(got, want):
     """-> None if equal within tolerance, else a one-line reason."""
     if want.dtype == object or want.dtype.kind in "US":
@@ -242,9 +250,14 @@ class Runner:
         inits = {t.name for t in model.graph.initializer} | {t.name for t in model.graph.sparse_initializer}
         in_names = [vi.name for vi in model.graph.input if vi.name not in inits]
         out_names = [vi.name for vi in model.graph.output]
+        seqs = set()  # sequence inputs/outputs: one nuri tensor per element, NAME[k]
         for vi in list(model.graph.input) + list(model.graph.output):
-            if vi.name not in inits and not vi.type.HasField("tensor_type"):
-                return False, "harness", f"non-tensor graph input/output {vi.name!r} ({vi.type.WhichOneof('value')})"
+            if vi.name in inits or vi.type.HasField("tensor_type"):
+                continue
+            if vi.type.HasField("sequence_type") and vi.type.sequence_type.elem_type.HasField("tensor_type"):
+                seqs.add(vi.name)
+                continue
+            return False, "harness", f"non-tensor graph input/output {vi.name!r} ({vi.type.WhichOneof('value')})"
         dyn = dynamic_inputs(model, set(in_names))
         declared = {vi.name: tuple(d.dim_value for d in vi.type.tensor_type.shape.dim)
                     for vi in model.graph.input if vi.HasField("type") and vi.type.HasField("tensor_type")}
@@ -260,8 +273,21 @@ class Runner:
             if len(in_files) > len(in_names):
                 return False, "harness", f"{ds_name}: {len(in_files)} input files but {len(in_names)} graph inputs"
             # A model with non-fixed input dims is specialized to this data set's shapes.
-            shape_args, sig = [], ()
+            shape_args, sig, bindings = [], (), []
             for name, path in zip(in_names, in_files):
+                if name in seqs:
+                    # Compiled for this data set's length and element shapes.
+                    elements = load_seq(path)
+                    shape_args += ["--sequence-length", f"{name}:{len(elements)}"]
+                    os.makedirs(os.path.join(work, ds_name), exist_ok=True)
+                    for k, e in enumerate(elements):
+                        shape_args += ["--input-shape", f"{name}[{k}]:{'x'.join(map(str, e.shape)) or 'scalar'}"]
+                        f = os.path.join(work, ds_name, f"{sanitize(name)}_{k}.npy")
+                        np.save(f, e)
+                        bindings.append((f"{name}[{k}]", f))
+                    sig += ((name, tuple(e.shape for e in elements)),)
+                    continue
+                bindings.append((name, path))
                 # Non-fixed dims, or data that disagrees with the declared
                 # shape (a few cases declare [0] and feed [1]), specialize.
                 if name in dyn or load_pb(path).shape != declared.get(name):
@@ -280,7 +306,7 @@ class Runner:
             cmd = [self.run, artifact, "--device", self.device, "--output-dir", outdir, "--quiet"]
             if self.threads:
                 cmd += ["--threads", str(self.threads)]
-            for name, path in zip(in_names, in_files):
+            for name, path in bindings:
                 cmd += ["--input", f"{name}={path}"]
             rc, err = run_cmd(cmd, deadline - time.monotonic(), log)
             if rc != 0:
@@ -288,15 +314,23 @@ class Runner:
             for i, path in enumerate(out_files):
                 if i >= len(out_names):
                     return False, "harness", f"{ds_name}: more output files than graph outputs"
-                want = load_pb(path)
-                got_path = os.path.join(outdir, sanitize(out_names[i]) + ".npy")
-                if not os.path.exists(got_path):
-                    return False, "compare", f"{ds_name}: output {out_names[i]!r}: nuri-run wrote no {os.path.basename(got_path)}"
-                got = np.load(got_path, allow_pickle=False)
-                why = compare(got, want)
-                log.append(f"{ds_name} output {out_names[i]!r}: {why or 'ok'}")
-                if why:
-                    return False, "compare", f"{ds_name}: output {out_names[i]!r}: {why}"
+                name = out_names[i]
+                if name in seqs:
+                    wants = [(f"{name}[{k}]", e) for k, e in enumerate(load_seq(path))]
+                    extra = os.path.join(outdir, sanitize(f"{name}[{len(wants)}]") + ".npy")
+                    if os.path.exists(extra):
+                        return False, "compare", f"{ds_name}: output {name!r}: more than {len(wants)} elements"
+                else:
+                    wants = [(name, load_pb(path))]
+                for element, want in wants:
+                    got_path = os.path.join(outdir, sanitize(element) + ".npy")
+                    if not os.path.exists(got_path):
+                        return False, "compare", f"{ds_name}: output {element!r}: nuri-run wrote no {os.path.basename(got_path)}"
+                    got = np.load(got_path, allow_pickle=False)
+                    why = compare(got, want)
+                    log.append(f"{ds_name} output {element!r}: {why or 'ok'}")
+                    if why:
+                        return False, "compare", f"{ds_name}: output {element!r}: {why}"
         return True, "", ""
 
 

@@ -30,3 +30,14 @@ save("huge_dims", [helper.make_node("Add", ["x", "w"], ["y"], name="add1")],
 save("dup_axes", [helper.make_node("Unsqueeze", ["x", "axes"], ["y"], name="unsq")],
      [f("x", [2])], [f("y", None)],
      [helper.make_tensor("axes", TensorProto.INT64, [2], [0, 0])])
+# A sequence fed to an op that takes tensors.
+save("sequence_to_add", [helper.make_node("SequenceConstruct", ["x", "x"], ["s"], name="seq"),
+                         helper.make_node("Add", ["s", "x"], ["y"], name="add2")],
+     [f("x", [2])], [f("y", None)])
+# A string tensor fed to an op that takes numbers.
+save("string_to_abs", [helper.make_node("Abs", ["t"], ["y"], name="abs0")],
+     [helper.make_tensor_value_info("t", TensorProto.STRING, [2])], [f("y", None)])
+# A run-time Tile result consumed by another op.
+save("runtime_tile_consumed", [helper.make_node("Tile", ["x", "r"], ["t"], name="tile0"),
+                               helper.make_node("Relu", ["t"], ["y"], name="relu0")],
+     [f("x", [2]), helper.make_tensor_value_info("r", TensorProto.INT64, [1])], [f("y", None)])
