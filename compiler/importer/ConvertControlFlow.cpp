@@ -118,6 +118,47 @@ LogicalResult convertDropout(NodeContext &c) {
   return success();
 }
 
+/// If on a run-time condition: both branches are computed and each output
+/// selected with nuri.where (ONNX ops have no side effects). Needs outputs of
+/// one type in both branches; sequences select element by element.
+LogicalResult selectBranches(NodeContext &c, const onnx::GraphProto &thenG,
+                             const onnx::GraphProto &elseG) {
+  Value cond = c.input(0);
+  if (typeOf(cond).getNumElements() != 1 || !typeOf(cond).getElementType().isInteger(1))
+    return c.fail("the condition must be one bool");
+  cond = c.reshape(cond, {});
+  auto thenOuts = c.walker->importSubgraph(c, thenG, {});
+  if (failed(thenOuts))
+    return failure();
+  auto elseOuts = c.walker->importSubgraph(c, elseG, {});
+  if (failed(elseOuts))
+    return failure();
+  auto differ = [&](int k) {
+    return c.fail("output " + std::to_string(k) +
+                  ": the branches give different types or shapes, which a condition computed "
+                  "at run time cannot select between (shapes are static)");
+  };
+  for (int k = 0; k < c.node.output_size(); ++k) {
+    Value a = (*thenOuts)[k], b = (*elseOuts)[k];
+    if (a.getType() != b.getType())
+      return differ(k);
+    auto as = sequenceElements(a), bs = sequenceElements(b);
+    if (failed(as) != failed(bs))
+      return differ(k);
+    if (succeeded(as)) {
+      SmallVector<Value> picked;
+      for (auto [x, y] : llvm::zip(*as, *bs))
+        picked.push_back(c.make<WhereOp>(cond, x, y));
+      c.setOutput(k, makeSequenceValue(c.b, c.loc(), picked));
+      continue;
+    }
+    if (c.runtimeShapes && (c.runtimeShapes->count(a) || c.runtimeShapes->count(b)))
+      return differ(k);
+    c.setOutput(k, c.make<WhereOp>(cond, a, b));
+  }
+  return success();
+}
+
 LogicalResult convertIf(NodeContext &c) {
   const onnx::GraphProto *thenG = graphAttr(c, "then_branch");
   const onnx::GraphProto *elseG = graphAttr(c, "else_branch");
@@ -128,9 +169,7 @@ LogicalResult convertIf(NodeContext &c) {
     return c.fail("the branches must produce one value per output");
   auto cond = constantBool(c.input(0));
   if (!cond)
-    return c.fail("the condition is computed at run time; selecting between the branches "
-                  "needs a select op the nuri dialect lacks yet (a constant condition "
-                  "imports the taken branch)");
+    return selectBranches(c, *thenG, *elseG);
   auto outs = c.walker->importSubgraph(c, *cond ? *thenG : *elseG, {});
   if (failed(outs))
     return failure();
