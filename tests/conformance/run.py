@@ -10,6 +10,11 @@ nuri-run with input_<i>.pb bound to the i-th graph input that is not an initiali
 output_<i>.pb (or .npy) compared with what nuri-run wrote: same dtype and shape; integers, bools and strings exact;
 floats allclose(rtol 1e-3, atol 1e-7) with NaN == NaN, as onnx.backend.test.runner does.
 
+Models are compiled for each data set's shapes where the model leaves them open: inputs with
+non-fixed dimensions get --input-shape; a sequence input (SequenceProto .pb) gets --sequence-length
+NAME:N and its elements are bound as NAME[k]; a sequence output is compared element by element with
+nuri-run's NAME[k] outputs.
+
 Expected failures are listed in expected_failures.txt (`suite/case  # reason`). Exit status: 0 when every
 case passed or failed as expected; 1 on an unexpected failure or an unexpected pass (stale expectation);
 2 on a usage error or missing tools. Writes <out>/results.tsv and <out>/results.json (one row per case)
