@@ -60,6 +60,13 @@ model("if_const", [
     helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g, name="if0")],
     [vi("x", [2])], [vi("y", [2])])
 
+# If on a run-time condition whose branches give different shapes.
+wide_g = helper.make_graph([helper.make_node("Concat", ["x", "x"], ["w"], axis=0)], "wide", [],
+                           [vi("w", [4])])
+model("if_shapes", [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=wide_g,
+                                     name="if1")],
+      [vi("c", [], TensorProto.BOOL), vi("x", [2])], [vi("y", None)])
+
 # Loop with a constant trip count: carried sum plus a scan output, unrolled.
 body = helper.make_graph(
     [helper.make_node("Identity", ["cond_in"], ["cond_out"]),
