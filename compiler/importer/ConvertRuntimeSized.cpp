@@ -1,7 +1,8 @@
 //===- ConvertRuntimeSized.cpp - shapes with no compile-time bound --------===//
 //
-// ConstantOfShape, Range, Expand, Tile, Pad, OneHot, Resize/Upsample and the
-// window functions whose shape-setting input is a run-time tensor. No upper bound exists, so
+// ConstantOfShape, Range, Expand, Tile, Pad, OneHot, Resize/Upsample, STFT,
+// MelWeightMatrix, MaxUnpool and the window functions whose shape-setting
+// input is a run-time tensor. No upper bound exists, so
 // the result is a nuri.generate: its int64 dims are computed by ordinary
 // dispatches, the host program allocates the output from them (the artifact's
 // Allocate command), and the generate region defines one element from its
@@ -13,6 +14,7 @@
 #include "compiler/importer/ImporterContext.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
@@ -562,6 +564,199 @@ LogicalResult resizeRuntime(NodeContext &c) {
   });
 }
 
+
+//===----------------------------------------------------------------------===//
+// STFT, MelWeightMatrix and MaxUnpool with run-time sizes
+//===----------------------------------------------------------------------===//
+
+/// sum over k in [0, n) of body(k), as an scf.for inside the element's region.
+Value sumOver(OpBuilder &b, Location l, Value n, Value init,
+              function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
+  auto loop = scf::ForOp::create(b, l, idx(b, l, 0), n, idx(b, l, 1), ValueRange{init},
+                                 [&](OpBuilder &nb, Location nl, Value k, ValueRange acc) {
+                                   scf::YieldOp::create(nb, nl, body(nb, nl, k, acc[0]));
+                                 });
+  return loop.getResult(0);
+}
+
+/// STFT whose frame_step or frame_length is a run-time scalar: frames and
+/// bins are computed at run time, each output a DFT sum over the frame.
+LogicalResult stftRuntime(NodeContext &c) {
+  if (failed(c.requireInputs(2)))
+    return failure();
+  Value sig = c.input(0), step = c.input(1), window = c.input(2), length = c.input(3);
+  auto st = typeOf(sig);
+  Type et = st.getElementType();
+  if (!isa<FloatType>(et) || st.getRank() != 3 || (st.getDimSize(2) != 1 && st.getDimSize(2) != 2))
+    return c.fail("signal must be float [batch, length, 1 or 2]");
+  if (typeOf(step).getNumElements() != 1 || (length && typeOf(length).getNumElements() != 1))
+    return c.fail("frame_step and frame_length must be scalars");
+  if (!window && !length)
+    return c.fail("needs a window or a frame_length");
+  if (window && (typeOf(window).getRank() != 1 || typeOf(window).getElementType() != et))
+    return c.fail("window must be 1-D with the signal's element type");
+  bool onesided = c.attrInt("onesided", 1), complexIn = st.getDimSize(2) == 2;
+  if (onesided && complexIn)
+    return c.fail("onesided needs a real signal");
+  Type i64 = c.b.getI64Type();
+  Value stepV = sizeVector(c, step);
+  Value lenV = length ? sizeVector(c, length) : i64Const(c, {typeOf(window).getDimSize(0)});
+  // frames = (signal - length) / step + 1; bins = length (/ 2 + 1 onesided).
+  Value frames = c.make<AddOp>(
+      c.make<DivOp>(c.make<SubOp>(i64Const(c, {st.getDimSize(1)}), lenV), stepV), i64Const(c, {1}));
+  Value bins = onesided ? c.make<AddOp>(c.make<DivOp>(lenV, i64Const(c, {2})), i64Const(c, {1})) : lenV;
+  Value dims = c.make<ConcatOp>(
+      ValueRange{i64Const(c, {st.getDimSize(0)}), frames, bins, i64Const(c, {2})}, 0);
+  (void)i64;
+  return generateOutput(c, dims, et, [&](OpBuilder &b, Location l, ValueRange i) {
+    Type f64 = b.getF64Type();
+    Value stepI = castTo(b, l, extract(b, l, stepV, {idx(b, l, 0)}), b.getIndexType());
+    Value lenI = castTo(b, l, extract(b, l, lenV, {idx(b, l, 0)}), b.getIndexType());
+    Value start = arith::MulIOp::create(b, l, i[1], stepI);
+    Value kF = castTo(b, l, i[2], f64), lenF = castTo(b, l, lenI, f64);
+    Value imagPart = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i[3], idx(b, l, 1));
+    Value sum = sumOver(b, l, lenI, f64v(b, l, 0), [&](OpBuilder &nb, Location nl, Value n, Value acc) {
+      Value at = arith::AddIOp::create(nb, nl, start, n);
+      Value re = castTo(nb, nl, extract(nb, nl, sig, {i[0], at, idx(nb, nl, 0)}), f64);
+      Value im = complexIn ? castTo(nb, nl, extract(nb, nl, sig, {i[0], at, idx(nb, nl, 1)}), f64)
+                           : f64v(nb, nl, 0);
+      if (window) {
+        Value w = castTo(nb, nl, extract(nb, nl, window, {n}), f64);
+        re = arith::MulFOp::create(nb, nl, re, w);
+        im = arith::MulFOp::create(nb, nl, im, w);
+      }
+      // x * e^(-2 pi i k n / L): re' = re cos + im sin, im' = im cos - re sin
+      Value angle = arith::DivFOp::create(
+          nb, nl, arith::MulFOp::create(nb, nl, f64v(nb, nl, 2 * M_PI),
+                                        arith::MulFOp::create(nb, nl, kF, castTo(nb, nl, n, f64))),
+          lenF);
+      Value cs = math::CosOp::create(nb, nl, angle), sn = math::SinOp::create(nb, nl, angle);
+      Value outRe = arith::AddFOp::create(nb, nl, arith::MulFOp::create(nb, nl, re, cs),
+                                          arith::MulFOp::create(nb, nl, im, sn));
+      Value outIm = arith::SubFOp::create(nb, nl, arith::MulFOp::create(nb, nl, im, cs),
+                                          arith::MulFOp::create(nb, nl, re, sn));
+      return (Value)arith::AddFOp::create(nb, nl, acc, select(nb, nl, imagPart, outIm, outRe));
+    });
+    return castTo(b, l, sum, et);
+  });
+}
+
+/// MelWeightMatrix from run-time scalars: the triangle filters of ONNX's
+/// reference, one element at a time (edges as the static converter computes
+/// them: mel bounds in f32, the rest in f64).
+LogicalResult melRuntime(NodeContext &c) {
+  if (failed(c.requireInputs(5)))
+    return failure();
+  for (int i = 0; i < 5; ++i)
+    if (typeOf(c.input(i)).getNumElements() != 1)
+      return c.fail("every input must be a scalar");
+  int64_t dt = c.attrInt("output_datatype", onnx::TensorProto::FLOAT);
+  Type et = onnxElementType(*c.b.getContext(), dt);
+  if (!et || !isa<FloatType>(et))
+    return c.fail("output_datatype " + std::to_string(dt) + " is not a supported float type");
+  Value bins = sizeVector(c, c.input(0)), dft = sizeVector(c, c.input(1));
+  Value spectrum = c.make<AddOp>(c.make<DivOp>(dft, i64Const(c, {2})), i64Const(c, {1}));
+  Value dims = c.make<ConcatOp>(ValueRange{spectrum, bins}, 0);
+  Value rate = c.input(2), lo = c.input(3), hi = c.input(4);
+  return generateOutput(c, dims, et, [&](OpBuilder &b, Location l, ValueRange i) {
+    Type f32 = b.getF32Type(), f64 = b.getF64Type();
+    auto f32v = [&](double v) { return (Value)arith::ConstantOp::create(b, l, b.getF32FloatAttr(v)); };
+    auto mel = [&](Value hz) { // 2595 log10(1 + hz / 700), in f32
+      Value x = arith::AddFOp::create(b, l, f32v(1), arith::DivFOp::create(b, l, castTo(b, l, hz, f32), f32v(700)));
+      return (Value)arith::MulFOp::create(b, l, f32v(2595), math::Log10Op::create(b, l, x));
+    };
+    Value melBins = castTo(b, l, extract(b, l, bins, {idx(b, l, 0)}), f32);
+    Value lowMel = mel(extract(b, l, lo)), highMel = mel(extract(b, l, hi));
+    Value step = arith::DivFOp::create(b, l, arith::SubFOp::create(b, l, highMel, lowMel),
+                                       arith::AddFOp::create(b, l, melBins, f32v(2)));
+    Value dftF = castTo(b, l, extract(b, l, dft, {idx(b, l, 0)}), f64);
+    Value rateF = castTo(b, l, extract(b, l, rate), f64);
+    auto edge = [&](Value k) { // floor((dft + 1) * hz(k) / rate), as i64
+      Value m = arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, castTo(b, l, k, f64), castTo(b, l, step, f64)),
+                                      castTo(b, l, lowMel, f64));
+      Value hz = arith::MulFOp::create(
+          b, l, f64v(b, l, 700),
+          arith::SubFOp::create(b, l, math::PowFOp::create(b, l, f64v(b, l, 10), arith::DivFOp::create(b, l, m, f64v(b, l, 2595))),
+                                f64v(b, l, 1)));
+      Value v = arith::DivFOp::create(b, l, arith::MulFOp::create(b, l, arith::AddFOp::create(b, l, dftF, f64v(b, l, 1)), hz), rateF);
+      return castTo(b, l, math::FloorOp::create(b, l, v), b.getI64Type());
+    };
+    Value bin = castTo(b, l, i[1], b.getI64Type()), j = castTo(b, l, i[0], b.getI64Type());
+    Value left = edge(bin), center = edge(add(b, l, bin, i64v(b, l, 1))), right = edge(add(b, l, bin, i64v(b, l, 2)));
+    using P = arith::CmpIPredicate;
+    auto ratio = [&](Value num, Value den) {
+      return (Value)arith::DivFOp::create(b, l, castTo(b, l, num, f64), castTo(b, l, den, f64));
+    };
+    // Rising edge [left, center] (a single 1 when they coincide), then the
+    // falling edge [center, right) overrides, as the reference writes them.
+    Value rising = select(b, l, cmp(b, l, P::eq, center, left),
+                          select(b, l, cmp(b, l, P::eq, j, center), f64v(b, l, 1), f64v(b, l, 0)),
+                          select(b, l, arith::AndIOp::create(b, l, cmp(b, l, P::sge, j, left), cmp(b, l, P::sle, j, center)),
+                                 ratio(sub(b, l, j, left), sub(b, l, center, left)), f64v(b, l, 0)));
+    Value falling = arith::AndIOp::create(b, l, cmp(b, l, P::sge, j, center), cmp(b, l, P::slt, j, right));
+    Value w = select(b, l, falling, ratio(sub(b, l, right, j), sub(b, l, right, center)), rising);
+    return castTo(b, l, w, et);
+  });
+}
+
+/// MaxUnpool with a run-time output_shape: indices address the shape
+/// MaxPool's input had (inferred from X and the attributes); coordinates
+/// beyond it are zero. Each output searches its (batch, channel) plane.
+LogicalResult maxUnpoolRuntime(NodeContext &c) {
+  Value x = c.input(0), indices = c.input(1), shape = c.input(2);
+  auto xt = typeOf(x);
+  if (xt.getRank() < 3 || !xt.hasStaticShape())
+    return c.fail("input must have a static shape of rank >= 3");
+  if (typeOf(indices).getShape() != xt.getShape() || !typeOf(indices).getElementType().isSignlessInteger(64))
+    return c.fail("I must be int64 with X's shape");
+  int64_t rank = xt.getRank();
+  size_t n = rank - 2;
+  auto kernel = c.attrInts("kernel_shape");
+  auto strides = c.attrInts("strides", SmallVector<int64_t>(n, 1));
+  auto pads = c.attrInts("pads", SmallVector<int64_t>(2 * n, 0));
+  if (kernel.size() != n || strides.size() != n || pads.size() != 2 * n)
+    return c.fail("kernel_shape/strides/pads do not match the spatial rank");
+  if (typeOf(shape).getRank() != 1 || typeOf(shape).getDimSize(0) != rank ||
+      !typeOf(shape).getElementType().isInteger(64))
+    return c.fail("output_shape must be int64[" + std::to_string(rank) + "]");
+  SmallVector<int64_t> inferred{xt.getDimSize(0), xt.getDimSize(1)};
+  for (size_t i = 0; i < n; ++i)
+    inferred.push_back((xt.getDimSize(2 + i) - 1) * strides[i] - pads[i] - pads[n + i] + kernel[i]);
+  int64_t plane = 1;
+  for (int64_t d = 2; d < rank; ++d)
+    plane *= xt.getDimSize(d);
+  Type et = xt.getElementType();
+  return generateOutput(c, shape, et, [&](OpBuilder &b, Location l, ValueRange i) {
+    using P = arith::CmpIPredicate;
+    // The flat index this output has in the inferred shape, if inside it.
+    Value target = idx(b, l, 0), inside;
+    for (int64_t d = 0; d < rank; ++d) {
+      target = arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, target, idx(b, l, inferred[d])), i[d]);
+      Value in = arith::CmpIOp::create(b, l, P::ult, i[d], idx(b, l, inferred[d]));
+      inside = inside ? (Value)arith::AndIOp::create(b, l, inside, in) : in;
+    }
+    Value targetI64 = castTo(b, l, target, b.getI64Type());
+    Value zero = arith::ConstantOp::create(b, l, b.getZeroAttr(signless(et)));
+    Value inBatch = arith::CmpIOp::create(b, l, P::ult, i[0], idx(b, l, xt.getDimSize(0)));
+    Value inChannel = arith::CmpIOp::create(b, l, P::ult, i[1], idx(b, l, xt.getDimSize(1)));
+    Value nIdx = select(b, l, inBatch, i[0], idx(b, l, 0)), cIdx = select(b, l, inChannel, i[1], idx(b, l, 0));
+    Value found = sumOver(b, l, idx(b, l, plane), zero, [&](OpBuilder &nb, Location nl, Value e, Value acc) {
+      SmallVector<Value> at{nIdx, cIdx};
+      Value rest = e;
+      SmallVector<Value> spatial(n);
+      for (int64_t d = rank - 1; d >= 2; --d) {
+        spatial[d - 2] = arith::RemUIOp::create(nb, nl, rest, idx(nb, nl, xt.getDimSize(d)));
+        rest = arith::DivUIOp::create(nb, nl, rest, idx(nb, nl, xt.getDimSize(d)));
+      }
+      at.append(spatial.begin(), spatial.end());
+      Value hit = arith::CmpIOp::create(nb, nl, P::eq, extract(nb, nl, indices, at), targetI64);
+      return select(nb, nl, hit, extract(nb, nl, x, at), acc);
+    });
+    Value ok = arith::AndIOp::create(b, l, inside, arith::AndIOp::create(b, l, inBatch, inChannel));
+    return select(b, l, ok, found, zero);
+  });
+}
+
 } // namespace
 
 void registerRuntimeSizedConverters(ConverterMap &table) {
@@ -580,6 +775,16 @@ void registerRuntimeSizedConverters(ConverterMap &table) {
   };
   wrap(table, "Resize", resizeInputs, resizeRuntime);
   wrap(table, "Upsample", runtimeInput(1, 9), resizeRuntime);
+  wrap(table, "STFT", [](NodeContext &c) {
+    return (c.input(1) && !c.constantInput(1)) || (c.input(3) && !c.constantInput(3));
+  }, stftRuntime);
+  wrap(table, "MelWeightMatrix", [](NodeContext &c) {
+    for (int i = 0; i < 5; ++i)
+      if (c.input(i) && !c.constantInput(i))
+        return true;
+    return false;
+  }, melRuntime);
+  wrap(table, "MaxUnpool", runtimeInput(2), maxUnpoolRuntime);
   // Range has no static converter: constant inputs take its function body.
   table["Range"] = [](NodeContext &c) -> LogicalResult {
     for (int i = 0; i < 3; ++i)

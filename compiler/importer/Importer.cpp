@@ -10,6 +10,9 @@
 #include "compiler/importer/ImporterContext.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
@@ -562,7 +565,9 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
 
 OwningOpRef<ModuleOp> importOnnxFile(MLIRContext &ctx, const std::string &path,
                                      const ImportOptions &options, std::string &error) {
-  ctx.loadDialect<mlir::nuri::NuriDialect, func::FuncDialect>();
+  // Element definitions of nuri.generate use arith, math, scf and tensor.
+  ctx.loadDialect<mlir::nuri::NuriDialect, func::FuncDialect, math::MathDialect,
+                  scf::SCFDialect, tensor::TensorDialect>();
   std::error_code ec;
   if (!fs::exists(path, ec)) {
     error = path + ": no such file";
