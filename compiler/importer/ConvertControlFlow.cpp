@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/importer/ImporterContext.h"
 
+#include <limits>
+
 #include "mlir/IR/BuiltinAttributes.h"
 
 using namespace mlir;
@@ -178,6 +180,113 @@ LogicalResult convertIf(NodeContext &c) {
   return success();
 }
 
+/// Loop with a trip count or condition known only at run time: a nuri.loop
+/// (scf.while after lowering). The body is imported once into its region;
+/// scan outputs are stacked into buffers of max_trip elements whose actual
+/// length the loop reports (see RuntimeShape::capacity).
+LogicalResult runtimeLoop(NodeContext &c, const onnx::GraphProto &body, int numCarried,
+                          int numScan) {
+  MLIRContext *ctx = c.b.getContext();
+  Type i64 = IntegerType::get(ctx, 64), i1 = IntegerType::get(ctx, 1);
+  auto scalarType = [](Type t) { return RankedTensorType::get({}, t); };
+  Value maxTrip = c.input(0), cond = c.input(1);
+  if (maxTrip) {
+    if (typeOf(maxTrip).getNumElements() != 1 || !typeOf(maxTrip).getElementType().isInteger(64))
+      return c.fail("the trip count must be one int64");
+    maxTrip = c.reshape(maxTrip, {});
+  } else {
+    maxTrip = c.constant(DenseElementsAttr::get(scalarType(i64), std::numeric_limits<int64_t>::max()));
+  }
+  if (cond) {
+    if (typeOf(cond).getNumElements() != 1 || !typeOf(cond).getElementType().isInteger(1))
+      return c.fail("the condition must be one bool");
+    cond = c.reshape(cond, {});
+  } else {
+    cond = c.constant(DenseElementsAttr::get(scalarType(i1), true));
+  }
+  SmallVector<Value> carried;
+  for (int i = 0; i < numCarried; ++i) {
+    Value v = c.input(2 + i);
+    if (!v)
+      return c.fail("loop-carried input " + std::to_string(i) + " is absent");
+    if (isa<TupleType>(v.getType()) || (c.runtimeShapes && c.runtimeShapes->count(v)))
+      return c.fail("loop-carried input " + std::to_string(i) +
+                    " is a sequence or has a run-time shape; a run-time loop carries tensors");
+    carried.push_back(v);
+  }
+  // The body goes into a detached block first: the loop's result types
+  // depend on the scan elements it yields.
+  Region region;
+  Block *block = new Block();
+  region.push_back(block);
+  SmallVector<Value> args{block->addArgument(scalarType(i64), c.loc()),
+                          block->addArgument(scalarType(i1), c.loc())};
+  for (Value v : carried)
+    args.push_back(block->addArgument(v.getType(), c.loc()));
+  SmallVector<Type> resultTypes;
+  SmallVector<RankedTensorType> elems;
+  {
+    OpBuilder::InsertionGuard guard(c.b);
+    c.b.setInsertionPointToStart(block);
+    auto outs = c.walker->importSubgraph(c, body, args);
+    if (failed(outs))
+      return failure();
+    SmallVector<Value> yielded{c.reshape((*outs)[0], {})};
+    if (!typeOf(yielded[0]).getElementType().isInteger(1))
+      return c.fail("the body's condition must be a bool");
+    for (int i = 0; i < numCarried; ++i) {
+      Value v = (*outs)[1 + i];
+      if (v.getType() != carried[i].getType())
+        return c.fail("loop-carried value " + std::to_string(i) +
+                      " changes type in the body; a run-time loop keeps shapes fixed");
+      yielded.push_back(v);
+      resultTypes.push_back(v.getType());
+    }
+    for (int j = 0; j < numScan; ++j) {
+      Value v = (*outs)[1 + numCarried + j];
+      if (isa<TupleType>(v.getType()) || !typeOf(v).hasStaticShape() ||
+          (c.runtimeShapes && c.runtimeShapes->count(v)))
+        return c.fail("scan output " + std::to_string(j) + " must be a tensor of static shape");
+      elems.push_back(typeOf(v));
+      yielded.push_back(v);
+    }
+    for (Value v : yielded)
+      if (c.runtimeShapes && c.runtimeShapes->count(v))
+        return c.fail("the body yields a tensor of run-time shape");
+    LoopYieldOp::create(c.b, c.loc(), yielded);
+  }
+  for (RankedTensorType e : elems)
+    resultTypes.push_back(RankedTensorType::get({ShapedType::kDynamic}, e.getElementType()));
+  for (RankedTensorType e : elems)
+    resultTypes.push_back(RankedTensorType::get({e.getRank() + 1}, i64));
+  // Each scan buffer holds max_trip elements: the host sizes it from these
+  // dims, so they are computed before the loop.
+  SmallVector<Value> capacities;
+  for (int j = 0; j < numScan; ++j) {
+    SmallVector<int64_t> elemDims(elems[j].getShape());
+    Value capacity = c.reshape(maxTrip, {1});
+    if (!elemDims.empty())
+      capacity = c.make<ConcatOp>(
+          ValueRange{capacity, c.constant(i64Tensor(ctx, elemDims))}, 0);
+    capacities.push_back(capacity);
+  }
+  auto loop = LoopOp::create(c.b, c.loc(), resultTypes, maxTrip, cond, carried);
+  loop.getBody().takeBody(region);
+  for (int i = 0; i < numCarried; ++i)
+    c.setOutput(i, loop.getResult(i));
+  for (int j = 0; j < numScan; ++j) {
+    SmallVector<int64_t> elemDims(elems[j].getShape());
+    Value capacity = capacities[j];
+    SmallVector<int64_t> known{-1};
+    known.append(elemDims);
+    c.setRuntimeShapedOutput(numCarried + j, loop.getResult(numCarried + j),
+                             loop.getResult(numCarried + numScan + j), known);
+    if (c.runtimeShapes)
+      (*c.runtimeShapes)[loop.getResult(numCarried + j)].capacity = capacity;
+  }
+  return success();
+}
+
 LogicalResult convertLoop(NodeContext &c) {
   const onnx::GraphProto *body = graphAttr(c, "body");
   if (!body)
@@ -189,12 +298,13 @@ LogicalResult convertLoop(NodeContext &c) {
     return c.fail("the body must take 2 + " + std::to_string(numCarried) +
                   " inputs and produce 1 + " + std::to_string(numCarried) + " outputs or more");
   int numScan = body->output_size() - 1 - numCarried;
+  if ((c.input(0) && !c.constantInput(0)) || (c.input(1) && !c.constantInput(1)))
+    return runtimeLoop(c, *body, numCarried, numScan);
   int64_t trip = -1;
   if (c.input(0)) {
     auto m = c.constantInput(0);
     if (!m || m.getNumElements() != 1 || !isa<IntegerType>(m.getElementType()))
-      return c.fail("the trip count is computed at run time; only constant trip counts "
-                    "unroll (shapes are static)");
+      return c.fail("the trip count must be one integer");
     trip = (*m.getValues<APInt>().begin()).getSExtValue();
     if (trip < 0)
       trip = 0;

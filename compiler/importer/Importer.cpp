@@ -544,6 +544,14 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     results.push_back(it->second.dims);
     resultTypes.push_back(it->second.dims.getType());
   }
+  // Capacities (see RuntimeShape::capacity) follow, marked like dims.
+  SmallVector<std::pair<unsigned, unsigned>> capacities;
+  for (auto &[i, shape] : dynamicOutputs)
+    if (shape->capacity) {
+      capacities.push_back({i, (unsigned)results.size()});
+      results.push_back(shape->capacity);
+      resultTypes.push_back(shape->capacity.getType());
+    }
   func::ReturnOp::create(b, fileLoc, results);
   func.setType(b.getFunctionType(argTypes, resultTypes));
   for (auto [i, name] : llvm::enumerate(resultNames)) {
@@ -557,6 +565,10 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
                        b.getDenseI64ArrayAttr(entry.second->shape));
     func.setResultAttr(entry.first, "nuri.dims_result", b.getI64IntegerAttr(dimsIndex));
     func.setResultAttr(dimsIndex, "nuri.dims_of", b.getI64IntegerAttr(entry.first));
+  }
+  for (auto [data, index] : capacities) {
+    func.setResultAttr(data, "nuri.capacity_result", b.getI64IntegerAttr(index));
+    func.setResultAttr(index, "nuri.dims_of", b.getI64IntegerAttr(data));
   }
   return module;
 }

@@ -24,6 +24,10 @@ class GraphWalker;
 struct RuntimeShape {
   mlir::Value dims;
   llvm::SmallVector<int64_t> shape;
+  /// Dims sizing the buffer when it is allocated at run time and may hold
+  /// more than `dims` (a run-time Loop's scan output holds max_trip
+  /// elements); null when `dims` size it exactly.
+  mlir::Value capacity;
 };
 using RuntimeShapeMap = llvm::DenseMap<mlir::Value, RuntimeShape>;
 

@@ -91,7 +91,9 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
               break;
             v = def->getOperand(0);
           }
-          dimsOf[v] = ret.getOperand(dimsIndex.getInt());
+          // A capacity, when given, sizes the buffer (it may exceed the dims).
+          auto capacity = main.getResultAttrOfType<IntegerAttr>(i, "nuri.capacity_result");
+          dimsOf[v] = ret.getOperand(capacity ? capacity.getInt() : dimsIndex.getInt());
         }
 
   auto newBuffer = [&](fb::BufferKind kind, uint32_t index, Value v) {

@@ -43,7 +43,7 @@ std::string cpuPassPipeline() {
   return "nuri-cpu-kernel-abi,"
          "func.func(nuri-cpu-tile-and-vectorize,canonicalize,cse,loop-invariant-subset-hoisting,"
          "canonicalize,cse),"
-         "eliminate-empty-tensors,one-shot-bufferize,"
+         "eliminate-empty-tensors,one-shot-bufferize{allow-return-allocs-from-loops},"
          "func.func(canonicalize,cse,fold-memref-alias-ops,nuri-cpu-distribute,"
          "canonicalize,cse)";
 }

@@ -144,3 +144,45 @@ LogicalResult GenerateOp::verify() {
     return emitOpError("yields ") << yt << " for elements of " << et;
   return success();
 }
+
+LogicalResult LoopOp::verify() {
+  auto scalarOf = [](Type t, unsigned width) {
+    auto r = cast<RankedTensorType>(t);
+    return r.getRank() == 0 && r.getElementType().isInteger(width);
+  };
+  if (!scalarOf(getMaxTrip().getType(), 64) || !scalarOf(getCond().getType(), 1))
+    return emitOpError("max_trip must be tensor<i64> and cond tensor<i1>");
+  Block &body = getBody().front();
+  unsigned carried = getCarried().size();
+  if (body.getNumArguments() != 2 + carried || !scalarOf(body.getArgument(0).getType(), 64) ||
+      !scalarOf(body.getArgument(1).getType(), 1))
+    return emitOpError("the body takes (tensor<i64>, tensor<i1>, carried...)");
+  for (unsigned i = 0; i < carried; ++i)
+    if (body.getArgument(2 + i).getType() != getCarried()[i].getType())
+      return emitOpError("body argument ") << 2 + i << " differs from carried value " << i;
+  auto yield = dyn_cast<LoopYieldOp>(body.getTerminator());
+  if (!yield || yield.getValues().size() < 1 + carried ||
+      !scalarOf(yield.getValues()[0].getType(), 1))
+    return emitOpError("the body must yield (tensor<i1>, carried..., scans...)");
+  unsigned scans = yield.getValues().size() - 1 - carried;
+  if (getResults().size() != carried + 2 * scans)
+    return emitOpError("expects ") << carried + 2 * scans << " results for " << carried
+                                   << " carried values and " << scans << " scan outputs";
+  for (unsigned i = 0; i < carried; ++i)
+    if (yield.getValues()[1 + i].getType() != getCarried()[i].getType() ||
+        getResults()[i].getType() != getCarried()[i].getType())
+      return emitOpError("carried value ") << i << " changes type";
+  for (unsigned j = 0; j < scans; ++j) {
+    auto elem = cast<RankedTensorType>(yield.getValues()[1 + carried + j].getType());
+    auto data = cast<RankedTensorType>(getResults()[carried + j].getType());
+    auto dims = cast<RankedTensorType>(getResults()[carried + scans + j].getType());
+    if (!elem.hasStaticShape() || data.getRank() != 1 || !data.isDynamicDim(0) ||
+        data.getElementType() != elem.getElementType())
+      return emitOpError("scan output ") << j << " must be a 1-D run-time-sized tensor of "
+                                         << elem.getElementType();
+    if (dims.getShape() != ArrayRef<int64_t>{elem.getRank() + 1} ||
+        !dims.getElementType().isInteger(64))
+      return emitOpError("scan output ") << j << " needs int64[" << elem.getRank() + 1 << "] dims";
+  }
+  return success();
+}

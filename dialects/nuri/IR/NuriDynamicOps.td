@@ -103,4 +103,38 @@ def Nuri_YieldOp : Nuri_Op<"yield", [Pure, Terminator, HasParent<"GenerateOp">]>
   let assemblyFormat = "$value attr-dict `:` type($value)";
 }
 
+
+//===----------------------------------------------------------------------===//
+// Structured control flow
+//===----------------------------------------------------------------------===//
+
+def Nuri_LoopOp : Nuri_Op<"loop", [RecursiveMemoryEffects, SingleBlock]> {
+  let summary = "ONNX Loop whose trip count or condition is known only at run time";
+  let description = [{
+    Runs the body while `iteration < max_trip` and the condition holds. The
+    body takes (iteration: tensor<i64>, condition: tensor<i1>, carried...)
+    and yields (condition, carried..., scan elements...). Results: the final
+    carried values, then for each scan output its elements stacked in the
+    compact 1-D layout (run-time size, at most max_trip elements), then for
+    each scan output its dims (int64[1 + element rank]: the iterations run,
+    then the element's shape). Lowered to scf.while on tensors; the loop
+    runs inside one dispatch. Static trip counts are unrolled at import
+    instead.
+  }];
+  let arguments = (ins Nuri_I64Tensor:$max_trip, Nuri_BoolTensor:$cond,
+                   Variadic<Nuri_Tensor>:$carried);
+  let results = (outs Variadic<Nuri_Tensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $max_trip `,` $cond (`,` $carried^)? attr-dict `:` functional-type(operands, results) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Nuri_LoopYieldOp : Nuri_Op<"loop_yield", [Pure, Terminator, HasParent<"LoopOp">]> {
+  let summary = "the next condition, carried values and scan elements of nuri.loop";
+  let arguments = (ins Variadic<Nuri_Tensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
 #endif

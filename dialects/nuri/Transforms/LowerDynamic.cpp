@@ -560,9 +560,81 @@ struct GenerateLowering : OpRewritePattern<GenerateOp> {
   }
 };
 
+
+/// nuri.loop -> scf.while on tensors: (iteration, condition, carried...,
+/// scan buffers..., scan dims...). Each scan output is a buffer of
+/// max_trip elements (the host allocates it from max_trip) written at
+/// iteration * element size; its dims' first entry counts the iterations.
+/// The body's nuri ops are lowered in place by the same rewrite.
+struct LoopLowering : OpRewritePattern<LoopOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LoopOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    Block &body = op.getBody().front();
+    auto yield = cast<LoopYieldOp>(body.getTerminator());
+    unsigned carried = op.getCarried().size();
+    unsigned scans = yield.getValues().size() - 1 - carried;
+    Value maxTrip = toIndex(b, loc, at(b, loc, op.getMaxTrip(), {}));
+    SmallVector<Value> init{idx(b, loc, 0), at(b, loc, op.getCond(), {})};
+    llvm::append_range(init, op.getCarried());
+    SmallVector<RankedTensorType> elems;
+    for (unsigned j = 0; j < scans; ++j) {
+      auto elem = typeOf(yield.getValues()[1 + carried + j]);
+      elems.push_back(elem);
+      Value cap = mul(b, loc, maxTrip, idx(b, loc, elem.getNumElements()));
+      init.push_back(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{ShapedType::kDynamic},
+                                             elem.getElementType(), ValueRange{cap}));
+    }
+    for (unsigned j = 0; j < scans; ++j) {
+      SmallVector<int64_t> dims{0};
+      llvm::append_range(dims, elems[j].getShape());
+      init.push_back(i64Constant(b, loc, dims));
+    }
+    auto types = ValueRange(init).getTypes();
+    auto loop = scf::WhileOp::create(
+        b, loc, types, init,
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value more = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, a[0], maxTrip);
+          scf::ConditionOp::create(nb, l, arith::AndIOp::create(nb, l, more, a[1]), a);
+        },
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          IRMapping map;
+          Type i64 = nb.getI64Type();
+          map.map(body.getArgument(0),
+                  tensor::FromElementsOp::create(nb, l, RankedTensorType::get({}, i64),
+                                                 ValueRange{toI64(nb, l, a[0])}));
+          map.map(body.getArgument(1),
+                  tensor::FromElementsOp::create(nb, l, RankedTensorType::get({}, nb.getI1Type()),
+                                                 ValueRange{a[1]}));
+          for (unsigned i = 0; i < carried; ++i)
+            map.map(body.getArgument(2 + i), a[2 + i]);
+          for (Operation &inner : body.without_terminator())
+            nb.clone(inner, map);
+          auto out = [&](unsigned k) { return map.lookupOrDefault(yield.getValues()[k]); };
+          Value next = add(nb, l, a[0], idx(nb, l, 1));
+          SmallVector<Value> yielded{next, at(nb, l, out(0), {})};
+          for (unsigned i = 0; i < carried; ++i)
+            yielded.push_back(out(1 + i));
+          for (unsigned j = 0; j < scans; ++j) {
+            int64_t n = elems[j].getNumElements();
+            Value flat = reshapeTo(nb, l, out(1 + carried + j), {n});
+            Value offset = mul(nb, l, a[0], idx(nb, l, n));
+            yielded.push_back(tensor::InsertSliceOp::create(
+                nb, l, flat, a[2 + carried + j], ArrayRef<OpFoldResult>{offset},
+                ArrayRef<OpFoldResult>{nb.getIndexAttr(n)}, ArrayRef<OpFoldResult>{nb.getIndexAttr(1)}));
+          }
+          for (unsigned j = 0; j < scans; ++j)
+            yielded.push_back(put(nb, l, toI64(nb, l, next), a[2 + carried + scans + j], {idx(nb, l, 0)}));
+          scf::YieldOp::create(nb, l, yielded);
+        });
+    b.replaceOp(op, loop.getResults().drop_front(2));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::nuri::populateDynamicLowerings(RewritePatternSet &patterns) {
   patterns.add<NonZeroLowering, CompressLowering, UniqueLowering, NonMaxSuppressionLowering,
-               GenerateLowering>(patterns.getContext());
+               GenerateLowering, LoopLowering>(patterns.getContext());
 }

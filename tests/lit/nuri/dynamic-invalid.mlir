@@ -74,3 +74,25 @@ func.func @generate_yield_type(%d: tensor<1xi64>) -> tensor<?xf32> {
   }
   return %y : tensor<?xf32>
 }
+
+// -----
+
+func.func @loop_carried_type(%m: tensor<i64>, %c: tensor<i1>, %x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{body argument 2 differs from carried value 0}}
+  %r = nuri.loop %m, %c, %x : (tensor<i64>, tensor<i1>, tensor<2xf32>) -> (tensor<2xf32>) {
+  ^bb0(%i: tensor<i64>, %k: tensor<i1>, %acc: tensor<3xf32>):
+    nuri.loop_yield %k, %acc : tensor<i1>, tensor<3xf32>
+  }
+  return %r : tensor<2xf32>
+}
+
+// -----
+
+func.func @loop_scan_results(%m: tensor<i64>, %c: tensor<i1>, %x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{expects 3 results for 1 carried values and 1 scan outputs}}
+  %r = nuri.loop %m, %c, %x : (tensor<i64>, tensor<i1>, tensor<2xf32>) -> (tensor<2xf32>) {
+  ^bb0(%i: tensor<i64>, %k: tensor<i1>, %acc: tensor<2xf32>):
+    nuri.loop_yield %k, %acc, %acc : tensor<i1>, tensor<2xf32>, tensor<2xf32>
+  }
+  return %r : tensor<2xf32>
+}
