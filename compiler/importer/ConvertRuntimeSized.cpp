@@ -108,15 +108,10 @@ LogicalResult constantOfShapeRuntime(NodeContext &c) {
   Value shape = c.input(0);
   if (typeOf(shape).getRank() != 1 || !typeOf(shape).getElementType().isInteger(64))
     return c.fail("shape must be a 1-D int64 tensor");
-  MLIRContext *ctx = c.b.getContext();
-  DenseElementsAttr value = DenseElementsAttr::get(RankedTensorType::get({1}, Float32Type::get(ctx)), 0.0f);
-  if (auto *a = c.attr("value")) {
-    std::string err;
-    auto attr = tensorToAttr(*ctx, a->t(), nullptr, err);
-    if (failed(attr) || attr->getNumElements() != 1)
-      return c.fail("value must hold one element");
-    value = *attr;
-  }
+  auto valueOr = constantOfShapeValue(c);
+  if (failed(valueOr))
+    return failure();
+  DenseElementsAttr value = *valueOr;
   Type et = value.getElementType();
   Type st = signless(et);
   TypedAttr element = isa<FloatType>(et)

@@ -187,6 +187,9 @@ mlir::FailureOr<llvm::SmallVector<int64_t>> windowPads(NodeContext &c, llvm::Arr
 /// A 1-D i64 constant attribute.
 mlir::DenseElementsAttr i64Tensor(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> values);
 
+/// ConstantOfShape's one-element `value` attribute (default f32 0).
+mlir::FailureOr<mlir::DenseElementsAttr> constantOfShapeValue(NodeContext &c);
+
 /// TensorProto -> DenseElementsAttr (raw or typed fields). `externalData`
 /// holds the bytes already read for tensors stored outside the model.
 mlir::FailureOr<mlir::DenseElementsAttr>

@@ -770,16 +770,10 @@ LogicalResult convertConstantOfShape(NodeContext &c) {
   for (int64_t d : *shape)
     if (d < 0)
       return c.fail("negative dimension in shape");
-  MLIRContext *ctx = c.b.getContext();
-  DenseElementsAttr value = DenseElementsAttr::get(
-      RankedTensorType::get({1}, Float32Type::get(ctx)), 0.0f);
-  if (auto *a = c.attr("value")) {
-    std::string err;
-    auto attr = tensorToAttr(*ctx, a->t(), nullptr, err);
-    if (failed(attr) || attr->getNumElements() != 1)
-      return c.fail("value must hold one element");
-    value = *attr;
-  }
+  auto valueOr = constantOfShapeValue(c);
+  if (failed(valueOr))
+    return failure();
+  DenseElementsAttr value = *valueOr;
   auto type = RankedTensorType::get(*shape, value.getElementType());
   c.setOutput(0, c.constant(value.isSplat() ? value.resizeSplat(type)
                                             : DenseElementsAttr::get(type, value.getValues<Attribute>()[0])));
@@ -787,6 +781,22 @@ LogicalResult convertConstantOfShape(NodeContext &c) {
 }
 
 } // namespace
+
+FailureOr<DenseElementsAttr> constantOfShapeValue(NodeContext &c) {
+  MLIRContext *ctx = c.b.getContext();
+  DenseElementsAttr value =
+      DenseElementsAttr::get(RankedTensorType::get({1}, Float32Type::get(ctx)), 0.0f);
+  if (auto *a = c.attr("value")) {
+    std::string err;
+    auto attr = tensorToAttr(*ctx, a->t(), nullptr, err);
+    if (failed(attr) || attr->getNumElements() != 1) {
+      (void)c.fail("value must hold one element");
+      return failure();
+    }
+    value = *attr;
+  }
+  return value;
+}
 
 LogicalResult checkAxis(NodeContext &c, int64_t axis, int64_t rank) {
   if (axis < 0 || axis >= rank)
