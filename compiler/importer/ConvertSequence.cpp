@@ -309,9 +309,39 @@ LogicalResult sequenceMap(NodeContext &c) {
   return success();
 }
 
+// Optionals: a present optional is its element, an empty one no value (an
+// absent input to the converters).
+
+LogicalResult optional(NodeContext &c) {
+  c.setOutput(0, c.input(0));
+  return success();
+}
+
+LogicalResult optionalHasElement(NodeContext &c) {
+  bool has = (bool)c.input(0);
+  c.setOutput(0, c.constant(DenseElementsAttr::get(RankedTensorType::get({}, c.b.getI1Type()), has)));
+  return success();
+}
+
+LogicalResult optionalGetElement(NodeContext &c) {
+  Value v = c.input(0);
+  if (!v)
+    return c.fail("the optional is empty");
+  if (c.runtimeShapes && c.runtimeShapes->count(v))
+    c.setRuntimeShapedOutput(0, v, (*c.runtimeShapes)[v].dims, (*c.runtimeShapes)[v].shape);
+  else
+    c.setOutput(0, v);
+  if (c.isString(v))
+    c.markString(v);
+  return success();
+}
+
 } // namespace
 
 void registerSequenceConverters(ConverterMap &table) {
+  table["Optional"] = optional;
+  table["OptionalHasElement"] = optionalHasElement;
+  table["OptionalGetElement"] = optionalGetElement;
   table["SequenceMap"] = sequenceMap;
   table["SequenceEmpty"] = sequenceEmpty;
   table["SequenceConstruct"] = sequenceConstruct;

@@ -120,7 +120,8 @@ int requiredInputs(const std::string &op, int64_t opset) {
       {"Constant", 0}, {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2},
       {"MatMul", 2}, {"Gemm", 2}, {"Conv", 2}, {"Gather", 2}, {"LayerNormalization", 2},
       {"BatchNormalization", 5}, {"Loop", 0}, {"Scan", 0}, {"RNN", 3}, {"GRU", 3},
-      {"LSTM", 3}, {"SequenceEmpty", 0}, {"SequenceConstruct", 0}};
+      {"LSTM", 3}, {"SequenceEmpty", 0}, {"SequenceConstruct", 0},
+      {"Optional", 0}, {"OptionalHasElement", 0}};
   if (op == "Reshape")
     return opset >= 5 ? 2 : 1;
   auto it = table.find(op);
@@ -206,7 +207,10 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
       return nc.fail("input '" + node.input(k) + "' is not defined before use");
     static const std::set<std::string> takesSequences = {
         "SequenceInsert", "SequenceErase", "SequenceAt", "SequenceLength", "ConcatFromSequence",
-        "SequenceMap", "Identity", "Loop", "If"};
+        "SequenceMap", "Identity", "Loop", "If", "Optional", "OptionalGetElement",
+        "OptionalHasElement"};
+    if (!it->second)
+      continue; // an empty optional: the converter sees an absent input
     if (isa<TupleType>(it->second.getType()) && !takesSequences.count(node.op_type()))
       return nc.fail("input '" + node.input(k) + "' is a sequence, which " + node.op_type() +
                      " does not take");
@@ -414,7 +418,17 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     initNames.insert(t.name());
   // Sequence inputs become one input per element, NAME[k] (the length is a
   // compile-time choice, like a fixed shape).
-  auto isSequence = [](const onnx::ValueInfoProto &vi) { return vi.type().has_sequence_type(); };
+  // An optional input is compiled present (as its element) or absent
+  // (--optional-absent NAME: every use sees no value).
+  auto typeOfInput = [](const onnx::ValueInfoProto &vi) -> const onnx::TypeProto & {
+    return vi.type().has_optional_type() ? vi.type().optional_type().elem_type() : vi.type();
+  };
+  auto isAbsent = [&](const onnx::ValueInfoProto &vi) {
+    return vi.type().has_optional_type() && opts.absentOptionals.count(vi.name());
+  };
+  auto isSequence = [&](const onnx::ValueInfoProto &vi) {
+    return typeOfInput(vi).has_sequence_type();
+  };
   auto namesInput = [&](const std::string &name) {
     return llvm::any_of(g.input(), [&](const onnx::ValueInfoProto &vi) {
       if (initNames.count(vi.name()))
@@ -435,6 +449,13 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
       error = path + ": --sequence-length names '" + kv.first + "', which is not a sequence input";
       return nullptr;
     }
+  for (const std::string &name : opts.absentOptionals)
+    if (llvm::none_of(g.input(), [&](const onnx::ValueInfoProto &vi) {
+          return vi.name() == name && vi.type().has_optional_type() && !initNames.count(name);
+        })) {
+      error = path + ": --optional-absent names '" + name + "', which is not an optional input";
+      return nullptr;
+    }
   for (const auto &kv : opts.inputShapes)
     if (!namesInput(kv.first)) {
       error = path + ": --input-shape names '" + kv.first + "', which is not a graph input";
@@ -444,10 +465,10 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   SmallVector<std::string> argNames;
   std::map<std::string, SmallVector<std::string>> sequenceArgs;
   for (const auto &vi : g.input()) {
-    if (initNames.count(vi.name()))
+    if (initNames.count(vi.name()) || isAbsent(vi))
       continue;
     if (isSequence(vi)) {
-      const auto &elem = vi.type().sequence_type().elem_type();
+      const auto &elem = typeOfInput(vi).sequence_type().elem_type();
       auto n = opts.sequenceLengths.find(vi.name());
       if (!elem.has_tensor_type() || n == opts.sequenceLengths.end()) {
         error = path + ": graph input '" + vi.name() +
@@ -468,7 +489,11 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
       }
       continue;
     }
-    auto type = inputType(vi);
+    if (!typeOfInput(vi).has_tensor_type()) {
+      error = path + ": graph input '" + vi.name() + "' is not a tensor, sequence or optional";
+      return nullptr;
+    }
+    auto type = tensorInputType(vi.name(), typeOfInput(vi).tensor_type());
     if (failed(type))
       return nullptr;
     argTypes.push_back(*type);
@@ -481,13 +506,16 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     func.setArgAttr(i, "nuri.name", b.getStringAttr(name));
     values[name] = entry->getArgument(i);
   }
-  for (const auto &vi : g.input())
-    if (!initNames.count(vi.name()) &&
-        vi.type().tensor_type().elem_type() == onnx::TensorProto::STRING) {
+  for (const auto &vi : g.input()) {
+    if (isAbsent(vi))
+      values[vi.name()] = Value();
+    if (!initNames.count(vi.name()) && !isAbsent(vi) && typeOfInput(vi).has_tensor_type() &&
+        typeOfInput(vi).tensor_type().elem_type() == onnx::TensorProto::STRING) {
       BlockArgument arg = cast<BlockArgument>(values[vi.name()]);
       func.setArgAttr(arg.getArgNumber(), "nuri.string_bytes", b.getI64IntegerAttr(opts.stringBytes));
       strings.insert(arg);
     }
+  }
   b.setInsertionPointToStart(entry);
   for (auto &[name, elements] : sequenceArgs) {
     SmallVector<Value> vs;
@@ -513,6 +541,13 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     if (it == values.end()) {
       error = path + ": graph output '" + vi.name() + "' is never produced";
       return nullptr;
+    }
+    if (!it->second) {
+      if (!vi.type().has_optional_type()) {
+        error = path + ": graph output '" + vi.name() + "' has no value";
+        return nullptr;
+      }
+      continue; // an empty optional: no output
     }
     if (isa<TupleType>(it->second.getType())) {
       // A sequence output: one output per element, NAME[k].

@@ -6,6 +6,7 @@
 #include "mlir/IR/OwningOpRef.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct ImportOptions {
   int64_t stringBytes = 64;
   /// Sequence inputs: name -> number of elements (each becomes input NAME[k]).
   std::map<std::string, int64_t> sequenceLengths;
+  /// Optional inputs compiled as empty (the others are compiled present).
+  std::set<std::string> absentOptionals;
 };
 
 /// Reads an ONNX model file (with its external data, confined to the model's

@@ -25,6 +25,8 @@ options:
                            NAME[0]..NAME[N-1] (their shapes: the declared element type,
                            or --input-shape NAME[k]:DIMS); sequence outputs likewise
                            become outputs NAME[k]
+  --optional-absent NAME   compile optional input NAME as empty (optional inputs are
+                           otherwise compiled present, bound as their element)
   --string-bytes N         bytes each string element of a string input may take
                            (UTF-8, default 64); longer inputs are rejected at run time
   --cpu NAME               LLVM CPU to generate code for: host (default, detects the
@@ -78,6 +80,8 @@ int main(int argc, char **argv) {
       std::string spec = value("--sequence-length");
       if (!nuri::parseSequenceLength(spec, options.import))
         return usageError("bad --sequence-length '" + spec + "' (expected NAME:N)");
+    } else if (a == "--optional-absent") {
+      options.import.absentOptionals.insert(value("--optional-absent"));
     } else if (a == "--string-bytes") {
       std::string v = value("--string-bytes");
       char *end = nullptr;

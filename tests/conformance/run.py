@@ -180,6 +180,18 @@ def load_seq(path):
     return [np.asarray(a) for a in numpy_helper.to_list(seq)]
 
 
+def load_opt(path):
+    """An OptionalProto file -> ("tensor" | "sequence", value) or (None, None) when empty."""
+    opt = onnx.OptionalProto()
+    with open(path, "rb") as f:
+        opt.ParseFromString(f.read())
+    if opt.HasField("tensor_value"):
+        return "tensor", numpy_helper.to_array(opt.tensor_value)
+    if opt.HasField("sequence_value"):
+        return "sequence", [np.asarray(a) for a in numpy_helper.to_list(opt.sequence_value)]
+    return None, None
+
+
 def compare(got, want):
     """-> None if equal within tolerance, else a one-line reason."""
     if want.dtype == object or want.dtype.kind in "US":
@@ -256,10 +268,17 @@ class Runner:
         in_names = [vi.name for vi in model.graph.input if vi.name not in inits]
         out_names = [vi.name for vi in model.graph.output]
         seqs = set()  # sequence inputs/outputs: one nuri tensor per element, NAME[k]
+        opts = set()  # optional inputs/outputs: their element, or nothing when empty
         for vi in list(model.graph.input) + list(model.graph.output):
             if vi.name in inits or vi.type.HasField("tensor_type"):
                 continue
-            if vi.type.HasField("sequence_type") and vi.type.sequence_type.elem_type.HasField("tensor_type"):
+            t = vi.type
+            if t.HasField("optional_type"):
+                opts.add(vi.name)
+                t = t.optional_type.elem_type
+                if t.HasField("tensor_type"):
+                    continue
+            if t.HasField("sequence_type") and t.sequence_type.elem_type.HasField("tensor_type"):
                 seqs.add(vi.name)
                 continue
             return False, "harness", f"non-tensor graph input/output {vi.name!r} ({vi.type.WhichOneof('value')})"
@@ -280,9 +299,23 @@ class Runner:
             # A model with non-fixed input dims is specialized to this data set's shapes.
             shape_args, sig, bindings = [], (), []
             for name, path in zip(in_names, in_files):
+                if name in opts:
+                    kind, value = load_opt(path)
+                    if kind is None:
+                        shape_args += ["--optional-absent", name]
+                        sig += ((name, None),)
+                        continue
+                    if kind == "tensor":
+                        os.makedirs(os.path.join(work, ds_name), exist_ok=True)
+                        f = os.path.join(work, ds_name, f"{sanitize(name)}.npy")
+                        np.save(f, value)
+                        shape_args += ["--input-shape", f"{name}:{'x'.join(map(str, value.shape)) or 'scalar'}"]
+                        sig += ((name, value.shape),)
+                        bindings.append((name, f))
+                        continue
                 if name in seqs:
                     # Compiled for this data set's length and element shapes.
-                    elements = load_seq(path)
+                    elements = load_opt(path)[1] if name in opts else load_seq(path)
                     shape_args += ["--sequence-length", f"{name}:{len(elements)}"]
                     os.makedirs(os.path.join(work, ds_name), exist_ok=True)
                     for k, e in enumerate(elements):
@@ -320,13 +353,21 @@ class Runner:
                 if i >= len(out_names):
                     return False, "harness", f"{ds_name}: more output files than graph outputs"
                 name = out_names[i]
-                if name in seqs:
-                    wants = [(f"{name}[{k}]", e) for k, e in enumerate(load_seq(path))]
+                kind = "sequence" if name in seqs else "tensor"
+                if name in opts:
+                    kind, value = load_opt(path)
+                    if kind is None:  # empty: nuri-run must write nothing for it
+                        if glob.glob(os.path.join(outdir, sanitize(name) + "*.npy")):
+                            return False, "compare", f"{ds_name}: output {name!r} should be empty"
+                        continue
+                if kind == "sequence":
+                    elements = value if name in opts else load_seq(path)
+                    wants = [(f"{name}[{k}]", e) for k, e in enumerate(elements)]
                     extra = os.path.join(outdir, sanitize(f"{name}[{len(wants)}]") + ".npy")
                     if os.path.exists(extra):
                         return False, "compare", f"{ds_name}: output {name!r}: more than {len(wants)} elements"
                 else:
-                    wants = [(name, load_pb(path))]
+                    wants = [(name, value if name in opts else load_pb(path))]
                 for element, want in wants:
                     got_path = os.path.join(outdir, sanitize(element) + ".npy")
                     if not os.path.exists(got_path):
