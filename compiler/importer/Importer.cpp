@@ -163,6 +163,7 @@ private:
   FailureOr<RankedTensorType> tensorInputType(const std::string &name,
                                               const onnx::TypeProto_Tensor &tt);
   /// Converts one node: a native converter, else a function body; on failure
+  bool propagatesRuntimeShape(const onnx::NodeProto &node, std::map<std::string, Value> &scope);
   /// `error` names the node (without the file).
   LogicalResult importNode(const onnx::NodeProto &node, Location loc,
                            std::map<std::string, Value> &scope);
@@ -219,11 +220,23 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
       return nc.fail("input '" + node.input(k) +
                      "' is a string tensor; strings are supported by StringNormalizer and "
                      "Identity only");
-    if (runtimeShapes.count(it->second))
-      return nc.fail("input '" + node.input(k) +
-                     "' has a shape known only at run time; only graph outputs can take "
-                     "such tensors yet");
+    if (runtimeShapes.count(it->second)) {
+      if (!propagatesRuntimeShape(node, scope))
+        return nc.fail("input '" + node.input(k) +
+                       "' has a shape known only at run time; only graph outputs and "
+                       "elementwise ops with scalar other operands can take such tensors yet");
+      continue;
+    }
   }
+  // Elementwise ops on a run-time-shaped tensor (compact 1-D layout) and
+  // scalars: the result has the same run-time shape.
+  const RuntimeShape *runtimeIn = nullptr;
+  for (const std::string &name : node.input())
+    if (!name.empty() && scope.count(name) && runtimeShapes.count(scope[name]))
+      runtimeIn = &runtimeShapes[scope[name]];
+  std::optional<RuntimeShape> propagated;
+  if (runtimeIn)
+    propagated = *runtimeIn;
   const auto &converters = onnxConverters();
   auto it = converters.find(domain.empty() ? node.op_type() : domain + "::" + node.op_type());
   if (it != converters.end()) {
@@ -242,7 +255,54 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
   for (int k = 0; k < node.output_size(); ++k)
     if (nc.outputUsed(k) && !scope.count(node.output(k)))
       return nc.fail("output " + std::to_string(k) + " is not supported");
+  if (propagated && !(runtimeShapes.count(scope[node.output(0)]))) {
+    // The compact layout: the result keeps the input's 1-D (bound or
+    // run-time) size.
+    Value out = scope[node.output(0)];
+    auto type = dyn_cast_or_null<RankedTensorType>(out ? out.getType() : Type());
+    int64_t size = 0;
+    for (const std::string &name : node.input())
+      if (!name.empty() && runtimeShapes.count(scope[name]))
+        size = cast<RankedTensorType>(scope[name].getType()).getDimSize(0);
+    if (!type || type.getRank() != 1 || type.getDimSize(0) != size)
+      return nc.fail("the result on a tensor of run-time shape is not elementwise");
+    runtimeShapes[out] = *propagated;
+  }
   return success();
+}
+
+/// Elementwise ops whose run-time-shaped inputs share one shape and whose
+/// other inputs are single elements: they work on the compact layout as is.
+bool GraphImporter::propagatesRuntimeShape(const onnx::NodeProto &node,
+                                           std::map<std::string, Value> &scope) {
+  static const std::set<std::string> elementwise = {
+      "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Cos", "Sin", "Tan", "Exp", "Log",
+      "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Relu", "Sigmoid", "Tanh", "Erf",
+      "Cast", "Max", "Min", "Sign", "Not", "And", "Or", "Xor", "Equal", "Less", "Greater",
+      "LessOrEqual", "GreaterOrEqual", "Where", "Identity"};
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    return false;
+  if (!elementwise.count(node.op_type()))
+    return false;
+  Value dims;
+  for (const std::string &name : node.input()) {
+    if (name.empty())
+      continue;
+    Value v = scope[name];
+    if (!v || !isa<RankedTensorType>(v.getType()))
+      return false;
+    auto it = runtimeShapes.find(v);
+    if (it == runtimeShapes.end()) {
+      if (cast<RankedTensorType>(v.getType()).getNumElements() != 1 ||
+          cast<RankedTensorType>(v.getType()).getRank() > 1)
+        return false;
+      continue;
+    }
+    if (dims && it->second.dims != dims)
+      return false;
+    dims = it->second.dims;
+  }
+  return true;
 }
 
 LogicalResult GraphImporter::importNodes(NodeContext &parent,

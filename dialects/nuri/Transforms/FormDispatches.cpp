@@ -118,7 +118,11 @@ struct FormDispatchesPass
           // producer once per reduction step: only fuse into elementwise ops.
           Operation *producer = operand->get().getDefiningOp();
           auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
-          return producer && producer->hasOneUse() && consumer &&
+          // A tensor of run-time size cannot cross dispatches: its elementwise
+          // producer is recomputed in each consumer instead.
+          bool runtimeSized =
+              !cast<RankedTensorType>(operand->get().getType()).hasStaticShape();
+          return producer && (producer->hasOneUse() || runtimeSized) && consumer &&
                  consumer.getNumReductionLoops() == 0;
         });
     (void)applyPatternsGreedily(main, std::move(patterns));

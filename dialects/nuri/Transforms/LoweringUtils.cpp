@@ -29,8 +29,24 @@ Value elementwise(OpBuilder &b, Location loc, RankedTensorType outType,
     maps.push_back(broadcastMap(ctx, typeOf(v).getShape(), outType.getShape()));
   maps.push_back(AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
   SmallVector<utils::IteratorType> iters(outType.getRank(), utils::IteratorType::parallel);
+  // Run-time extents (a tensor of run-time size with scalar operands) come
+  // from an input of the result's rank that has them.
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < outType.getRank(); ++d) {
+    if (!outType.isDynamicDim(d))
+      continue;
+    for (Value v : inputs)
+      if (typeOf(v).getRank() == outType.getRank() && typeOf(v).isDynamicDim(d)) {
+        sizes.push_back(tensor::DimOp::create(b, loc, v, d));
+        break;
+      }
+  }
+  Value init = sizes.size() == (size_t)outType.getNumDynamicDims()
+                   ? (Value)tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                                    outType.getElementType(), sizes)
+                   : emptyLike(b, loc, outType);
   auto op = linalg::GenericOp::create(
-      b, loc, outType, inputs, ValueRange{emptyLike(b, loc, outType)}, maps, iters,
+      b, loc, outType, inputs, ValueRange{init}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         linalg::YieldOp::create(nb, nl, fn(nb, nl, args.drop_back()));
       });

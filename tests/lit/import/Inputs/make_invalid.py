@@ -37,7 +37,7 @@ save("sequence_to_add", [helper.make_node("SequenceConstruct", ["x", "x"], ["s"]
 # A string tensor fed to an op that takes numbers.
 save("string_to_abs", [helper.make_node("Abs", ["t"], ["y"], name="abs0")],
      [helper.make_tensor_value_info("t", TensorProto.STRING, [2])], [f("y", None)])
-# A run-time Tile result consumed by another op.
+# A run-time Tile result consumed by an op that is not elementwise.
 save("runtime_tile_consumed", [helper.make_node("Tile", ["x", "r"], ["t"], name="tile0"),
-                               helper.make_node("Relu", ["t"], ["y"], name="relu0")],
+                               helper.make_node("Transpose", ["t"], ["y"], name="relu0")],
      [f("x", [2]), helper.make_tensor_value_info("r", TensorProto.INT64, [1])], [f("y", None)])
