@@ -20,7 +20,8 @@ class GraphWalker;
 /// e.g. a Reshape whose shape is a graph input). Its value holds the elements
 /// compactly, row-major, at the start of a 1-D upper bound; `dims` (int64[rank])
 /// is computed with it; `shape` has the dimensions known at compile time and
-/// -1 for the others. Only graph outputs may take such tensors today.
+/// -1 for the others. Only graph outputs and elementwise ops with scalar other
+/// operands may take such tensors today.
 struct RuntimeShape {
   mlir::Value dims;
   llvm::SmallVector<int64_t> shape;
