@@ -593,7 +593,6 @@ LogicalResult stftRuntime(NodeContext &c) {
   bool onesided = c.attrInt("onesided", 1), complexIn = st.getDimSize(2) == 2;
   if (onesided && complexIn)
     return c.fail("onesided needs a real signal");
-  Type i64 = c.b.getI64Type();
   Value stepV = sizeVector(c, step);
   Value lenV = length ? sizeVector(c, length) : i64Const(c, {typeOf(window).getDimSize(0)});
   // frames = (signal - length) / step + 1; bins = length (/ 2 + 1 onesided).
@@ -602,7 +601,6 @@ LogicalResult stftRuntime(NodeContext &c) {
   Value bins = onesided ? c.make<AddOp>(c.make<DivOp>(lenV, i64Const(c, {2})), i64Const(c, {1})) : lenV;
   Value dims = c.make<ConcatOp>(
       ValueRange{i64Const(c, {st.getDimSize(0)}), frames, bins, i64Const(c, {2})}, 0);
-  (void)i64;
   return generateOutput(c, dims, et, [&](OpBuilder &b, Location l, ValueRange i) {
     Type f64 = b.getF64Type();
     Value stepI = castTo(b, l, extract(b, l, stepV, {idx(b, l, 0)}), b.getIndexType());

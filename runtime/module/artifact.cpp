@@ -223,8 +223,10 @@ nuri_status_t Checker::checkCommands() {
         count(commands));
   size_t executables = count(model_->executables());
   auto *buffers = program->buffers();
-  // Buffers sized at run time: none may be used before its Allocate.
+  // Buffers sized at run time: none may be used before its Allocate, and
+  // copies (of compile-time sizes) never touch them.
   std::vector<bool> pending(bufferCount_, false);
+  std::vector<bool> runtimeSized(bufferCount_, false);
   for (uint32_t c = 0; c < count(commands); ++c) {
     CHECK(commands->Get(c), "command %u is missing", c);
     if (types->Get(c) != Command::Allocate)
@@ -238,6 +240,7 @@ nuri_status_t Checker::checkCommands() {
               buffers->Get(id)->size() == 0,
           "allocate %u sizes buffer %u, which is not an unsized transient or output", c, id);
     pending[id] = true;
+    runtimeSized[id] = true;
   }
   auto ready = [&](uint32_t id) { return id < bufferCount_ && !pending[id]; };
   for (uint32_t c = 0; c < count(commands); ++c) {
@@ -282,9 +285,9 @@ nuri_status_t Checker::checkCommands() {
     case Command::Copy: {
       auto *copy = static_cast<const Copy *>(commands->Get(c));
       // Copies have sizes fixed at compile time: never of run-time-sized buffers.
-      CHECK(copy->source() < bufferCount_ && !isAllocated(model_, copy->source()),
+      CHECK(copy->source() < bufferCount_ && !runtimeSized[copy->source()],
             "copy %u reads buffer %u of %u", c, copy->source(), bufferCount_);
-      CHECK(copy->target() < bufferCount_ && !isAllocated(model_, copy->target()),
+      CHECK(copy->target() < bufferCount_ && !runtimeSized[copy->target()],
             "copy %u writes buffer %u of %u", c, copy->target(), bufferCount_);
       uint64_t sourceSize = buffers->Get(copy->source())->size();
       uint64_t targetSize = buffers->Get(copy->target())->size();

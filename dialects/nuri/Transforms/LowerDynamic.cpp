@@ -506,21 +506,21 @@ struct NonMaxSuppressionLowering : OpRewritePattern<NonMaxSuppressionOp> {
 
 
 /// nuri.generate -> tensor.empty(prod(dims)) + a 1-D linalg.generic whose body
-/// unflattens its index by the run-time dims and inlines the region. The size
-/// is the only scalar computed outside the body: dispatch formation clones its
-/// few scalar ops into the kernel, which reads dims from its binding.
+/// unflattens its index by the run-time dims and inlines the region. The dims
+/// are read once, outside the body; dispatch formation clones those few scalar
+/// ops into the kernel, which reads dims from its binding.
 struct GenerateLowering : OpRewritePattern<GenerateOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(GenerateOp op, PatternRewriter &b) const override {
     Location loc = op.getLoc();
     Value dims = op.getDims();
     int64_t rank = typeOf(dims).getDimSize(0);
-    auto dimAt = [&](OpBuilder &nb, Location l, int64_t d) {
-      return toIndex(nb, l, at(nb, l, dims, {idx(nb, l, d)}));
-    };
+    SmallVector<Value> extents;
     Value n = idx(b, loc, 1);
-    for (int64_t d = 0; d < rank; ++d)
-      n = mul(b, loc, n, dimAt(b, loc, d));
+    for (int64_t d = 0; d < rank; ++d) {
+      extents.push_back(toIndex(b, loc, at(b, loc, dims, {idx(b, loc, d)})));
+      n = mul(b, loc, n, extents.back());
+    }
     auto resultType = op.getOutput().getType();
     auto outType = resultType.clone(signless(resultType.getElementType()));
     Value empty = tensor::EmptyOp::create(b, loc, outType.getShape(), outType.getElementType(),
@@ -535,9 +535,8 @@ struct GenerateLowering : OpRewritePattern<GenerateOp> {
           IRMapping map;
           Block &body = op.getBody().front();
           for (int64_t d = rank - 1; d >= 0; --d) {
-            Value extent = dimAt(nb, l, d);
-            map.map(body.getArgument(d), arith::RemUIOp::create(nb, l, rest, extent));
-            rest = arith::DivUIOp::create(nb, l, rest, extent);
+            map.map(body.getArgument(d), arith::RemUIOp::create(nb, l, rest, extents[d]));
+            rest = arith::DivUIOp::create(nb, l, rest, extents[d]);
           }
           for (Operation &inner : body.without_terminator()) {
             // Reads of unsigned tensors: arith computes on signless bits.

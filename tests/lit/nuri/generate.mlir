@@ -3,8 +3,8 @@
 // RUN: nuri-opt %s -split-input-file -pass-pipeline='builtin.module(func.func(nuri-to-linalg),nuri-form-dispatches,nuri-cpu-kernel-abi)' | FileCheck %s --check-prefix=ABI
 
 // nuri.generate: the size is the product of the run-time dims, read at the
-// top level; the body unflattens the linalg index by the dims (read again
-// inside) and inlines the region.
+// top level; the body unflattens the linalg index by those same dims and
+// inlines the region.
 // CHECK-LABEL: func @main
 // CHECK: %[[D0:.*]] = tensor.extract %arg0[%c0] : tensor<2xi64>
 // CHECK: %[[N0:.*]] = arith.index_cast %[[D0]] : i64 to index
