@@ -5,6 +5,9 @@
 #include "dialects/nuri/IR/NuriDialect.h"
 #include "dialects/nuri/Transforms/Passes.h"
 #include "targets/cpu/CPUTarget.h"
+#include "targets/npu/NPUTarget.h"
+#include "dialects/npu/IR/NpuDialect.h"
+#include "compiler/pipeline/Report.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -24,6 +27,7 @@ static const std::vector<std::unique_ptr<TargetBackend>> &backends() {
   static const std::vector<std::unique_ptr<TargetBackend>> all = [] {
     std::vector<std::unique_ptr<TargetBackend>> v;
     v.push_back(cpu::createCpuBackend());
+    v.push_back(npu_target::createNpuBackend());
     return v;
   }();
   return all;
@@ -46,7 +50,7 @@ std::string registeredTargetNames() {
 void registerCompilerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
-  registry.insert<mlir::nuri::NuriDialect>();
+  registry.insert<mlir::nuri::NuriDialect, mlir::npu::NpuDialect>();
 }
 
 void registerCompilerPasses() {
@@ -131,19 +135,22 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
   std::string llvmIR;
   if (options.emit == EmitKind::LLVMIR)
     targetOptions.onLLVMIR = [&](const std::string &s) { llvmIR += s; };
-  // Every target compiles every dispatch; the runtime picks the executable
-  // for the device it runs on (partitioning across targets comes with the
-  // NPU target).
-  std::vector<ExecutableBlob> blobs;
+  // Partitioning: each target compiles the dispatches it runs natively (the
+  // cpu compiles all of them); the first target in the list that has a
+  // dispatch runs it and the next one is its fallback (see ArtifactWriter).
+  std::vector<ExecutableBlob> built, blobs;
   for (const TargetBackend *backend : targets) {
     ExecutableBlob blob;
     if (!backend->build(*module, targetOptions, blob, error)) {
       error = !firstError.empty() ? firstError : inputPath + ": " + error;
       return false;
     }
+    built.push_back(blob);
     if (!blob.entryPoints.empty())
       blobs.push_back(std::move(blob));
   }
+  if (options.onReport)
+    options.onReport(partitionReport(*module, inputPath, targets, built, targetOptions));
   if (options.emit == EmitKind::LLVMIR) {
     output = llvmIR;
     return true;

@@ -7,6 +7,7 @@
 
 #include "mlir/IR/DialectRegistry.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct CompileOptions {
   TargetOptions target;
   std::string dumpIrAfter; // pass argument or "all"
   EmitKind emit = EmitKind::Artifact;
+  /// Receives the partition report (nuri-compile --report) of an artifact.
+  std::function<void(const std::string &)> onReport;
 };
 
 /// Dialects, interfaces and passes the compiler uses (nuri-opt too).

@@ -24,6 +24,9 @@ struct TargetOptions {
   /// For CPU-like targets: "host" (detect the CPU and its features) or an
   /// LLVM CPU name such as "x86-64" (the generic fallback).
   std::string cpu = "host";
+  /// For the npu target: a preset name (datacenter, edge) or a FlatBuffers
+  /// JSON file describing the machine.
+  std::string npuPreset = "datacenter";
   /// Prints the IR after the pass with this argument name (or "all").
   std::string dumpIrAfter;
   /// Receives the target's final LLVM IR text, when it has one (--emit llvm).
@@ -37,8 +40,13 @@ public:
   virtual llvm::StringRef name() const = 0;
   /// Registers the target's passes (nuri-opt, --dump-ir-after).
   virtual void registerPasses() const = 0;
-  /// Compiles every dispatch of `module` (which is not modified) into one
-  /// executable. An empty `entryPoints` means there was nothing to compile.
+  /// One line on how the target computes (precision, machine), for
+  /// nuri-compile --report; empty when there is nothing to say.
+  virtual std::string describe(const TargetOptions &) const { return ""; }
+  /// Compiles the dispatches of `module` (which is not modified) it can run
+  /// into one executable; those it cannot go to `notCompiled` with the
+  /// reason, for the next target. An empty `entryPoints` means there was
+  /// nothing to compile.
   virtual bool build(mlir::ModuleOp module, const TargetOptions &options,
                      ExecutableBlob &executable, std::string &error) const = 0;
 };

@@ -69,12 +69,20 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
   // Which executable/entry implements each dispatch.
   std::map<std::string, std::pair<uint32_t, uint32_t>> entryOf;
   std::map<std::string, int64_t> workgroupsOf;
+  // The first target listed that implements a dispatch runs it; the next
+  // one is its fallback for devices that cannot load the first.
+  struct Entry {
+    uint32_t executable, entry;
+    int64_t workgroups;
+  };
+  std::map<std::string, Entry> fallbackOf;
   for (auto [e, exe] : llvm::enumerate(executables))
     for (size_t i = 0; i < exe.dispatchNames.size(); ++i) {
-      // The first target listed runs a dispatch; later ones are fallbacks
-      // for devices that lack it.
       if (entryOf.emplace(exe.dispatchNames[i], std::make_pair((uint32_t)e, (uint32_t)i)).second)
         workgroupsOf[exe.dispatchNames[i]] = exe.workgroupCounts[i];
+      else
+        fallbackOf.emplace(exe.dispatchNames[i],
+                           Entry{(uint32_t)e, (uint32_t)i, exe.workgroupCounts[i]});
     }
 
   auto ret = cast<func::ReturnOp>(main.getBody().front().getTerminator());
@@ -168,9 +176,14 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       if (auto names = callee->getAttrOfType<ArrayAttr>("nuri.nodes"))
         for (auto n : names.getAsValueRange<StringAttr>())
           nodes.push_back(fbb.CreateString(n.str()));
-      auto d = fb::CreateDispatch(fbb, it->second.first, it->second.second,
-                                  workgroupsOf[call.getCallee().str()],
-                                  fbb.CreateVector(bindings), fbb.CreateVector(nodes));
+      auto fallback = fallbackOf.find(call.getCallee().str());
+      bool hasFallback = fallback != fallbackOf.end();
+      auto d = fb::CreateDispatch(
+          fbb, it->second.first, it->second.second, workgroupsOf[call.getCallee().str()],
+          fbb.CreateVector(bindings), fbb.CreateVector(nodes),
+          hasFallback ? (int32_t)fallback->second.executable : -1,
+          hasFallback ? fallback->second.entry : 0,
+          hasFallback ? (uint32_t)fallback->second.workgroups : 0);
       commandTypes.push_back(fb::Command::Dispatch);
       commands.push_back(d.Union());
       continue;

@@ -17,6 +17,8 @@ struct ExecutableBlob {
   std::vector<std::string> entryPoints;
   std::vector<std::string> dispatchNames; // dispatch_N implemented by entry i
   std::vector<int64_t> workgroupCounts;
+  /// Dispatches this target left to the next one, with the reason.
+  std::vector<std::pair<std::string, std::string>> notCompiled;
 };
 
 /// Builds the FlatBuffers artifact from @main of `module` (calls to

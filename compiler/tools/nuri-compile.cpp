@@ -18,7 +18,16 @@ Compiles an ONNX model into a .nuri artifact for the Nuri runtime.
 
 options:
   -o, --output FILE        where to write the artifact (required; '-' = stdout for --emit)
-  --target LIST            comma-separated targets (default: cpu; available: cpu)
+  --target LIST            comma-separated targets, in order of preference (default: cpu;
+                           available: cpu, npu). With npu,cpu each dispatch the NPU runs
+                           natively goes to the npu and the rest fall back to the cpu;
+                           the cpu code of every dispatch is kept, so the artifact also
+                           runs entirely with nuri-run --device cpu
+  --npu-preset NAME|FILE   the reference NPU to compile for: datacenter (default), edge,
+                           or a FlatBuffers JSON target description (schemas/npu_target.fbs)
+  --report                 print which device runs each dispatch (with its ONNX nodes and
+                           MACs), why a dispatch falls back, and a summary per device; to
+                           stdout, or to stderr when the output is stdout
   --input-shape NAME:DIMS  fix the shape of graph input NAME, e.g. input:1x3x224x224
                            (repeatable; needed for inputs with dynamic dimensions)
   --sequence-length NAME:N  compile sequence input NAME for N elements, bound as inputs
@@ -48,6 +57,7 @@ int usageError(const std::string &msg) {
 int main(int argc, char **argv) {
   nuri::CompileOptions options;
   std::string input, output;
+  bool report = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *flag) -> const char * {
@@ -89,6 +99,10 @@ int main(int argc, char **argv) {
       if (v.empty() || *end || n < 1 || n > 65536)
         return usageError("bad --string-bytes '" + v + "' (expected 1..65536)");
       options.import.stringBytes = n;
+    } else if (a == "--npu-preset") {
+      options.target.npuPreset = value("--npu-preset");
+    } else if (a == "--report") {
+      report = true;
     } else if (a == "--cpu") {
       options.target.cpu = value("--cpu");
     } else if (a == "--dump-ir-after") {
@@ -120,6 +134,10 @@ int main(int argc, char **argv) {
     return usageError("no output file given (-o OUT.nuri)");
 
   std::string result, error;
+  if (report)
+    options.onReport = [&](const std::string &text) {
+      (output == "-" ? std::cerr : std::cout) << text;
+    };
   if (!nuri::compileModel(input, options, result, error)) {
     // One line: newlines inside MLIR diagnostics would split it.
     for (char &c : error)

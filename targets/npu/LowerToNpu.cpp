@@ -1,0 +1,355 @@
+//===- LowerToNpu.cpp - match dispatches the NPU runs natively ------------===//
+//
+// A dispatch function is NPU-native when it is
+//   (a) linalg.fill(0) + linalg.matmul of 2-D f32 function arguments,
+//       followed by elementwise linalg.generics on its result, or
+//   (b) a chain of elementwise linalg.generics,
+// and every elementwise operand is the chain's value, a function argument
+// read in full or broadcast along rows or columns, or a scalar constant, and
+// every body op is one the vector engine has. Anything else is left to the
+// next target, with the reason in `nuri.npu_fallback`.
+//
+//===----------------------------------------------------------------------===//
+#include "targets/npu/Passes.h"
+#include "targets/npu/Plan.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::nuri::npu {
+#define GEN_PASS_DEF_NURINPULOWER
+#include "targets/npu/Passes.h.inc"
+} // namespace mlir::nuri::npu
+
+using namespace mlir;
+using ::nuri::npu_target::Broadcast;
+using ::nuri::npu_target::EInput;
+using ::nuri::npu_target::EStep;
+using ::nuri::npu_target::EValue;
+using ::nuri::npu_target::KernelPlan;
+
+namespace {
+
+/// Builds the elementwise program of a chain of generics; each failure says
+/// why in `reason`.
+class ProgramBuilder {
+public:
+  ProgramBuilder(KernelPlan &plan, func::FuncOp func) : plan(plan), func(func) {}
+  std::string reason;
+
+  /// Adds the generic's body; `chain` is the value the previous op
+  /// produced (null for the first generic of an elementwise kernel).
+  bool addGeneric(linalg::GenericOp generic, Value chain, EValue chainValue, EValue &result) {
+    if (generic.getNumDpsInits() != 1 || generic.getNumResults() != 1)
+      return fail("a generic with several results");
+    if (generic.getNumReductionLoops() != 0)
+      return fail("a reduction");
+    auto outType = dyn_cast<RankedTensorType>(generic.getResult(0).getType());
+    if (!outType || !outType.getElementType().isF32())
+      return fail("element type is not f32");
+    Block &body = generic.getRegion().front();
+    if (!body.getArgument(generic.getNumDpsInputs()).use_empty())
+      return fail("the body reads its output");
+    if (!generic.getIndexingMapsArray().back().isIdentity())
+      return fail("the output is permuted");
+    DenseMap<Value, EValue> values;
+    for (auto [i, input] : llvm::enumerate(generic.getDpsInputs())) {
+      EValue v;
+      if (!operand(input, generic.getIndexingMapsArray()[i], outType, chain, chainValue, v))
+        return false;
+      values[body.getArgument(i)] = v;
+    }
+    for (Operation &op : body.without_terminator()) {
+      EValue v;
+      if (!bodyOp(op, values, v))
+        return false;
+      values[op.getResult(0)] = v;
+    }
+    Value yielded = body.getTerminator()->getOperand(0);
+    if (!lookup(yielded, values, result))
+      return fail("the body yields a value defined outside it");
+    return true;
+  }
+
+  /// Makes the last step produce `result` (the schedule stores the last
+  /// step's destination), then counts temps.
+  void finish(EValue result) {
+    auto &p = plan.epilogue;
+    bool lastMakesIt = !p.steps.empty() && result.kind == EValue::Temp &&
+                       p.steps.back().dst == result.index;
+    if (!lastMakesIt && !(result.kind == EValue::Acc && p.steps.empty()))
+      p.steps.push_back({"copy", nextTemp++, result, {}});
+    p.result = {EValue::Temp, p.steps.empty() ? 0 : p.steps.back().dst, 0.0f};
+    if (result.kind == EValue::Acc && p.steps.empty())
+      p.result = result;
+    p.temps = nextTemp;
+  }
+
+private:
+  KernelPlan &plan;
+  func::FuncOp func;
+  int nextTemp = 0;
+
+  bool fail(const std::string &why) {
+    reason = why;
+    return false;
+  }
+
+  bool lookup(Value v, DenseMap<Value, EValue> &values, EValue &out) {
+    auto it = values.find(v);
+    if (it != values.end()) {
+      out = it->second;
+      return true;
+    }
+    FloatAttr constant;
+    if (matchPattern(v, m_Constant(&constant))) {
+      out = {EValue::Scalar, 0, (float)constant.getValueAsDouble()};
+      return true;
+    }
+    return false;
+  }
+
+  bool operand(Value input, AffineMap map, RankedTensorType outType, Value chain,
+               EValue chainValue, EValue &out) {
+    if (input == chain) {
+      if (!map.isIdentity())
+        return fail("the chained value is read through a non-identity map");
+      out = chainValue;
+      return true;
+    }
+    DenseElementsAttr dense;
+    if (matchPattern(input, m_Constant(&dense)) && dense.isSplat() &&
+        dense.getElementType().isF32()) {
+      out = {EValue::Scalar, 0, dense.getSplatValue<float>()};
+      return true;
+    }
+    auto arg = dyn_cast<BlockArgument>(input);
+    if (!arg || arg.getOwner()->getParentOp() != func.getOperation())
+      return fail("an operand is computed inside the dispatch");
+    if (!cast<RankedTensorType>(arg.getType()).getElementType().isF32())
+      return fail("element type is not f32");
+    // The output viewed as [rows, cols] = [prod(leading dims), last dim].
+    int64_t rank = outType.getRank();
+    Broadcast mode;
+    if (map.isIdentity())
+      mode = Broadcast::Full;
+    else if (rank >= 1 && map.getNumResults() == 1 && map.getResult(0).isFunctionOfDim(rank - 1) &&
+             map.getResult(0) == getAffineDimExpr(rank - 1, map.getContext()))
+      mode = Broadcast::Row;
+    else if (rank == 2 && map.getNumResults() == 1 &&
+             map.getResult(0) == getAffineDimExpr(0, map.getContext()))
+      mode = Broadcast::Column;
+    else
+      return fail("an operand broadcasts in a way the vector engine cannot read");
+    auto &inputs = plan.epilogue.inputs;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (inputs[i].binding == arg.getArgNumber() && inputs[i].mode == mode) {
+        out = {EValue::Input, (int)i, 0.0f};
+        return true;
+      }
+    inputs.push_back({(int64_t)arg.getArgNumber(), mode});
+    out = {EValue::Input, (int)inputs.size() - 1, 0.0f};
+    return true;
+  }
+
+  static bool isFull(const KernelPlan &plan, const EValue &v) {
+    return v.kind == EValue::Acc || v.kind == EValue::Temp ||
+           (v.kind == EValue::Input && plan.epilogue.inputs[v.index].mode == Broadcast::Full);
+  }
+
+  int step(StringRef op, EValue a, EValue b = {}) {
+    plan.epilogue.steps.push_back({op.str(), nextTemp, a, b});
+    return nextTemp++;
+  }
+
+  bool bodyOp(Operation &op, DenseMap<Value, EValue> &values, EValue &out) {
+    if (op.getNumResults() != 1 || !op.getResult(0).getType().isF32())
+      return fail("body op '" + op.getName().getStringRef().str() + "' is not f32");
+    SmallVector<EValue> args;
+    for (Value v : op.getOperands()) {
+      EValue e;
+      if (!lookup(v, values, e))
+        return fail("body op '" + op.getName().getStringRef().str() +
+                    "' reads a value defined outside the body");
+      args.push_back(e);
+    }
+    StringRef unary = llvm::TypeSwitch<Operation *, StringRef>(&op)
+                          .Case<arith::NegFOp>([](auto) { return "neg"; })
+                          .Case<math::AbsFOp>([](auto) { return "abs"; })
+                          .Case<math::ExpOp>([](auto) { return "exp"; })
+                          .Case<math::TanhOp>([](auto) { return "tanh"; })
+                          .Case<math::RsqrtOp>([](auto) { return "rsqrt"; })
+                          .Case<math::SqrtOp>([](auto) { return "sqrt"; })
+                          .Case<math::ErfOp>([](auto) { return "erf"; })
+                          .Default([](auto) { return ""; });
+    if (!unary.empty()) {
+      if (!isFull(plan, args[0]))
+        return fail("'" + unary.str() + "' of a broadcast operand");
+      out = {EValue::Temp, step(unary, args[0]), 0.0f};
+      return true;
+    }
+    StringRef binary = llvm::TypeSwitch<Operation *, StringRef>(&op)
+                           .Case<arith::AddFOp>([](auto) { return "add"; })
+                           .Case<arith::SubFOp>([](auto) { return "sub"; })
+                           .Case<arith::MulFOp>([](auto) { return "mul"; })
+                           .Case<arith::DivFOp>([](auto) { return "div"; })
+                           .Case<arith::MaximumFOp, arith::MaxNumFOp>([](auto) { return "max"; })
+                           .Case<arith::MinimumFOp, arith::MinNumFOp>([](auto) { return "min"; })
+                           .Default([](auto) { return ""; });
+    if (binary.empty())
+      return fail("the vector engine has no '" + op.getName().getStringRef().str() + "'");
+    EValue a = args[0], b = args[1];
+    if (!isFull(plan, a)) {
+      if (!isFull(plan, b))
+        return fail("'" + binary.str() + "' of two broadcast operands");
+      if (binary == "sub") { // a - b = (-b) + a
+        out = {EValue::Temp, step("add", {EValue::Temp, step("neg", b), 0.0f}, a), 0.0f};
+        return true;
+      }
+      if (binary == "div") { // a / b = (1/b) * a
+        out = {EValue::Temp, step("mul", {EValue::Temp, step("recip", b), 0.0f}, a), 0.0f};
+        return true;
+      }
+      std::swap(a, b); // the rest commute
+    }
+    out = {EValue::Temp, step(binary, a, b), 0.0f};
+    return true;
+  }
+};
+
+int64_t bytesOf(Type type) {
+  auto t = cast<RankedTensorType>(type);
+  return t.getNumElements() * 4;
+}
+
+/// Describes `func` as a kernel plan, or says why the NPU cannot run it.
+bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
+  plan.name = func.getSymName().str();
+  if (auto nodes = func->getAttrOfType<ArrayAttr>("nuri.nodes"))
+    for (Attribute a : nodes)
+      plan.nodes.push_back(cast<StringAttr>(a).str());
+  if (func.getNumResults() != 1) {
+    reason = "several results";
+    return false;
+  }
+  for (Type t : func.getArgumentTypes()) {
+    auto tt = dyn_cast<RankedTensorType>(t);
+    if (!tt || !tt.hasStaticShape() || !tt.getElementType().isF32()) {
+      reason = "an operand that is not a static f32 tensor";
+      return false;
+    }
+    plan.minDramBytes += bytesOf(t);
+  }
+  auto resultType = dyn_cast<RankedTensorType>(func.getResultTypes()[0]);
+  if (!resultType || !resultType.hasStaticShape() || !resultType.getElementType().isF32() ||
+      resultType.getRank() == 0) {
+    reason = "the result is not a static f32 tensor";
+    return false;
+  }
+  plan.minDramBytes += bytesOf(resultType);
+  plan.outBinding = func.getNumArguments();
+  plan.cols = resultType.getShape().back();
+  plan.rows = resultType.getNumElements() / std::max<int64_t>(1, plan.cols);
+
+  ProgramBuilder program(plan, func);
+  Value chain;
+  EValue chainValue;
+  bool first = true;
+  for (Operation &op : func.getBody().front()) {
+    if (isa<tensor::EmptyOp, arith::ConstantOp, func::ReturnOp>(op))
+      continue;
+    if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+      FloatAttr zero;
+      if (!matchPattern(fill.value(), m_Constant(&zero)) || !zero.getValue().isZero() ||
+          !fill.getResult(0).hasOneUse() || !isa<linalg::MatmulOp>(*fill.getResult(0).user_begin())) {
+        reason = "a fill that does not start a matmul";
+        return false;
+      }
+      continue;
+    }
+    if (auto mm = dyn_cast<linalg::MatmulOp>(op)) {
+      if (!first) {
+        reason = "a matmul after other ops";
+        return false;
+      }
+      auto a = dyn_cast<BlockArgument>(mm.getInputs()[0]);
+      auto b = dyn_cast<BlockArgument>(mm.getInputs()[1]);
+      if (!a || !b || mm.hasUserDefinedMaps() || !mm.getOutputs()[0].getDefiningOp<linalg::FillOp>()) {
+        reason = "a matmul of computed, transposed or non-zero-initialized operands";
+        return false;
+      }
+      auto at = cast<RankedTensorType>(a.getType()), bt = cast<RankedTensorType>(b.getType());
+      plan.matmul = ::nuri::npu_target::MatmulPlan{at.getDimSize(0), at.getDimSize(1),
+                                                 bt.getDimSize(1), a.getArgNumber(),
+                                                 b.getArgNumber()};
+      plan.macs = at.getDimSize(0) * at.getDimSize(1) * bt.getDimSize(1);
+      chain = mm.getResult(0);
+      chainValue = {EValue::Acc, 0, 0.0f};
+      first = false;
+      continue;
+    }
+    if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+      EValue result;
+      if (!program.addGeneric(generic, chain, chainValue, result)) {
+        reason = program.reason;
+        return false;
+      }
+      chain = generic.getResult(0);
+      chainValue = result;
+      first = false;
+      continue;
+    }
+    reason = "the NPU has no lowering for '" + op.getName().getStringRef().str() + "'";
+    return false;
+  }
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  if (!chain || ret.getOperand(0) != chain) {
+    reason = "the result is not the last op's";
+    return false;
+  }
+  if (plan.matmul && (plan.rows != plan.matmul->m || plan.cols != plan.matmul->n)) {
+    reason = "the epilogue changes the matmul's shape";
+    return false;
+  }
+  if (!plan.matmul && plan.epilogue.inputs.empty()) {
+    reason = "no operand comes from DRAM";
+    return false;
+  }
+  program.finish(chainValue);
+  return true;
+}
+
+struct NuriNpuLowerPass
+    : public mlir::nuri::npu::impl::NuriNpuLowerBase<NuriNpuLowerPass> {
+  using NuriNpuLowerBase::NuriNpuLowerBase;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    ::nuri::npu::TargetDescription target;
+    std::string error;
+    if (!::nuri::npu::loadTarget(preset, target, error)) {
+      module.emitError() << error;
+      return signalPassFailure();
+    }
+    OpBuilder builder(module.getContext());
+    SmallVector<func::FuncOp> dispatches;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (func.isPrivate() && func->hasAttr("nuri.nodes"))
+        dispatches.push_back(func);
+    for (func::FuncOp func : dispatches) {
+      KernelPlan plan;
+      std::string reason;
+      builder.setInsertionPointAfter(func);
+      if (planDispatch(func, plan, reason) &&
+          ::nuri::npu_target::scheduleKernel(builder, func.getLoc(), plan, target, reason))
+        continue;
+      func->setAttr("nuri.npu_fallback", builder.getStringAttr(reason));
+    }
+  }
+};
+
+} // namespace

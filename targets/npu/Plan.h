@@ -1,0 +1,76 @@
+//===- Plan.h - what the npu target runs, before scheduling -----*- C++ -*-===//
+//
+// LowerToNpu.cpp matches a dispatch function and describes it as a
+// KernelPlan: an optional matrix multiplication and an elementwise program
+// over 2-D output tiles. Schedule.cpp turns a plan into an npu.kernel: tile
+// sizes, SRAM allocation, per-core queues and semaphores.
+//
+//===----------------------------------------------------------------------===//
+#ifndef NURI_TARGETS_NPU_PLAN_H
+#define NURI_TARGETS_NPU_PLAN_H
+
+#include "dialects/npu/IR/NpuDialect.h"
+#include "targets/npu/description/NpuTarget.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace nuri::npu_target {
+
+/// How an elementwise operand covers the [rows, cols] output.
+enum class Broadcast { Full, Row, Column, Scalar };
+
+/// A value of the elementwise program.
+struct EValue {
+  enum Kind { Acc, Input, Scalar, Temp } kind = Acc;
+  int index = 0;    // Input: index into ElementwiseProgram::inputs; Temp: temp id
+  float imm = 0.0f; // Scalar
+};
+
+/// One vector instruction per tile: dst = op(a, b).
+struct EStep {
+  std::string op;
+  int dst; // temp id
+  EValue a, b;
+};
+
+/// Operands loaded from DRAM for each tile.
+struct EInput {
+  int64_t binding;
+  Broadcast mode; // Full, Row or Column
+};
+
+struct ElementwiseProgram {
+  std::vector<EInput> inputs;
+  std::vector<EStep> steps;
+  int temps = 0;
+  EValue result;
+};
+
+struct MatmulPlan {
+  int64_t m, k, n;
+  int64_t aBinding, bBinding;
+};
+
+struct KernelPlan {
+  std::string name;
+  std::vector<std::string> nodes;
+  std::optional<MatmulPlan> matmul;
+  int64_t rows = 0, cols = 0; // the output as a row-major [rows, cols]
+  int64_t outBinding = 0;
+  ElementwiseProgram epilogue; // result kind Acc and no steps: the matmul alone
+  int64_t macs = 0, minDramBytes = 0;
+};
+
+/// Builds the npu.kernel for `plan` at the builder's insertion point, or
+/// returns null with `reason` set (e.g. no tiling fits the scratchpad).
+mlir::npu::KernelOp scheduleKernel(mlir::OpBuilder &builder, mlir::Location loc,
+                                   const KernelPlan &plan, const nuri::npu::TargetDescription &target,
+                                   std::string &reason);
+
+} // namespace nuri::npu_target
+
+#endif

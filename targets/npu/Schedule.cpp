@@ -1,0 +1,331 @@
+//===- Schedule.cpp - tiles, SRAM and queues for one kernel ---------------===//
+//
+// Output tiles are distributed round-robin over the cores. Within a core,
+// the DMA queue runs ahead of the engines: operand tiles go into one of two
+// slots (double buffering) so the loads of step s+1 overlap the matrix
+// engine on step s; a tile's store is queued after the next tile's loads.
+// The semaphores of a core, all counting since the kernel started:
+//   LOAD  the operands of a step (or a tile's inputs) are in SRAM
+//   MM    a matrix step finished (its operand slot may be reused)
+//   EPI   a tile's epilogue inputs are in SRAM
+//   VEC   a tile's vector program finished
+//   STORE a tile's result left SRAM (its result slot may be reused)
+//
+//===----------------------------------------------------------------------===//
+#include "targets/npu/Plan.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace nuri::npu_target {
+namespace {
+
+enum Semaphore : int64_t { LOAD = 0, MM, EPI, VEC, STORE, SEMAPHORES };
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t alignUp(int64_t v) { return (v + 63) / 64 * 64; }
+
+struct Tile {
+  int64_t r0, rs, c0, cs; // rows [r0, r0+rs), cols [c0, c0+cs)
+};
+
+/// Tile sizes and the SRAM they need.
+struct Geometry {
+  int64_t tr, tc, tk; // tile rows, cols, and K chunk (matmul)
+  int64_t bytes(const KernelPlan &plan) const {
+    int64_t total = 0;
+    if (plan.matmul)
+      total += 2 * alignUp(tr * tk * 2) + 2 * alignUp(tk * tc * 2);
+    total += 2 * alignUp(tr * tc * 4); // accumulator or result, two slots
+    for (const EInput &in : plan.epilogue.inputs)
+      total += 2 * alignUp((in.mode == Broadcast::Full  ? tr * tc
+                            : in.mode == Broadcast::Row ? tc
+                                                        : tr) *
+                           4);
+    total += plan.epilogue.temps * alignUp(tr * tc * 4);
+    return total;
+  }
+};
+
+Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescription &t) {
+  int64_t cores = t.cores;
+  if (plan.matmul) {
+    const MatmulPlan &mm = *plan.matmul;
+    // Split the output over a pm x pn grid of cores that minimizes the
+    // operand bytes read from DRAM (A once per column block, B once per row
+    // block).
+    int64_t bestPm = 1, bestPn = cores, bestCost = INT64_MAX;
+    for (int64_t pm = 1; pm <= cores; ++pm) {
+      if (cores % pm)
+        continue;
+      int64_t pn = cores / pm;
+      if (pm > mm.m || pn > mm.n)
+        continue;
+      int64_t cost = mm.m * mm.k * pn + mm.k * mm.n * pm;
+      if (cost < bestCost)
+        bestCost = cost, bestPm = pm, bestPn = pn;
+    }
+    int64_t rows = t.matrixRows;
+    int64_t tk = std::min<int64_t>(mm.k, std::max<int64_t>(rows, ceilDiv(ceilDiv(mm.k, 8), rows) * rows));
+    return {ceilDiv(mm.m, bestPm), ceilDiv(mm.n, bestPn), tk};
+  }
+  // Elementwise: about four tiles per core so loads, compute and stores
+  // overlap, rows of at most 8192 columns.
+  int64_t tc = std::min<int64_t>(plan.cols, 8192);
+  int64_t tilesPerRow = ceilDiv(plan.cols, tc);
+  int64_t wanted = std::max<int64_t>(1, ceilDiv(cores * 4, tilesPerRow));
+  int64_t tr = std::max<int64_t>(1, ceilDiv(plan.rows, wanted));
+  return {tr, tc, 0};
+}
+
+/// Emits the instructions of one core.
+class CoreEmitter {
+public:
+  CoreEmitter(OpBuilder &b, Location loc, const KernelPlan &plan, const Geometry &g)
+      : b(b), loc(loc), plan(plan), g(g) {}
+
+  // SRAM addresses, filled by allocate().
+  int64_t aSlot[2] = {0, 0}, bSlot[2] = {0, 0}, resultSlot[2] = {0, 0};
+  std::vector<std::array<int64_t, 2>> inputSlot;
+  std::vector<int64_t> tempAddr;
+
+  void emit(const std::vector<Tile> &tiles) {
+    std::vector<int64_t> steps, base;
+    int64_t total = 0;
+    for (const Tile &tile : tiles) {
+      (void)tile;
+      int64_t s = plan.matmul ? ceilDiv(plan.matmul->k, g.tk) : 0;
+      base.push_back(total);
+      steps.push_back(s);
+      total += s;
+    }
+    bool hasVector = !plan.epilogue.steps.empty();
+    int64_t n = tiles.size();
+    // DMA queue.
+    for (int64_t t = 0; t < n; ++t) {
+      loadInputs(tiles[t], t);
+      for (int64_t j = 0; j < steps[t]; ++j)
+        loadOperands(tiles[t], base[t] + j, j);
+      if (t >= 1)
+        store(tiles[t - 1], t - 1, hasVector ? VEC : MM,
+              hasVector ? t : base[t - 1] + steps[t - 1]);
+    }
+    if (n)
+      store(tiles[n - 1], n - 1, hasVector ? VEC : MM,
+            hasVector ? n : base[n - 1] + steps[n - 1]);
+    // Matrix queue.
+    if (plan.matmul)
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t j = 0; j < steps[t]; ++j) {
+          int64_t s = base[t] + j;
+          Waits waits{{LOAD, s + 1}};
+          if (j == 0 && t >= 2)
+            waits.push_back({STORE, t - 1});
+          int64_t k0 = j * g.tk, ks = std::min(g.tk, plan.matmul->k - k0);
+          mlir::npu::MatMulOp::create(b, loc, aSlot[s % 2], bSlot[s % 2], resultSlot[t % 2],
+                                tiles[t].rs, ks, tiles[t].cs, "bf16", j > 0, flat(waits), MM);
+        }
+    // Vector queue.
+    if (hasVector)
+      for (int64_t t = 0; t < n; ++t) {
+        Waits waits;
+        if (plan.matmul)
+          waits.push_back({MM, base[t] + steps[t]});
+        if (!plan.epilogue.inputs.empty())
+          waits.push_back({plan.matmul ? EPI : LOAD, t + 1});
+        if (!plan.matmul && t >= 2)
+          waits.push_back({STORE, t - 1});
+        vectorProgram(tiles[t], t, waits);
+      }
+  }
+
+private:
+  using Waits = std::vector<std::pair<int64_t, int64_t>>;
+  OpBuilder &b;
+  Location loc;
+  const KernelPlan &plan;
+  const Geometry &g;
+
+  static SmallVector<int64_t> flat(const Waits &waits) {
+    SmallVector<int64_t> v;
+    for (auto [id, count] : waits)
+      if (count > 0)
+        v.append({id, count});
+    return v;
+  }
+
+  /// A [rs, cs] block at (r0, c0) of a row-major [*, ld] binding.
+  void dma(bool load, int64_t binding, int64_t offset, int64_t rs, int64_t cs, int64_t ld,
+           int64_t sram, StringRef sramType, const Waits &waits, int64_t signal) {
+    SmallVector<int64_t> sizes{1, 1, rs, cs}, strides{0, 0, ld, 1};
+    if (load)
+      mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
+                             flat(waits), signal);
+    else
+      mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
+                              flat(waits), signal);
+  }
+
+  void loadInputs(const Tile &tile, int64_t t) {
+    const auto &inputs = plan.epilogue.inputs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      Waits waits;
+      if (i == 0 && t >= 2)
+        waits.push_back({VEC, t - 1}); // the vector engine is done with this slot
+      int64_t signal = i + 1 == inputs.size() ? (plan.matmul ? EPI : LOAD) : -1;
+      int64_t sram = inputSlot[i][t % 2];
+      switch (inputs[i].mode) {
+      case Broadcast::Full:
+        dma(true, inputs[i].binding, tile.r0 * plan.cols + tile.c0, tile.rs, tile.cs, plan.cols,
+            sram, "f32", waits, signal);
+        break;
+      case Broadcast::Row:
+        dma(true, inputs[i].binding, tile.c0, 1, tile.cs, 0, sram, "f32", waits, signal);
+        break;
+      default:
+        dma(true, inputs[i].binding, tile.r0, 1, tile.rs, 0, sram, "f32", waits, signal);
+        break;
+      }
+    }
+  }
+
+  void loadOperands(const Tile &tile, int64_t s, int64_t j) {
+    const MatmulPlan &mm = *plan.matmul;
+    int64_t k0 = j * g.tk, ks = std::min(g.tk, mm.k - k0);
+    Waits waits;
+    if (s >= 2)
+      waits.push_back({MM, s - 1}); // the matrix engine is done with this slot
+    dma(true, mm.aBinding, tile.r0 * mm.k + k0, tile.rs, ks, mm.k, aSlot[s % 2], "bf16", waits,
+        -1);
+    dma(true, mm.bBinding, k0 * mm.n + tile.c0, ks, tile.cs, mm.n, bSlot[s % 2], "bf16", {},
+        LOAD);
+  }
+
+  void store(const Tile &tile, int64_t t, int64_t waitOn, int64_t count) {
+    dma(false, plan.outBinding, tile.r0 * plan.cols + tile.c0, tile.rs, tile.cs, plan.cols,
+        resultSlot[t % 2], "f32", {{waitOn, count}}, STORE);
+  }
+
+  int64_t address(const EValue &v, int64_t t) const {
+    switch (v.kind) {
+    case EValue::Acc:
+      return resultSlot[t % 2];
+    case EValue::Input:
+      return inputSlot[v.index][t % 2];
+    case EValue::Temp:
+      return tempAddr[v.index];
+    case EValue::Scalar:
+      return 0;
+    }
+    return 0;
+  }
+
+  static StringRef modeName(const ElementwiseProgram &p, const EValue &v) {
+    if (v.kind == EValue::Scalar)
+      return "scalar";
+    if (v.kind != EValue::Input)
+      return "full";
+    switch (p.inputs[v.index].mode) {
+    case Broadcast::Row:
+      return "row";
+    case Broadcast::Column:
+      return "column";
+    default:
+      return "full";
+    }
+  }
+
+  void vectorProgram(const Tile &tile, int64_t t, Waits waits) {
+    const ElementwiseProgram &p = plan.epilogue;
+    for (size_t i = 0; i < p.steps.size(); ++i) {
+      const EStep &step = p.steps[i];
+      bool last = i + 1 == p.steps.size();
+      // The last step writes the result slot, which the store reads.
+      int64_t dst = last ? resultSlot[t % 2] : tempAddr[step.dst];
+      bool binary = mlir::npu::isBinaryVectorOp(step.op);
+      mlir::npu::VectorOp::create(b, loc, step.op, "f32", "f32", dst, address(step.a, t),
+                            binary ? address(step.b, t) : 0, tile.rs, tile.cs,
+                            binary ? modeName(p, step.b) : StringRef("full"),
+                            llvm::APFloat(binary ? step.b.imm : 0.0f),
+                            i == 0 ? flat(waits) : SmallVector<int64_t>{}, last ? VEC : -1);
+    }
+  }
+};
+
+} // namespace
+
+mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const KernelPlan &plan,
+                             const nuri::npu::TargetDescription &target, std::string &reason) {
+  Geometry g = chooseGeometry(plan, target);
+  int64_t budget = target.scratchpadBytes;
+  // Halve the larger tile side until everything fits the scratchpad.
+  while (g.bytes(plan) > budget) {
+    if (g.tk > (int64_t)target.matrixRows)
+      g.tk = std::max<int64_t>(target.matrixRows, g.tk / 2);
+    else if (g.tc >= g.tr && g.tc > 1)
+      g.tc = ceilDiv(g.tc, 2);
+    else if (g.tr > 1)
+      g.tr = ceilDiv(g.tr, 2);
+    else {
+      reason = "no tiling fits the " + std::to_string(budget) + "-byte scratchpad";
+      return nullptr;
+    }
+  }
+
+  std::vector<Tile> tiles;
+  for (int64_t r0 = 0; r0 < plan.rows; r0 += g.tr)
+    for (int64_t c0 = 0; c0 < plan.cols; c0 += g.tc)
+      tiles.push_back({r0, std::min(g.tr, plan.rows - r0), c0, std::min(g.tc, plan.cols - c0)});
+  int64_t cores = std::min<int64_t>(target.cores, tiles.size());
+
+  SmallVector<Attribute> nodes;
+  for (const std::string &node : plan.nodes)
+    nodes.push_back(builder.getStringAttr(node));
+  auto kernel = mlir::npu::KernelOp::create(builder, loc, plan.name, (int64_t)target.scratchpadBytes,
+                                      (int64_t)SEMAPHORES, plan.macs, plan.minDramBytes,
+                                      builder.getArrayAttr(nodes));
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&kernel.getBody().emplaceBlock());
+
+  CoreEmitter layout(builder, loc, plan, g);
+  int64_t next = 0;
+  auto allocate = [&](StringRef name, int64_t bytes) {
+    mlir::npu::SramBufferOp::create(builder, loc, name, next, bytes);
+    int64_t at = next;
+    next += alignUp(bytes);
+    return at;
+  };
+  for (int p = 0; p < 2; ++p) {
+    std::string suffix = std::to_string(p);
+    if (plan.matmul) {
+      layout.aSlot[p] = allocate("a" + suffix, g.tr * g.tk * 2);
+      layout.bSlot[p] = allocate("b" + suffix, g.tk * g.tc * 2);
+    }
+    layout.resultSlot[p] = allocate((plan.matmul ? "acc" : "result") + suffix, g.tr * g.tc * 4);
+  }
+  layout.inputSlot.resize(plan.epilogue.inputs.size());
+  for (size_t i = 0; i < plan.epilogue.inputs.size(); ++i) {
+    Broadcast mode = plan.epilogue.inputs[i].mode;
+    int64_t elements = mode == Broadcast::Full ? g.tr * g.tc : mode == Broadcast::Row ? g.tc : g.tr;
+    for (int p = 0; p < 2; ++p)
+      layout.inputSlot[i][p] =
+          allocate("in" + std::to_string(i) + "_" + std::to_string(p), elements * 4);
+  }
+  for (int i = 0; i < plan.epilogue.temps; ++i)
+    layout.tempAddr.push_back(allocate("tmp" + std::to_string(i), g.tr * g.tc * 4));
+
+  for (int64_t c = 0; c < cores; ++c) {
+    auto core = mlir::npu::CoreOp::create(builder, loc, c);
+    OpBuilder::InsertionGuard coreGuard(builder);
+    builder.setInsertionPointToStart(&core.getBody().emplaceBlock());
+    std::vector<Tile> mine;
+    for (size_t t = c; t < tiles.size(); t += cores)
+      mine.push_back(tiles[t]);
+    CoreEmitter emitter = layout;
+    emitter.emit(mine);
+  }
+  return kernel;
+}
+
+} // namespace nuri::npu_target
