@@ -134,17 +134,8 @@ private:
     if (!cast<RankedTensorType>(arg.getType()).getElementType().isF32())
       return fail("element type is not f32");
     // The output viewed as [rows, cols] = [prod(leading dims), last dim].
-    int64_t rank = outType.getRank();
     Broadcast mode;
-    if (map.isIdentity())
-      mode = Broadcast::Full;
-    else if (rank >= 1 && map.getNumResults() == 1 && map.getResult(0).isFunctionOfDim(rank - 1) &&
-             map.getResult(0) == getAffineDimExpr(rank - 1, map.getContext()))
-      mode = Broadcast::Row;
-    else if (rank == 2 && map.getNumResults() == 1 &&
-             map.getResult(0) == getAffineDimExpr(0, map.getContext()))
-      mode = Broadcast::Column;
-    else
+    if (!classify(map, outType.getShape(), mode))
       return fail("an operand broadcasts in a way the vector engine cannot read");
     auto &inputs = plan.epilogue.inputs;
     for (size_t i = 0; i < inputs.size(); ++i)
@@ -154,6 +145,39 @@ private:
       }
     inputs.push_back({(int64_t)arg.getArgNumber(), mode});
     out = {EValue::Input, (int)inputs.size() - 1, 0.0f};
+    return true;
+  }
+
+  /// Full, Row (only the last dim) or Column (all but the last) reads of the
+  /// [rows, cols] view; dims of size 1 and constant-0 results do not matter.
+  static bool classify(AffineMap map, ArrayRef<int64_t> shape, Broadcast &mode) {
+    int64_t rank = shape.size();
+    SmallVector<int64_t> used;
+    for (AffineExpr e : map.getResults()) {
+      if (auto d = dyn_cast<AffineDimExpr>(e)) {
+        if (shape[d.getPosition()] != 1)
+          used.push_back(d.getPosition());
+        continue;
+      }
+      auto c = dyn_cast<AffineConstantExpr>(e);
+      if (!c || c.getValue() != 0)
+        return false;
+    }
+    SmallVector<int64_t> all, leading;
+    for (int64_t d = 0; d < rank; ++d)
+      if (shape[d] != 1) {
+        all.push_back(d);
+        if (d + 1 < rank)
+          leading.push_back(d);
+      }
+    if (used == all)
+      mode = Broadcast::Full;
+    else if (rank >= 1 && used == SmallVector<int64_t>{rank - 1})
+      mode = Broadcast::Row;
+    else if (used == leading && !leading.empty())
+      mode = Broadcast::Column;
+    else
+      return false;
     return true;
   }
 
@@ -227,6 +251,49 @@ int64_t bytesOf(Type type) {
   return t.getNumElements() * 4;
 }
 
+/// A contraction C[m..., n] += A[m..., k] * B[k, n] written as a generic
+/// (MatMul of a 3-D activation by a 2-D weight): rows are the m dims.
+bool matchContraction(linalg::GenericOp generic, KernelPlan &plan, std::string &reason) {
+  reason = "a reduction other than a matmul of arguments by a [K, N] weight";
+  if (!linalg::isaContractionOpInterface(generic) || generic.getNumDpsInputs() != 2 ||
+      !generic.getDpsInits()[0].getDefiningOp<linalg::FillOp>())
+    return false;
+  auto dims = linalg::inferContractionDims(generic);
+  if (failed(dims) || dims->k.size() != 1 || dims->n.size() != 1 || dims->m.empty())
+    return false;
+  auto a = dyn_cast<BlockArgument>(generic.getDpsInputs()[0]);
+  auto b = dyn_cast<BlockArgument>(generic.getDpsInputs()[1]);
+  if (!a || !b)
+    return false;
+  SmallVector<int64_t> ranges = generic.getStaticLoopRanges();
+  for (unsigned batch : dims->batch)
+    if (ranges[batch] != 1)
+      return false;
+  auto maps = generic.getIndexingMapsArray();
+  MLIRContext *ctx = generic.getContext();
+  auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+  SmallVector<AffineExpr> aExpected, outExpected;
+  for (AffineExpr e : maps[2].getResults()) {
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d)
+      return false;
+    if (d.getPosition() != dims->n[0])
+      aExpected.push_back(e);
+  }
+  aExpected.push_back(dim(dims->k[0]));
+  if (!maps[2].isIdentity() || maps[0].getResults() != ArrayRef<AffineExpr>(aExpected) ||
+      maps[1].getResults() != ArrayRef<AffineExpr>{dim(dims->k[0]), dim(dims->n[0])} ||
+      maps[2].getResults().back() != dim(dims->n[0]))
+    return false;
+  int64_t m = 1;
+  for (unsigned d : dims->m)
+    m *= ranges[d];
+  int64_t k = ranges[dims->k[0]], n = ranges[dims->n[0]];
+  plan.matmul = ::nuri::npu_target::MatmulPlan{m, k, n, a.getArgNumber(), b.getArgNumber()};
+  plan.macs = m * k * n;
+  return true;
+}
+
 /// Describes `func` as a kernel plan, or says why the NPU cannot run it.
 bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
   plan.name = func.getSymName().str();
@@ -264,10 +331,10 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
     if (isa<tensor::EmptyOp, arith::ConstantOp, func::ReturnOp>(op))
       continue;
     if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+      // Only as the zero a matmul starts from (its user checks that).
       FloatAttr zero;
-      if (!matchPattern(fill.value(), m_Constant(&zero)) || !zero.getValue().isZero() ||
-          !fill.getResult(0).hasOneUse() || !isa<linalg::MatmulOp>(*fill.getResult(0).user_begin())) {
-        reason = "a fill that does not start a matmul";
+      if (!matchPattern(fill.value(), m_Constant(&zero)) || !zero.getValue().isZero()) {
+        reason = "a fill with a value other than zero";
         return false;
       }
       continue;
@@ -289,6 +356,15 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
                                                  b.getArgNumber()};
       plan.macs = at.getDimSize(0) * at.getDimSize(1) * bt.getDimSize(1);
       chain = mm.getResult(0);
+      chainValue = {EValue::Acc, 0, 0.0f};
+      first = false;
+      continue;
+    }
+    if (auto generic = dyn_cast<linalg::GenericOp>(op);
+        generic && generic.getNumReductionLoops() > 0) {
+      if (!first || !matchContraction(generic, plan, reason))
+        return false;
+      chain = generic.getResult(0);
       chainValue = {EValue::Acc, 0, 0.0f};
       first = false;
       continue;
