@@ -300,5 +300,24 @@ TEST_F(HalTest, NullArgumentsAreErrorsNotCrashes) {
   nuri_device_release(nullptr);
 }
 
+TEST_F(HalTest, ProfileIsUnimplementedOnCpu) {
+  char *json = reinterpret_cast<char *>(1);
+  nuri_status_t status =
+      nuri_device_profile(device, NURI_PROFILE_STATS_JSON, &json);
+  EXPECT_EQ(NURI_UNIMPLEMENTED, nuri_status_code(status));
+  EXPECT_STREQ("device 'cpu' keeps no profile", nuri_status_message(status));
+  nuri_status_free(status);
+  EXPECT_EQ(nullptr, json);
+  EXPECT_EQ(NURI_UNIMPLEMENTED, codeOf(nuri_device_profile_reset(device)));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT,
+            codeOf(nuri_device_profile(
+                device, static_cast<nuri_profile_kind_t>(7), &json)));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT,
+            codeOf(nuri_device_profile(nullptr, NURI_PROFILE_STATS_JSON,
+                                       &json)));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT, codeOf(nuri_device_profile_reset(nullptr)));
+  nuri_profile_free(nullptr);
+}
+
 } // namespace
 } // namespace nuri::test
