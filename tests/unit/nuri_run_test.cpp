@@ -208,5 +208,23 @@ TEST_F(NuriRunTest, UsageAndArtifactErrors) {
   EXPECT_NE(std::string::npos, result.err.find("no driver named 'tpu'"));
 }
 
+TEST_F(NuriRunTest, ProfileFilesNeedADeviceWithCounters) {
+  RunResult result = run(model + " --device cpu --input " + file("x.npy") +
+                         " --input " + file("y.pb") + " --stats-json " +
+                         file("stats.json") + " --output-dir " + file("out"));
+  EXPECT_EQ(1, result.exitCode);
+  EXPECT_NE(std::string::npos,
+            result.err.find("--stats-json: device 'cpu' keeps no profile"))
+      << result.err;
+  EXPECT_FALSE(fs::exists(file("stats.json")));
+  EXPECT_FALSE(fs::exists(file("out"))); // nothing ran
+  result = run(model + " --device cpu --input " + file("x.npy") + " --input " +
+               file("y.pb") + " --trace " + file("trace.json"));
+  EXPECT_EQ(1, result.exitCode);
+  EXPECT_NE(std::string::npos, result.err.find("--trace: device 'cpu'"))
+      << result.err;
+  EXPECT_EQ(2, run(model + " --trace").exitCode);
+}
+
 } // namespace
 } // namespace nuri::test
