@@ -99,6 +99,8 @@ nuri_status_t nuri_instance_create(nuri_instance_t *out_instance) {
   return guard([&]() -> nuri_status_t {
     auto instance = std::make_unique<nuri_instance_s>();
     instance->drivers.push_back(nuri_cpu_driver_vtable());
+    // The simulator is opt-in: registered, but not in "auto"'s list.
+    instance->drivers.push_back(nuri_npu_sim_driver_vtable());
     *out_instance = instance.release();
     return nullptr;
   });

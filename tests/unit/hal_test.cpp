@@ -69,9 +69,10 @@ nuri_status_t unavailableDevice(const nuri_device_options_t *,
 const nuri_driver_vtable_t kMissingNpu = {"npu", unavailableDevice};
 
 TEST_F(HalTest, DriverRegistryAndAutoSelection) {
-  ASSERT_EQ(1u, nuri_instance_driver_count(instance));
+  ASSERT_EQ(2u, nuri_instance_driver_count(instance));
   EXPECT_STREQ("cpu", nuri_instance_driver_name(instance, 0));
-  EXPECT_EQ(nullptr, nuri_instance_driver_name(instance, 1));
+  EXPECT_STREQ("npu-sim", nuri_instance_driver_name(instance, 1));
+  EXPECT_EQ(nullptr, nuri_instance_driver_name(instance, 2));
   EXPECT_STREQ("cpu", nuri_device_name(device));
 
   nuri_device_t other = nullptr;
