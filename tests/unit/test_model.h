@@ -88,6 +88,11 @@ TestModel stringModel();
 TestModel fallbackModel(const std::string &target, const std::string &format,
                         std::vector<uint8_t> primary);
 
+// An npu-isa-v1 program (npu_sim_driver_test.cpp) with kernels "add_f32"
+// and "scale2_f32" that compute what test_kernels.c's entries do; with
+// fallbackModel("npu", "npu-isa-v1", ...) it makes an npu,cpu artifact.
+std::vector<uint8_t> npuAddScaleProgram();
+
 std::vector<uint8_t> readFile(const std::string &path);
 void writeFile(const std::string &path, const std::vector<uint8_t> &bytes);
 
