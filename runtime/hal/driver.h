@@ -68,6 +68,13 @@ typedef struct nuri_device_vtable_s {
   // semaphores after it returns.
   nuri_status_t (*execute)(void *device, const nuri_hal_command_t *commands,
                            size_t command_count);
+  // Optional (NULL: the device keeps no profile; nuri_device_profile then
+  // answers UNIMPLEMENTED). Appended last so drivers written before them
+  // still compile. profile: a malloc'd JSON string of `kind` (the HAL has
+  // checked the kind); profile_reset: clear counters and trace.
+  nuri_status_t (*profile)(void *device, nuri_profile_kind_t kind,
+                           char **out_json);
+  nuri_status_t (*profile_reset)(void *device);
 } nuri_device_vtable_t;
 
 struct nuri_driver_vtable_s {
@@ -86,6 +93,10 @@ NURI_API nuri_status_t nuri_make_status(nuri_status_code_t code,
 
 // The built-in drivers.
 NURI_API const nuri_driver_vtable_t *nuri_cpu_driver_vtable(void);
+// The reference NPU simulator (runtime/drivers/npu-sim/): formats
+// "npu-isa-v1" and "elf-x86_64-so" (host fallback). Registered by
+// nuri_instance_create but never chosen by "auto".
+NURI_API const nuri_driver_vtable_t *nuri_npu_sim_driver_vtable(void);
 
 #ifdef __cplusplus
 } // extern "C"

@@ -4,6 +4,7 @@
 #include "hal/objects.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 using namespace nuri;
@@ -98,6 +99,8 @@ nuri_status_t nuri_instance_create(nuri_instance_t *out_instance) {
   return guard([&]() -> nuri_status_t {
     auto instance = std::make_unique<nuri_instance_s>();
     instance->drivers.push_back(nuri_cpu_driver_vtable());
+    // The simulator is opt-in: registered, but not in "auto"'s list.
+    instance->drivers.push_back(nuri_npu_sim_driver_vtable());
     *out_instance = instance.release();
     return nullptr;
   });
@@ -256,6 +259,33 @@ int nuri_device_supports_format(nuri_device_t device, const char *format) {
 
 nuri_allocator_t nuri_device_allocator(nuri_device_t device) {
   return device ? &device->allocator : nullptr;
+}
+
+nuri_status_t nuri_device_profile(nuri_device_t device,
+                                  nuri_profile_kind_t kind, char **out_json) {
+  NURI_CHECK_ARG(device && out_json, "nuri_device_profile: NULL argument");
+  *out_json = nullptr;
+  NURI_CHECK_ARG(kind == NURI_PROFILE_STATS_JSON ||
+                     kind == NURI_PROFILE_TRACE_JSON,
+                 "unknown profile kind %d", static_cast<int>(kind));
+  if (!device->vtable->profile)
+    return nuri_make_status(NURI_UNIMPLEMENTED, "device '%s' keeps no profile",
+                            nuri_device_name(device));
+  return guard([&]() -> nuri_status_t {
+    return device->vtable->profile(device->impl, kind, out_json);
+  });
+}
+
+void nuri_profile_free(char *json) { std::free(json); }
+
+nuri_status_t nuri_device_profile_reset(nuri_device_t device) {
+  NURI_CHECK_ARG(device, "nuri_device_profile_reset: NULL device");
+  if (!device->vtable->profile_reset)
+    return nuri_make_status(NURI_UNIMPLEMENTED, "device '%s' keeps no profile",
+                            nuri_device_name(device));
+  return guard([&]() -> nuri_status_t {
+    return device->vtable->profile_reset(device->impl);
+  });
 }
 
 //===-- allocator and buffer ----------------------------------------------===//

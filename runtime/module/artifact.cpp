@@ -259,6 +259,20 @@ nuri_status_t Checker::checkCommands() {
                 dispatch->workgroup_count() <= kMaxWorkgroupCount,
             "dispatch %u has workgroup_count %u (must be 1..%u)", c,
             dispatch->workgroup_count(), kMaxWorkgroupCount);
+      int32_t fallback = dispatch->fallback_executable();
+      CHECK(fallback >= -1 && fallback < static_cast<int64_t>(executables),
+            "dispatch %u has fallback executable %d of %zu", c, fallback,
+            executables);
+      if (fallback >= 0) {
+        const Executable *other = model_->executables()->Get(fallback);
+        CHECK(dispatch->fallback_entry() < other->entry_points()->size(),
+              "dispatch %u uses fallback entry point %u of %u", c,
+              dispatch->fallback_entry(), other->entry_points()->size());
+        CHECK(dispatch->fallback_workgroup_count() >= 1 &&
+                  dispatch->fallback_workgroup_count() <= kMaxWorkgroupCount,
+              "dispatch %u has fallback_workgroup_count %u (must be 1..%u)",
+              c, dispatch->fallback_workgroup_count(), kMaxWorkgroupCount);
+      }
       for (uint32_t b = 0; b < count(dispatch->bindings()); ++b) {
         uint32_t id = dispatch->bindings()->Get(b);
         CHECK(id < bufferCount_, "dispatch %u binds buffer %u of %u", c, id, bufferCount_);

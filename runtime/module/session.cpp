@@ -13,6 +13,13 @@ struct nuri_session_s : RefCounted {
   // Indexed by artifact executable / constant / buffer id; null where the
   // program does not need one.
   std::vector<nuri_executable_t> executables;
+  // Per host program command: for a dispatch, the implementation this
+  // device runs (the primary executable, or the fallback when the device
+  // cannot load the primary's format).
+  struct Choice {
+    uint32_t executable = 0, entry = 0, workgroups = 1;
+  };
+  std::vector<Choice> dispatches;
   std::vector<nuri_buffer_t> constants;
   std::vector<nuri_buffer_t> transients;
   // Per output, its shape after the last invoke (run-time shapes resolved).
@@ -33,30 +40,70 @@ namespace {
 
 using namespace artifact;
 
+const char *targetOf(const Executable *executable) {
+  return executable->target() ? executable->target()->c_str() : "?";
+}
+
+/// Picks each dispatch's implementation: the primary executable when the
+/// device loads its format, else the fallback when it loads that one.
+nuri_status_t chooseImplementations(nuri_session_t session) {
+  const Model *model = session->module->model;
+  const HostProgram *program = model->program();
+  size_t commandCount = program->commands() ? program->commands()->size() : 0;
+  session->dispatches.assign(commandCount, {});
+  for (size_t c = 0; c < commandCount; ++c) {
+    if (program->commands_type()->Get(c) != Command::Dispatch)
+      continue;
+    auto *dispatch = static_cast<const Dispatch *>(program->commands()->Get(c));
+    const Executable *primary = model->executables()->Get(dispatch->executable());
+    if (nuri_device_supports_format(session->device, primary->format()->c_str())) {
+      session->dispatches[c] = {dispatch->executable(), dispatch->entry(),
+                                dispatch->workgroup_count()};
+      continue;
+    }
+    int32_t fallback = dispatch->fallback_executable();
+    if (fallback < 0)
+      return nuri_make_status(
+          NURI_UNIMPLEMENTED,
+          "%s: executable %u (target '%s', format '%s') cannot run on device "
+          "'%s'",
+          session->module->name.c_str(), dispatch->executable(),
+          targetOf(primary), primary->format()->c_str(),
+          nuri_device_name(session->device));
+    const Executable *other = model->executables()->Get(fallback);
+    if (!nuri_device_supports_format(session->device, other->format()->c_str()))
+      return nuri_make_status(
+          NURI_UNIMPLEMENTED,
+          "%s: dispatch %zu: neither executable %u (target '%s', format '%s') "
+          "nor its fallback executable %d (target '%s', format '%s') can run "
+          "on device '%s'",
+          session->module->name.c_str(), c, dispatch->executable(),
+          targetOf(primary), primary->format()->c_str(), fallback,
+          targetOf(other), other->format()->c_str(),
+          nuri_device_name(session->device));
+    session->dispatches[c] = {static_cast<uint32_t>(fallback),
+                              dispatch->fallback_entry(),
+                              dispatch->fallback_workgroup_count()};
+  }
+  return nullptr;
+}
+
+/// Creates the executables the chosen implementations use, and only those.
 nuri_status_t loadExecutables(nuri_session_t session) {
+  NURI_RETURN_IF_ERROR(chooseImplementations(session));
   const Model *model = session->module->model;
   const HostProgram *program = model->program();
   size_t executableCount =
       model->executables() ? model->executables()->size() : 0;
   session->executables.assign(executableCount, nullptr);
-  size_t commandCount = program->commands() ? program->commands()->size() : 0;
-  for (size_t c = 0; c < commandCount; ++c) {
+  for (size_t c = 0; c < session->dispatches.size(); ++c) {
     if (program->commands_type()->Get(c) != Command::Dispatch)
       continue;
-    uint32_t index = static_cast<const Dispatch *>(program->commands()->Get(c))
-                         ->executable();
+    uint32_t index = session->dispatches[c].executable;
     if (session->executables[index])
       continue;
     const Executable *executable = model->executables()->Get(index);
     const char *format = executable->format()->c_str();
-    if (!nuri_device_supports_format(session->device, format))
-      return nuri_make_status(
-          NURI_UNIMPLEMENTED,
-          "%s: executable %u (target '%s', format '%s') cannot run on device "
-          "'%s'",
-          session->module->name.c_str(), index,
-          executable->target() ? executable->target()->c_str() : "?", format,
-          nuri_device_name(session->device));
     std::vector<const char *> entries;
     for (const flatbuffers::String *entry : *executable->entry_points())
       entries.push_back(entry->c_str());
@@ -301,9 +348,10 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
         if (dispatch->bindings())
           for (uint32_t id : *dispatch->bindings())
             bindings.push_back(table[id]);
+        const nuri_session_s::Choice &choice = session->dispatches[c];
         NURI_RETURN_IF_ERROR(nuri_command_buffer_dispatch(
-            cb, session->executables[dispatch->executable()], dispatch->entry(),
-            dispatch->workgroup_count(), bindings.data(), bindings.size()));
+            cb, session->executables[choice.executable], choice.entry,
+            choice.workgroups, bindings.data(), bindings.size()));
         break;
       }
       case Command::Copy: {

@@ -18,13 +18,15 @@
 namespace {
 
 const char *const kUsage =
-    "usage: nuri-run MODEL.nuri [--device cpu|auto] --input [NAME=]FILE ...\n"
-    "                [--output-dir DIR] [--threads N] [--warmup N] [--runs N]\n"
-    "                [--quiet] [--help]\n"
+    "usage: nuri-run MODEL.nuri [--device cpu|npu-sim|auto]\n"
+    "                --input [NAME=]FILE ... [--output-dir DIR]\n"
+    "                [--threads N] [--warmup N] [--runs N]\n"
+    "                [--stats-json FILE] [--trace FILE] [--quiet] [--help]\n"
     "\n"
     "  MODEL.nuri          artifact from nuri-compile\n"
-    "  --device NAME       driver to run on (default: auto = npu, cuda,\n"
-    "                      vulkan, cpu; the first available)\n"
+    "  --device NAME       driver to run on: cpu, npu-sim (the reference NPU\n"
+    "                      simulator; never picked by auto) or auto (default:\n"
+    "                      npu, cuda, vulkan, cpu; the first available)\n"
     "  --input NAME=FILE   bind model input NAME to FILE (.npy or ONNX\n"
     "                      TensorProto .pb); a bare FILE binds the next\n"
     "                      unbound input in model order; a bf16 input\n"
@@ -37,6 +39,9 @@ const char *const kUsage =
     "  --threads N         cpu worker threads (default: all cores)\n"
     "  --warmup N          untimed runs before timing (default 0)\n"
     "  --runs N            timed runs; prints median and min (default 1)\n"
+    "  --stats-json FILE   write the device's counters of the last run as\n"
+    "                      JSON (devices with a profile, e.g. npu-sim)\n"
+    "  --trace FILE        write a Chrome/Perfetto trace of the last run\n"
     "  --quiet             print only errors\n";
 
 struct Options {
@@ -47,6 +52,7 @@ struct Options {
   int threads = 0;
   int warmup = 0;
   int runs = 1;
+  std::string statsJson, trace;
   bool quiet = false;
 };
 
@@ -115,6 +121,10 @@ Options parseArgs(int argc, char **argv) {
       options.warmup = parseCount(arg, next(), 0);
     } else if (arg == "--runs") {
       options.runs = parseCount(arg, next(), 1);
+    } else if (arg == "--stats-json") {
+      options.statsJson = next();
+    } else if (arg == "--trace") {
+      options.trace = next();
     } else if (arg == "--quiet" || arg == "-q") {
       options.quiet = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -324,6 +334,18 @@ int main(int argc, char **argv) {
   nuri_device_t device = nullptr;
   check(nuri_device_create(instance, options.device.c_str(), &deviceOptions,
                            &device));
+  bool profiling = !options.statsJson.empty() || !options.trace.empty();
+  if (profiling) {
+    // Probe before any work: a device without counters is an error now, not
+    // after a long run.
+    nuri_status_t status = nuri_device_profile_reset(device);
+    if (status) {
+      std::string message = nuri_status_message(status);
+      nuri_status_free(status);
+      fail(std::string(options.statsJson.empty() ? "--trace" : "--stats-json") +
+           ": " + message);
+    }
+  }
   nuri_session_t session = nullptr;
   check(nuri_session_create(module, device, &session));
 
@@ -350,12 +372,30 @@ int main(int argc, char **argv) {
     invoke();
   std::vector<double> latencies;
   for (int i = 0; i < options.runs; ++i) {
+    // The profile describes one inference: the last one.
+    if (profiling && i + 1 == options.runs)
+      check(nuri_device_profile_reset(device));
     auto start = std::chrono::steady_clock::now();
     invoke();
     auto end = std::chrono::steady_clock::now();
     latencies.push_back(
         std::chrono::duration<double, std::milli>(end - start).count());
   }
+
+  auto writeProfile = [&](const std::string &path, nuri_profile_kind_t kind) {
+    if (path.empty())
+      return;
+    char *json = nullptr;
+    check(nuri_device_profile(device, kind, &json));
+    FILE *file = std::fopen(path.c_str(), "wb");
+    bool ok = file && std::fputs(json, file) >= 0;
+    ok = file && std::fclose(file) == 0 && ok;
+    nuri_profile_free(json);
+    if (!ok)
+      fail(path + ": cannot write: " + std::strerror(errno));
+  };
+  writeProfile(options.statsJson, NURI_PROFILE_STATS_JSON);
+  writeProfile(options.trace, NURI_PROFILE_TRACE_JSON);
 
   if (!options.outputDir.empty()) {
     std::error_code error;

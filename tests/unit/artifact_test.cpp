@@ -504,5 +504,62 @@ TEST_F(ArtifactTest, SessionRejectsUnloadableExecutables) {
       << result.message;
 }
 
+TEST_F(ArtifactTest, DispatchFallsBackWhenThePrimaryFormatIsUnsupported) {
+  // The primary (an npu program the cpu cannot load; junk bytes, never
+  // created) falls back to the cpu kernels.
+  TestModel model =
+      fallbackModel("npu", "npu-isa-v1", std::vector<uint8_t>(256, 0xAB));
+  nuri_module_t module = nullptr;
+  std::vector<uint8_t> bytes = model.serialize();
+  ASSERT_EQ(NURI_OK, load(bytes, &module).code);
+  runAddModel(instance, module, 2);
+  nuri_module_release(module);
+
+  // A device that loads the primary uses it; the fallback (here broken) is
+  // never created.
+  model = fallbackModel("cpu", "elf-x86_64-so", kernelLibrary());
+  model.executables[1].data.assign(4096, 0xAB);
+  bytes = model.serialize();
+  ASSERT_EQ(NURI_OK, load(bytes, &module).code);
+  runAddModel(instance, module, 1);
+  nuri_module_release(module);
+
+  // Neither format loads: the error names both.
+  model = fallbackModel("gpu", "spirv", std::vector<uint8_t>(64, 1));
+  model.executables[1].format = "ptx";
+  StatusResult result = prepare(model.serialize());
+  EXPECT_EQ(NURI_UNIMPLEMENTED, result.code);
+  EXPECT_NE(std::string::npos, result.message.find("format 'spirv'"))
+      << result.message;
+  EXPECT_NE(std::string::npos, result.message.find("format 'ptx'"))
+      << result.message;
+  EXPECT_NE(std::string::npos, result.message.find("fallback executable 1"))
+      << result.message;
+}
+
+TEST_F(ArtifactTest, RejectsBadFallbacks) {
+  struct Case {
+    int32_t executable;
+    uint32_t entry, workgroups;
+    const char *message;
+  } cases[] = {
+      {2, 0, 1, "dispatch 0 has fallback executable 2 of 2"},
+      {-2, 0, 1, "dispatch 0 has fallback executable -2 of 2"},
+      {1, 2, 1, "dispatch 0 uses fallback entry point 2 of 2"},
+      {1, 0, 0, "dispatch 0 has fallback_workgroup_count 0"},
+  };
+  for (const Case &c : cases) {
+    TestModel model =
+        fallbackModel("npu", "npu-isa-v1", std::vector<uint8_t>(64, 1));
+    model.commands[0].fallbackExecutable = c.executable;
+    model.commands[0].fallbackEntry = c.entry;
+    model.commands[0].fallbackWorkgroups = c.workgroups;
+    StatusResult result = load(model.serialize());
+    EXPECT_EQ(NURI_DATA_LOSS, result.code) << c.message;
+    EXPECT_NE(std::string::npos, result.message.find(c.message))
+        << result.message;
+  }
+}
+
 } // namespace
 } // namespace nuri::test

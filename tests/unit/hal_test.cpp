@@ -69,9 +69,10 @@ nuri_status_t unavailableDevice(const nuri_device_options_t *,
 const nuri_driver_vtable_t kMissingNpu = {"npu", unavailableDevice};
 
 TEST_F(HalTest, DriverRegistryAndAutoSelection) {
-  ASSERT_EQ(1u, nuri_instance_driver_count(instance));
+  ASSERT_EQ(2u, nuri_instance_driver_count(instance));
   EXPECT_STREQ("cpu", nuri_instance_driver_name(instance, 0));
-  EXPECT_EQ(nullptr, nuri_instance_driver_name(instance, 1));
+  EXPECT_STREQ("npu-sim", nuri_instance_driver_name(instance, 1));
+  EXPECT_EQ(nullptr, nuri_instance_driver_name(instance, 2));
   EXPECT_STREQ("cpu", nuri_device_name(device));
 
   nuri_device_t other = nullptr;
@@ -298,6 +299,25 @@ TEST_F(HalTest, NullArgumentsAreErrorsNotCrashes) {
                                        device, &none, 1, &executable)));
   nuri_buffer_release(nullptr);
   nuri_device_release(nullptr);
+}
+
+TEST_F(HalTest, ProfileIsUnimplementedOnCpu) {
+  char *json = reinterpret_cast<char *>(1);
+  nuri_status_t status =
+      nuri_device_profile(device, NURI_PROFILE_STATS_JSON, &json);
+  EXPECT_EQ(NURI_UNIMPLEMENTED, nuri_status_code(status));
+  EXPECT_STREQ("device 'cpu' keeps no profile", nuri_status_message(status));
+  nuri_status_free(status);
+  EXPECT_EQ(nullptr, json);
+  EXPECT_EQ(NURI_UNIMPLEMENTED, codeOf(nuri_device_profile_reset(device)));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT,
+            codeOf(nuri_device_profile(
+                device, static_cast<nuri_profile_kind_t>(7), &json)));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT,
+            codeOf(nuri_device_profile(nullptr, NURI_PROFILE_STATS_JSON,
+                                       &json)));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT, codeOf(nuri_device_profile_reset(nullptr)));
+  nuri_profile_free(nullptr);
 }
 
 } // namespace

@@ -208,5 +208,54 @@ TEST_F(NuriRunTest, UsageAndArtifactErrors) {
   EXPECT_NE(std::string::npos, result.err.find("no driver named 'tpu'"));
 }
 
+TEST_F(NuriRunTest, ProfileFilesNeedADeviceWithCounters) {
+  RunResult result = run(model + " --device cpu --input " + file("x.npy") +
+                         " --input " + file("y.pb") + " --stats-json " +
+                         file("stats.json") + " --output-dir " + file("out"));
+  EXPECT_EQ(1, result.exitCode);
+  EXPECT_NE(std::string::npos,
+            result.err.find("--stats-json: device 'cpu' keeps no profile"))
+      << result.err;
+  EXPECT_FALSE(fs::exists(file("stats.json")));
+  EXPECT_FALSE(fs::exists(file("out"))); // nothing ran
+  result = run(model + " --device cpu --input " + file("x.npy") + " --input " +
+               file("y.pb") + " --trace " + file("trace.json"));
+  EXPECT_EQ(1, result.exitCode);
+  EXPECT_NE(std::string::npos, result.err.find("--trace: device 'cpu'"))
+      << result.err;
+  EXPECT_EQ(2, run(model + " --trace").exitCode);
+}
+
+TEST_F(NuriRunTest, WritesStatsAndTraceOfTheLastRunOnNpuSim) {
+  std::string npuModel = file("npu.nuri");
+  writeFile(npuModel,
+            fallbackModel("npu", "npu-isa-v1", npuAddScaleProgram()).serialize());
+  RunResult result =
+      run(npuModel + " --device npu-sim --input x=" + file("x.npy") +
+          " --input y=" + file("y.pb") + " --warmup 2 --runs 2 --stats-json " +
+          file("stats.json") + " --trace=" + file("trace.json"));
+  ASSERT_EQ(0, result.exitCode) << result.err;
+  EXPECT_NE(std::string::npos,
+            result.out.find("output sum: f32[1024] = [1, 3, 5"))
+      << result.out;
+  EXPECT_NE(std::string::npos, result.out.find("device npu-sim"));
+  std::string stats = slurp(file("stats.json"));
+  // One inference: three npu dispatches (not 12 over four runs).
+  EXPECT_NE(std::string::npos, stats.find("\"npu_dispatches\":3,")) << stats;
+  EXPECT_NE(std::string::npos, stats.find("\"name\":\"add_f32\",\"invocations\":2,"))
+      << stats;
+  std::string trace = slurp(file("trace.json"));
+  EXPECT_EQ(0u, trace.find("{\"traceEvents\":[")) << trace.substr(0, 100);
+  EXPECT_NE(std::string::npos, trace.find("\"kernel\":\"scale2_f32\""));
+
+  // The same artifact runs on cpu through the fallbacks.
+  result = run(npuModel + " --device cpu --input x=" + file("x.npy") +
+               " --input y=" + file("y.pb"));
+  ASSERT_EQ(0, result.exitCode) << result.err;
+  EXPECT_NE(std::string::npos,
+            result.out.find("output sum: f32[1024] = [1, 3, 5"))
+      << result.out;
+}
+
 } // namespace
 } // namespace nuri::test

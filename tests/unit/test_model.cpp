@@ -46,7 +46,9 @@ std::vector<uint8_t> TestModel::serialize() const {
     types.push_back(static_cast<uint8_t>(c.type));
     if (c.type == Command::Dispatch)
       cmds.push_back(CreateDispatch(fbb, c.executable, c.entry, c.workgroups,
-                                    fbb.CreateVector(c.bindings))
+                                    fbb.CreateVector(c.bindings), 0,
+                                    c.fallbackExecutable, c.fallbackEntry,
+                                    c.fallbackWorkgroups)
                          .Union());
     else if (c.type == Command::Copy)
       cmds.push_back(CreateCopy(fbb, c.source, c.sourceOffset, c.target,
@@ -167,6 +169,20 @@ TestModel stringModel() {
   TestCommand head = echo;
   head.target = 3;
   m.commands = {echo, head};
+  return m;
+}
+
+TestModel fallbackModel(const std::string &target, const std::string &format,
+                        std::vector<uint8_t> primary) {
+  TestModel m = addModel();
+  TestExecutable cpu = m.executables[0];
+  m.executables = {{target, format, std::move(primary), cpu.entries}, cpu};
+  for (TestCommand &c : m.commands)
+    if (c.type == Command::Dispatch) {
+      c.fallbackExecutable = 1;
+      c.fallbackEntry = c.entry;
+      c.fallbackWorkgroups = c.workgroups;
+    }
   return m;
 }
 

@@ -40,6 +40,9 @@ struct TestCommand {
   // Dispatch
   uint32_t executable = 0, entry = 0, workgroups = 1;
   std::vector<uint32_t> bindings;
+  // Another implementation for devices that cannot load `executable`.
+  int32_t fallbackExecutable = -1;
+  uint32_t fallbackEntry = 0, fallbackWorkgroups = 0;
   // Copy (and Allocate: target is the buffer sized from `dims`)
   uint32_t source = 0, target = 0;
   // Allocate
@@ -78,6 +81,17 @@ constexpr uint32_t kStringBytes = 16;
 // run-time shape [n] read from input n, capacity 4 strings. Both are copy
 // commands.
 TestModel stringModel();
+
+// addModel() whose dispatches use executable 0 of format `format` (data
+// `primary`, the same entry names) and fall back to executable 1, the cpu
+// kernels (fallback workgroups = the primary's).
+TestModel fallbackModel(const std::string &target, const std::string &format,
+                        std::vector<uint8_t> primary);
+
+// An npu-isa-v1 program (npu_sim_driver_test.cpp) with kernels "add_f32"
+// and "scale2_f32" that compute what test_kernels.c's entries do; with
+// fallbackModel("npu", "npu-isa-v1", ...) it makes an npu,cpu artifact.
+std::vector<uint8_t> npuAddScaleProgram();
 
 std::vector<uint8_t> readFile(const std::string &path);
 void writeFile(const std::string &path, const std::vector<uint8_t> &bytes);

@@ -171,6 +171,7 @@ const nuri_device_vtable_t kDeviceVtable = {
     destroyDevice,     allocate,      freeBuffer,     mapBuffer,
     importHost,        releaseImport, supportsFormat, createExecutable,
     destroyExecutable, execute,
+    /*profile=*/nullptr, /*profile_reset=*/nullptr,
 };
 
 nuri_status_t createDevice(const nuri_device_options_t *options,

@@ -154,6 +154,31 @@ NURI_API int nuri_device_supports_format(nuri_device_t device,
 NURI_API nuri_allocator_t nuri_device_allocator(nuri_device_t device);
 
 //===----------------------------------------------------------------------===//
+// Profile: counters a device keeps since its creation or the last reset
+// (the npu-sim driver: cycles, MACs, DRAM traffic, per-queue busy cycles,
+// per kernel; host fallback time). Drivers without counters answer
+// UNIMPLEMENTED.
+//===----------------------------------------------------------------------===//
+
+typedef enum nuri_profile_kind_e {
+  // One JSON object of counters (docs/runtime.md lists the fields).
+  NURI_PROFILE_STATS_JSON = 0,
+  // Chrome trace event format ({"traceEvents": [...]}), loadable in
+  // Perfetto (ui.perfetto.dev) or chrome://tracing.
+  NURI_PROFILE_TRACE_JSON = 1,
+} nuri_profile_kind_t;
+
+// *out_json receives a NUL-terminated, malloc'd string; free it with
+// nuri_profile_free. UNIMPLEMENTED for a device that keeps no profile.
+NURI_API nuri_status_t nuri_device_profile(nuri_device_t device,
+                                           nuri_profile_kind_t kind,
+                                           char **out_json);
+NURI_API void nuri_profile_free(char *json);
+// Clears the counters and the trace. UNIMPLEMENTED for a device that keeps
+// no profile (so callers can probe for support before running).
+NURI_API nuri_status_t nuri_device_profile_reset(nuri_device_t device);
+
+//===----------------------------------------------------------------------===//
 // Allocator and buffer: host-visible memory, 64-byte aligned.
 //===----------------------------------------------------------------------===//
 
