@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 
 namespace nuri::npu {
 
@@ -701,9 +702,15 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
   // Dijkstra's algorithm).
   std::vector<size_t> head(size_t(ncores) * 3, 0);
   std::vector<uint64_t> freeAt(size_t(ncores) * 3, 0);
-  // signals[core][id]: the cycles of the signals so far, sorted.
-  std::vector<std::vector<std::vector<uint64_t>>> signals(
-      ncores, std::vector<std::vector<uint64_t>>(semaphores));
+  // The cycles of the signals so far of each (core, semaphore), sorted; only
+  // semaphores that were signalled have an entry (a kernel may declare 65535
+  // on each of 1024 cores).
+  std::unordered_map<uint64_t, std::vector<uint64_t>> signals;
+  const std::vector<uint64_t> none;
+  auto signalsOf = [&](uint32_t c, uint16_t id) -> const std::vector<uint64_t> & {
+    auto it = signals.find(uint64_t(c) << 16 | id);
+    return it == signals.end() ? none : it->second;
+  };
   size_t total = 0, done = 0;
   for (auto &core : queues)
     for (auto &q : core)
@@ -724,7 +731,7 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
         for (const WaitOn &w : in.waits) {
           if (w.count == 0)
             continue;
-          const auto &s = signals[c][w.id];
+          const auto &s = signalsOf(c, w.id);
           if (s.size() < w.count) {
             ready = false;
             break;
@@ -746,7 +753,7 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
             continue;
           const Inst &in = queues[c][q][h];
           for (const WaitOn &w : in.waits)
-            if (signals[c][w.id].size() < w.count) {
+            if (signalsOf(c, w.id).size() < w.count) {
               error = kname + " core " + std::to_string(c) + " queue " + std::to_string(q) +
                       " instruction " + std::to_string(in.index) + " waits for semaphore " +
                       std::to_string(w.id) + " count " + std::to_string(w.count) +
@@ -762,7 +769,7 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
     in.end = bestStart + in.cost;
     freeAt[bc * 3 + bq] = in.end;
     if (in.signal >= 0) {
-      auto &s = signals[bc][size_t(in.signal)];
+      auto &s = signals[uint64_t(bc) << 16 | uint32_t(in.signal)];
       s.insert(std::upper_bound(s.begin(), s.end(), in.end), in.end);
     }
     kd.cycles = std::max(kd.cycles, in.end);
@@ -888,7 +895,8 @@ bool Program::run(size_t kernel, const std::vector<DramBinding> &bindings, Kerne
     uint64_t hw = kd.highWater[c];
     if (s.size() < hw)
       s.resize(hw);
-    std::memset(s.data(), 0, hw);
+    if (hw)
+      std::memset(s.data(), 0, hw);
   }
 
   Scratch scratch;

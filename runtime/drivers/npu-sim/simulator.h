@@ -48,7 +48,10 @@ class Program {
 public:
   /// Verifies the FlatBuffer (Verifier, version, target description) and
   /// every instruction's static properties (queue placement, types, SRAM
-  /// ranges, semaphore ids, core count). Returns null with `error` set.
+  /// ranges, semaphore ids, core count), and schedules every kernel: the
+  /// timing depends on no data, so a deadlock (a wait that is never
+  /// satisfied) is found here. Returns null with `error` set, naming the
+  /// kernel, core, queue and instruction. `data` is not kept.
   static std::unique_ptr<Program> load(const void *data, size_t size, std::string &error);
   ~Program();
 
@@ -59,9 +62,11 @@ public:
   const std::string &kernelName(size_t kernel) const;
 
   /// Runs kernel `kernel` on `bindings`; adds its counters to `stats` and,
-  /// when `trace` is not null, appends its events. Returns false with
-  /// `error` set (naming the kernel, core, queue and instruction) on a
-  /// descriptor outside a binding, a missing binding or a deadlock.
+  /// when `trace` is not null, appends its events (in order of start
+  /// cycle). Returns false with `error` set (naming the kernel, core, queue
+  /// and instruction) on a descriptor outside a binding or a missing
+  /// binding; these are checked before anything runs, so on an error no
+  /// binding was written. Safe to call from several threads at once.
   bool run(size_t kernel, const std::vector<DramBinding> &bindings, KernelStats &stats,
            std::vector<TraceEvent> *trace, std::string &error) const;
 
