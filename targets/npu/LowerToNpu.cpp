@@ -73,6 +73,8 @@ public:
     Value yielded = body.getTerminator()->getOperand(0);
     if (!lookup(yielded, values, result))
       return fail("the body yields a value defined outside it");
+    if (modeOf(result) != Broadcast::Full)
+      return fail("the body yields a broadcast value");
     return true;
   }
 
@@ -83,11 +85,13 @@ public:
     bool lastMakesIt = !p.steps.empty() && result.kind == EValue::Temp &&
                        p.steps.back().dst == result.index;
     if (!lastMakesIt && !(result.kind == EValue::Acc && p.steps.empty()))
-      p.steps.push_back({"copy", nextTemp++, result, {}});
+      p.steps.push_back({"copy", nextTemp++, result, {}, Broadcast::Full});
     p.result = {EValue::Temp, p.steps.empty() ? 0 : p.steps.back().dst, 0.0f};
     if (result.kind == EValue::Acc && p.steps.empty())
       p.result = result;
-    p.temps = nextTemp;
+    // The last step has the highest temp id and writes the result slot
+    // instead, so its temp never needs SRAM.
+    p.temps = std::max(0, nextTemp - 1);
   }
 
 private:
@@ -181,25 +185,46 @@ private:
     return true;
   }
 
-  static bool isFull(const KernelPlan &plan, const EValue &v) {
-    return v.kind == EValue::Acc || v.kind == EValue::Temp ||
-           (v.kind == EValue::Input && plan.epilogue.inputs[v.index].mode == Broadcast::Full);
+  Broadcast modeOf(const EValue &v) const {
+    switch (v.kind) {
+    case EValue::Acc:
+      return Broadcast::Full;
+    case EValue::Temp:
+      return v.shape;
+    case EValue::Input:
+      return plan.epilogue.inputs[v.index].mode;
+    case EValue::Scalar:
+      return Broadcast::Scalar;
+    }
+    return Broadcast::Full;
   }
 
-  int step(StringRef op, EValue a, EValue b = {}) {
-    plan.epilogue.steps.push_back({op.str(), nextTemp, a, b});
-    return nextTemp++;
+  EValue step(StringRef op, Broadcast shape, EValue a, EValue b = {}) {
+    plan.epilogue.steps.push_back({op.str(), nextTemp, a, b, shape});
+    EValue result{EValue::Temp, nextTemp++, 0.0f};
+    result.shape = shape;
+    return result;
+  }
+
+  static std::optional<float> fold(StringRef op, float a, float b) {
+    if (op == "add") return a + b;
+    if (op == "sub") return a - b;
+    if (op == "mul") return a * b;
+    if (op == "div") return a / b;
+    if (op == "max") return std::max(a, b);
+    if (op == "min") return std::min(a, b);
+    return std::nullopt;
   }
 
   bool bodyOp(Operation &op, DenseMap<Value, EValue> &values, EValue &out) {
+    std::string name = op.getName().getStringRef().str();
     if (op.getNumResults() != 1 || !op.getResult(0).getType().isF32())
-      return fail("body op '" + op.getName().getStringRef().str() + "' is not f32");
+      return fail("body op '" + name + "' is not f32");
     SmallVector<EValue> args;
     for (Value v : op.getOperands()) {
       EValue e;
       if (!lookup(v, values, e))
-        return fail("body op '" + op.getName().getStringRef().str() +
-                    "' reads a value defined outside the body");
+        return fail("body op '" + name + "' reads a value defined outside the body");
       args.push_back(e);
     }
     StringRef unary = llvm::TypeSwitch<Operation *, StringRef>(&op)
@@ -212,9 +237,10 @@ private:
                           .Case<math::ErfOp>([](auto) { return "erf"; })
                           .Default([](auto) { return ""; });
     if (!unary.empty()) {
-      if (!isFull(plan, args[0]))
-        return fail("'" + unary.str() + "' of a broadcast operand");
-      out = {EValue::Temp, step(unary, args[0]), 0.0f};
+      Broadcast shape = modeOf(args[0]);
+      if (shape == Broadcast::Scalar)
+        return fail("'" + unary.str() + "' of a constant");
+      out = step(unary, shape, args[0]);
       return true;
     }
     StringRef binary = llvm::TypeSwitch<Operation *, StringRef>(&op)
@@ -226,22 +252,33 @@ private:
                            .Case<arith::MinimumFOp, arith::MinNumFOp>([](auto) { return "min"; })
                            .Default([](auto) { return ""; });
     if (binary.empty())
-      return fail("the vector engine has no '" + op.getName().getStringRef().str() + "'");
+      return fail("the vector engine has no '" + name + "'");
     EValue a = args[0], b = args[1];
-    if (!isFull(plan, a)) {
-      if (!isFull(plan, b))
-        return fail("'" + binary.str() + "' of two broadcast operands");
+    Broadcast ma = modeOf(a), mb = modeOf(b);
+    if (ma == Broadcast::Scalar && mb == Broadcast::Scalar) {
+      out = {EValue::Scalar, 0, *fold(binary, a.imm, b.imm)};
+      return true;
+    }
+    // The step runs over the widest operand: the full tile, else one row or
+    // one column; the vector engine reads operand b broadcast, never a.
+    Broadcast shape = ma == Broadcast::Full || mb == Broadcast::Full ? Broadcast::Full
+                      : ma == Broadcast::Scalar                      ? mb
+                                                                     : ma;
+    if (shape != Broadcast::Full && ma != Broadcast::Scalar && mb != Broadcast::Scalar &&
+        ma != mb)
+      return fail("'" + binary.str() + "' of a row by a column");
+    if (ma != shape) {
       if (binary == "sub") { // a - b = (-b) + a
-        out = {EValue::Temp, step("add", {EValue::Temp, step("neg", b), 0.0f}, a), 0.0f};
+        out = step("add", shape, step("neg", shape, b), a);
         return true;
       }
       if (binary == "div") { // a / b = (1/b) * a
-        out = {EValue::Temp, step("mul", {EValue::Temp, step("recip", b), 0.0f}, a), 0.0f};
+        out = step("mul", shape, step("recip", shape, b), a);
         return true;
       }
       std::swap(a, b); // the rest commute
     }
-    out = {EValue::Temp, step(binary, a, b), 0.0f};
+    out = step(binary, shape, a, b);
     return true;
   }
 };
@@ -281,7 +318,12 @@ bool matchContraction(linalg::GenericOp generic, KernelPlan &plan, std::string &
       aExpected.push_back(e);
   }
   aExpected.push_back(dim(dims->k[0]));
-  if (!maps[2].isIdentity() || maps[0].getResults() != ArrayRef<AffineExpr>(aExpected) ||
+  // The output's dims in loop order, so [m..., n] is its row-major layout.
+  for (size_t i = 1; i < maps[2].getNumResults(); ++i)
+    if (cast<AffineDimExpr>(maps[2].getResult(i)).getPosition() <=
+        cast<AffineDimExpr>(maps[2].getResult(i - 1)).getPosition())
+      return false;
+  if (maps[0].getResults() != ArrayRef<AffineExpr>(aExpected) ||
       maps[1].getResults() != ArrayRef<AffineExpr>{dim(dims->k[0]), dim(dims->n[0])} ||
       maps[2].getResults().back() != dim(dims->n[0]))
     return false;

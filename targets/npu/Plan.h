@@ -28,13 +28,17 @@ struct EValue {
   enum Kind { Acc, Input, Scalar, Temp } kind = Acc;
   int index = 0;    // Input: index into ElementwiseProgram::inputs; Temp: temp id
   float imm = 0.0f; // Scalar
+  Broadcast shape = Broadcast::Full; // Temp: a full tile, one row or one column
 };
 
-/// One vector instruction per tile: dst = op(a, b).
+/// One vector instruction per tile: dst = op(a, b), over the full tile, or
+/// over one row or one column of it (a value broadcast along the other
+/// axis, e.g. a row statistic times a constant).
 struct EStep {
   std::string op;
   int dst; // temp id
   EValue a, b;
+  Broadcast shape = Broadcast::Full;
 };
 
 /// Operands loaded from DRAM for each tile.

@@ -221,12 +221,16 @@ private:
     return 0;
   }
 
-  static StringRef modeName(const ElementwiseProgram &p, const EValue &v) {
+  /// How a step of shape `shape` reads operand b.
+  static StringRef modeName(const ElementwiseProgram &p, Broadcast shape, const EValue &v) {
     if (v.kind == EValue::Scalar)
       return "scalar";
-    if (v.kind != EValue::Input)
-      return "full";
-    switch (p.inputs[v.index].mode) {
+    if (shape != Broadcast::Full)
+      return "full"; // a row (column) step reads a row (column) operand whole
+    Broadcast mode = v.kind == EValue::Input ? p.inputs[v.index].mode
+                     : v.kind == EValue::Temp ? v.shape
+                                              : Broadcast::Full;
+    switch (mode) {
     case Broadcast::Row:
       return "row";
     case Broadcast::Column:
@@ -244,11 +248,13 @@ private:
       // The last step writes the result slot, which the store reads.
       int64_t dst = last ? resultSlot[t % 2] : tempAddr[step.dst];
       bool binary = mlir::npu::isBinaryVectorOp(step.op);
+      int64_t rows = step.shape == Broadcast::Row ? 1 : tile.rs;
+      int64_t cols = step.shape == Broadcast::Column ? 1 : tile.cs;
       mlir::npu::VectorOp::create(b, loc, step.op, "f32", "f32", dst, address(step.a, t),
-                            binary ? address(step.b, t) : 0, tile.rs, tile.cs,
-                            binary ? modeName(p, step.b) : StringRef("full"),
-                            llvm::APFloat(binary ? step.b.imm : 0.0f),
-                            i == 0 ? flat(waits) : SmallVector<int64_t>{}, last ? VEC : -1);
+                                  binary ? address(step.b, t) : 0, rows, cols,
+                                  binary ? modeName(p, step.shape, step.b) : StringRef("full"),
+                                  llvm::APFloat(binary ? step.b.imm : 0.0f),
+                                  i == 0 ? flat(waits) : SmallVector<int64_t>{}, last ? VEC : -1);
     }
   }
 };

@@ -2,16 +2,21 @@
 """The six peer-baseline models through Nuri, compared with ONNX Runtime's outputs.
 
     /usr/bin/python3 tests/e2e/peer_models.py BUILD_DIR WORKDIR [--models mlp,bert4] [--rtol 1e-3] [--atol 1e-4]
+        [--target npu,cpu --device npu-sim --metric bf16] [--npu-preset datacenter]
 
 1. tests/models/make_models.py writes mlp, resnet18, mobilenetv2, bert4, matmul1024, conv3x3_64 (seeded,
    opset 17) to WORKDIR/models (skipped when they are there and newer than the script).
 2. benchmarks/peers/ensure_ort.sh installs onnxruntime-node 1.30.0 (npm ci) if it is missing.
 3. benchmarks/peers/ort_bench.mjs (1 thread, one run) dumps the seeded inputs and ORT's outputs to WORKDIR/ort.
 4. nuri-compile each model (--target cpu), nuri-run it on the dumped inputs, compare every output with ORT's:
-   same shape and dtype, allclose(rtol, atol); prints max abs error per output.
+   same shape and dtype, then allclose(rtol, atol) (--metric f32), or for a device that computes in bf16
+   (--metric bf16) cosine similarity >= --min-cosine and relative L2 error ||got-ort||/||ort|| <= --max-rel-l2.
+   On npu-sim it also writes WORKDIR/nuri/MODEL/stats.json and prints the simulated cycles, roofline_cycles,
+   their ratio, MAC utilization, DRAM bytes and the simulator's wall time (the benchmark in docs/npu.md).
 Exit: 0 all match, 1 any failure or mismatch, 2 usage/setup error. Needs Debian's python3-onnx/numpy and node.
 """
 import argparse
+import json
 import os
 import re
 import signal
@@ -61,13 +66,30 @@ def ensure_models(workdir, models):
     return paths
 
 
-def compare(got, want, rtol, atol):
+def compare_bf16(g, w, min_cosine, max_rel_l2):
+    """Cosine and relative L2 error: elementwise tolerances do not fit bf16 products summed in fp32."""
+    g, w = g.ravel(), w.ravel()
+    norm_w, norm_g = float(np.linalg.norm(w)), float(np.linalg.norm(g))
+    if not np.isfinite(g).all():
+        return False, "non-finite values"
+    cosine = float(g @ w / (norm_g * norm_w)) if norm_g and norm_w else float(norm_g == norm_w)
+    rel_l2 = float(np.linalg.norm(g - w) / norm_w) if norm_w else float(np.linalg.norm(g))
+    summary = f"cosine={cosine:.6f} rel_l2={rel_l2:.2e} max_abs_err={float(np.abs(g - w).max()):.3g}"
+    if cosine >= min_cosine and rel_l2 <= max_rel_l2:
+        return True, summary
+    return False, f"outside cosine>={min_cosine:g} rel_l2<={max_rel_l2:g}; {summary}"
+
+
+def compare(got, want, args):
     """-> (ok, one-line summary)"""
+    rtol, atol = args.rtol, args.atol
     if got.dtype != want.dtype:
         return False, f"dtype {got.dtype} != ORT {want.dtype}"
     if got.shape != want.shape:
         return False, f"shape {list(got.shape)} != ORT {list(want.shape)}"
     g, w = got.astype(np.float64), want.astype(np.float64)
+    if args.metric == "bf16" and got.dtype.kind == "f":
+        return compare_bf16(g, w, args.min_cosine, args.max_rel_l2)
     d = np.abs(g - w)
     max_abs = float(np.nanmax(d)) if d.size else 0.0
     max_rel = float(np.nanmax(d / np.maximum(np.abs(w), 1e-30))) if d.size else 0.0
@@ -88,6 +110,11 @@ def main():
     ap.add_argument("--atol", type=float, default=1e-4)
     ap.add_argument("--target", default="cpu")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--npu-preset", default=None, help="nuri-compile --npu-preset (with --target npu,...)")
+    ap.add_argument("--metric", choices=["f32", "bf16"], default="f32",
+                    help="f32: allclose(rtol, atol); bf16: cosine and relative L2 error [%(default)s]")
+    ap.add_argument("--min-cosine", type=float, default=0.999)
+    ap.add_argument("--max-rel-l2", type=float, default=1e-2)
     ap.add_argument("--threads", type=int, default=1, help="nuri-run --threads [%(default)s]")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per tool invocation [%(default)s]")
     args = ap.parse_args()
@@ -129,7 +156,10 @@ def main():
         if os.path.exists(artifact):
             os.remove(artifact)
         t0 = time.monotonic()
-        rc, out = run([compile_tool, path, "-o", artifact, "--target", args.target], args.timeout)
+        ccmd = [compile_tool, path, "-o", artifact, "--target", args.target]
+        if args.npu_preset:
+            ccmd += ["--npu-preset", args.npu_preset]
+        rc, out = run(ccmd, args.timeout)
         t_compile = time.monotonic() - t0
         if rc != 0:
             failures.append(model)
@@ -138,6 +168,9 @@ def main():
         outdir = os.path.join(mwork, "out")
         cmd = [run_tool, artifact, "--device", args.device, "--output-dir", outdir, "--quiet", "--threads", str(args.threads)]
         cmd += [x for n in in_names for x in ("--input", f"{n}={os.path.join(ort_dir, model, 'inputs', sanitize(n) + '.npy')}")]
+        stats_path = os.path.join(mwork, "stats.json")
+        if args.device == "npu-sim":
+            cmd += ["--stats-json", stats_path]
         t0 = time.monotonic()
         rc, out = run(cmd, args.timeout)
         t_run = time.monotonic() - t0
@@ -152,12 +185,22 @@ def main():
             if not os.path.exists(got_path):
                 ok, summary = False, f"nuri-run wrote no {os.path.basename(got_path)}"
             else:
-                ok, summary = compare(np.load(got_path), want, args.rtol, args.atol)
+                ok, summary = compare(np.load(got_path), want, args)
             ok_all &= ok
             print(f"{'ok  ' if ok else 'FAIL'}  {model}:{name}  {summary}  (compile {t_compile:.1f}s, run {t_run:.1f}s)", flush=True)
+        if args.device == "npu-sim" and os.path.exists(stats_path):
+            with open(stats_path) as f:
+                st = json.load(f)
+            print(f"      {model}: cycles={st['cycles']} roofline_cycles={st['roofline_cycles']} "
+                  f"ratio={st['cycles_over_roofline']:.2f} mac_utilization={st['mac_utilization']:.3f} "
+                  f"dram_bytes={st['dram_bytes']} npu_dispatches={st['npu_dispatches']} "
+                  f"host_fallback_dispatches={st['host_fallback']['dispatches']} "
+                  f"simulator_seconds={st['simulator_seconds']:.2f}", flush=True)
         if not ok_all:
             failures.append(model)
-    print(f"peer models: {len(models) - len(failures)}/{len(models)} match ORT (rtol={args.rtol:g} atol={args.atol:g})"
+    tolerance = (f"cosine>={args.min_cosine:g} rel_l2<={args.max_rel_l2:g}" if args.metric == "bf16"
+                 else f"rtol={args.rtol:g} atol={args.atol:g}")
+    print(f"peer models on {args.device} (--target {args.target}): {len(models) - len(failures)}/{len(models)} match ORT ({tolerance})"
           + (f"; failed: {' '.join(failures)}" if failures else ""))
     return 1 if failures else 0
 

@@ -19,6 +19,19 @@ void NpuDialect::initialize() {
 #define GET_OP_CLASSES
 #include "dialects/npu/IR/NpuOps.cpp.inc"
 
+/// I64Attr getters return uint64_t; the checks need the signed value.
+static int64_t sv(uint64_t v) { return static_cast<int64_t>(v); }
+
+/// Every size and address is far below this, so products of two never overflow.
+static constexpr int64_t kMaxSize = int64_t(1) << 31;
+
+static LogicalResult checkSizes(Operation *op, std::initializer_list<int64_t> sizes) {
+  for (int64_t s : sizes)
+    if (s < 1 || s > kMaxSize)
+      return op->emitOpError() << "size " << s << " is out of range";
+  return success();
+}
+
 unsigned mlir::npu::typeBytes(StringRef type) {
   return llvm::StringSwitch<unsigned>(type)
       .Case("f32", 4)
@@ -49,26 +62,26 @@ LogicalResult KernelOp::verify() {
   llvm::SmallDenseSet<int64_t> cores;
   for (Operation &op : getBody().front()) {
     if (auto buffer = dyn_cast<SramBufferOp>(op)) {
-      int64_t begin = buffer.getAddress(), bytes = buffer.getBytes();
-      if (begin < 0 || bytes <= 0 || begin > getSramBytes() - bytes)
+      int64_t begin = sv(buffer.getAddress()), bytes = sv(buffer.getBytes());
+      if (begin < 0 || bytes <= 0 || begin > sv(getSramBytes()) - bytes)
         return buffer.emitOpError() << "SRAM buffer '" << buffer.getName() << "' [" << begin
                                     << ", " << begin + bytes << ") does not fit the "
-                                    << getSramBytes() << "-byte scratchpad";
+                                    << sv(getSramBytes()) << "-byte scratchpad";
       for (SramBufferOp other : buffers)
-        if (begin < other.getAddress() + other.getBytes() &&
-            other.getAddress() < begin + bytes)
+        if (begin < sv(other.getAddress()) + sv(other.getBytes()) &&
+            sv(other.getAddress()) < begin + bytes)
           return buffer.emitOpError() << "SRAM buffer '" << buffer.getName()
                                       << "' overlaps live buffer '" << other.getName() << "'";
       buffers.push_back(buffer);
     } else if (auto core = dyn_cast<CoreOp>(op)) {
-      if (core.getId() < 0 || !cores.insert(core.getId()).second)
-        return core.emitOpError() << "core id " << core.getId() << " is negative or repeated";
+      if (sv(core.getId()) < 0 || !cores.insert(sv(core.getId())).second)
+        return core.emitOpError() << "core id " << sv(core.getId()) << " is negative or repeated";
     } else {
       return op.emitOpError() << "is not allowed directly in an npu.kernel";
     }
   }
-  if (getSemaphores() < 0 || getSemaphores() > 65535)
-    return emitOpError() << "semaphore count " << getSemaphores() << " is out of range";
+  if (sv(getSemaphores()) < 0 || sv(getSemaphores()) > 65535)
+    return emitOpError() << "semaphore count " << sv(getSemaphores()) << " is out of range";
   return success();
 }
 
@@ -80,18 +93,20 @@ KernelOp kernelOf(Operation *op) { return op->getParentOfType<KernelOp>(); }
 LogicalResult checkRange(Operation *op, StringRef what, int64_t address, int64_t bytes) {
   if (bytes <= 0)
     return op->emitOpError() << what << " is empty";
+  if (address < 0 || address > kMaxSize)
+    return op->emitOpError() << what << " address " << address << " is out of range";
   KernelOp kernel = kernelOf(op);
   for (Operation &o : kernel.getBody().front())
     if (auto buffer = dyn_cast<SramBufferOp>(o))
-      if (address >= buffer.getAddress() &&
-          address + bytes <= buffer.getAddress() + buffer.getBytes())
+      if (address >= sv(buffer.getAddress()) &&
+          address + bytes <= sv(buffer.getAddress()) + sv(buffer.getBytes()))
         return success();
   return op->emitOpError() << what << " [" << address << ", " << address + bytes
                            << ") is not inside one SRAM buffer of the kernel";
 }
 
 LogicalResult checkSync(Operation *op, ArrayRef<int64_t> waits, int64_t signal) {
-  int64_t count = kernelOf(op).getSemaphores();
+  int64_t count = sv(kernelOf(op).getSemaphores());
   if (waits.size() % 2)
     return op->emitOpError() << "waits must be (semaphore, count) pairs";
   for (size_t i = 0; i < waits.size(); i += 2)
@@ -110,7 +125,7 @@ bool overlaps(int64_t a, int64_t aBytes, int64_t b, int64_t bBytes) {
 
 template <typename DmaOp>
 LogicalResult verifyDma(DmaOp op) {
-  if (failed(checkSync(op, op.getWaits(), op.getSignal())))
+  if (failed(checkSync(op, op.getWaits(), sv(op.getSignal()))))
     return failure();
   ArrayRef<int64_t> sizes = op.getSizes(), strides = op.getStrides();
   if (sizes.size() != 4 || strides.size() != 4)
@@ -122,7 +137,7 @@ LogicalResult verifyDma(DmaOp op) {
       !(dram + sram == 6 && op.getDramType() != "i32" && op.getSramType() != "i32"))
     return op.emitOpError() << "cannot convert " << op.getDramType() << " to "
                             << op.getSramType() << " (only f32 <-> bf16)";
-  if (op.getBinding() < 0 || op.getOffset() < 0)
+  if (sv(op.getBinding()) < 0 || sv(op.getOffset()) < 0)
     return op.emitOpError() << "negative binding or offset";
   int64_t elements = 1;
   for (int64_t s : sizes) {
@@ -132,7 +147,7 @@ LogicalResult verifyDma(DmaOp op) {
     if (elements > (int64_t(1) << 40))
       return op.emitOpError() << "descriptor moves too many elements";
   }
-  return checkRange(op, "SRAM side", op.getSram(), elements * sram);
+  return checkRange(op, "SRAM side", sv(op.getSram()), elements * sram);
 }
 
 } // namespace
@@ -147,79 +162,79 @@ LogicalResult DmaLoadOp::verify() { return verifyDma(*this); }
 LogicalResult DmaStoreOp::verify() { return verifyDma(*this); }
 
 LogicalResult MatMulOp::verify() {
-  if (failed(checkSync(*this, getWaits(), getSignal())))
+  if (failed(checkSync(*this, getWaits(), sv(getSignal()))))
     return failure();
   if (getInType() != "bf16" && getInType() != "i8")
     return emitOpError() << "input type must be bf16 or i8, not " << getInType();
-  if (getM() < 1 || getK() < 1 || getN() < 1)
-    return emitOpError() << "empty matmul " << getM() << "x" << getK() << "x" << getN();
-  int64_t in = typeBytes(getInType());
-  int64_t aBytes = getM() * getK() * in, bBytes = getK() * getN() * in,
-          cBytes = getM() * getN() * 4;
-  if (failed(checkRange(*this, "A", getA(), aBytes)) ||
-      failed(checkRange(*this, "B", getB(), bBytes)) ||
-      failed(checkRange(*this, "C", getC(), cBytes)))
+  if (failed(checkSizes(*this, {sv(getM()), sv(getK()), sv(getN())})))
     return failure();
-  if (overlaps(getC(), cBytes, getA(), aBytes) || overlaps(getC(), cBytes, getB(), bBytes))
+  int64_t in = typeBytes(getInType());
+  int64_t aBytes = sv(getM()) * sv(getK()) * in, bBytes = sv(getK()) * sv(getN()) * in,
+          cBytes = sv(getM()) * sv(getN()) * 4;
+  if (failed(checkRange(*this, "A", sv(getA()), aBytes)) ||
+      failed(checkRange(*this, "B", sv(getB()), bBytes)) ||
+      failed(checkRange(*this, "C", sv(getC()), cBytes)))
+    return failure();
+  if (overlaps(sv(getC()), cBytes, sv(getA()), aBytes) || overlaps(sv(getC()), cBytes, sv(getB()), bBytes))
     return emitOpError() << "accumulator C overlaps an input";
   return success();
 }
 
 LogicalResult VectorOp::verify() {
-  if (failed(checkSync(*this, getWaits(), getSignal())))
+  if (failed(checkSync(*this, getWaits(), sv(getSignal()))))
     return failure();
   if (!llvm::is_contained(vectorOpNames(), getOp()))
     return emitOpError() << "unknown vector op '" << getOp() << "'";
   for (StringRef t : {getSrcType(), getDstType()})
     if (t != "f32" && t != "bf16")
       return emitOpError() << "vector element type must be f32 or bf16, not " << t;
-  int64_t elements = getRows() * getCols();
-  if (getRows() < 1 || getCols() < 1)
-    return emitOpError() << "empty vector op";
+  if (failed(checkSizes(*this, {sv(getRows()), sv(getCols())})))
+    return failure();
+  int64_t elements = sv(getRows()) * sv(getCols());
   int64_t src = typeBytes(getSrcType()), dstBytes = elements * typeBytes(getDstType());
   int64_t aBytes = elements * src;
-  if (failed(checkRange(*this, "dst", getDst(), dstBytes)) ||
-      failed(checkRange(*this, "a", getA(), aBytes)))
+  if (failed(checkRange(*this, "dst", sv(getDst()), dstBytes)) ||
+      failed(checkRange(*this, "a", sv(getA()), aBytes)))
     return failure();
   auto partial = [&](int64_t x, int64_t xBytes) {
-    return overlaps(getDst(), dstBytes, x, xBytes) && !(x == getDst() && xBytes == dstBytes);
+    return overlaps(sv(getDst()), dstBytes, x, xBytes) && !(x == sv(getDst()) && xBytes == dstBytes);
   };
-  if (partial(getA(), aBytes))
+  if (partial(sv(getA()), aBytes))
     return emitOpError() << "dst partially overlaps a";
   if (!isBinaryVectorOp(getOp()))
     return success();
   StringRef mode = getBroadcast();
   int64_t bElements = llvm::StringSwitch<int64_t>(mode)
                           .Case("full", elements)
-                          .Case("row", getCols())
-                          .Case("column", getRows())
+                          .Case("row", sv(getCols()))
+                          .Case("column", sv(getRows()))
                           .Case("scalar", 0)
                           .Default(-1);
   if (bElements < 0)
     return emitOpError() << "unknown broadcast '" << mode << "'";
   if (bElements == 0)
     return success();
-  if (failed(checkRange(*this, "b", getB(), bElements * src)))
+  if (failed(checkRange(*this, "b", sv(getB()), bElements * src)))
     return failure();
-  if (partial(getB(), bElements * src))
+  if (partial(sv(getB()), bElements * src))
     return emitOpError() << "dst partially overlaps b";
   return success();
 }
 
 LogicalResult ReduceOp::verify() {
-  if (failed(checkSync(*this, getWaits(), getSignal())))
+  if (failed(checkSync(*this, getWaits(), sv(getSignal()))))
     return failure();
   if (getOp() != "sum" && getOp() != "max")
     return emitOpError() << "unknown reduction '" << getOp() << "'";
   if (getSrcType() != "f32" && getSrcType() != "bf16")
     return emitOpError() << "reduce element type must be f32 or bf16";
-  if (getRows() < 1 || getCols() < 1)
-    return emitOpError() << "empty reduction";
-  int64_t srcBytes = getRows() * getCols() * typeBytes(getSrcType());
-  if (failed(checkRange(*this, "src", getSrc(), srcBytes)) ||
-      failed(checkRange(*this, "dst", getDst(), getRows() * 4)))
+  if (failed(checkSizes(*this, {sv(getRows()), sv(getCols())})))
     return failure();
-  if (overlaps(getDst(), getRows() * 4, getSrc(), srcBytes))
+  int64_t srcBytes = sv(getRows()) * sv(getCols()) * typeBytes(getSrcType());
+  if (failed(checkRange(*this, "src", sv(getSrc()), srcBytes)) ||
+      failed(checkRange(*this, "dst", sv(getDst()), sv(getRows()) * 4)))
+    return failure();
+  if (overlaps(sv(getDst()), sv(getRows()) * 4, sv(getSrc()), srcBytes))
     return emitOpError() << "dst overlaps src";
   return success();
 }
