@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <random>
 
 namespace nuri::npu {
@@ -69,6 +70,33 @@ TI store(uint32_t binding, Desc d, DType dramType, uint32_t sram, DType sramType
   t.make = [=](Builder &b) {
     isa::Descriptor desc = toDesc(d);
     return isa::CreateDmaStore(b, binding, &desc, dramType, sram, sramType).Union();
+  };
+  return t;
+}
+
+using SStr = std::array<uint32_t, 4>;
+
+/// A DmaLoad / DmaStore with sram_strides.
+TI loadS(uint32_t binding, Desc d, DType dramType, uint32_t sram, DType sramType, SStr ss) {
+  TI t;
+  t.queue = 0;
+  t.type = isa::Op::DmaLoad;
+  t.make = [=](Builder &b) {
+    isa::Descriptor desc = toDesc(d);
+    isa::SramStrides st{flatbuffers::span<const uint32_t, 4>(ss)};
+    return isa::CreateDmaLoad(b, binding, &desc, dramType, sram, sramType, &st).Union();
+  };
+  return t;
+}
+
+TI storeS(uint32_t binding, Desc d, DType dramType, uint32_t sram, DType sramType, SStr ss) {
+  TI t;
+  t.queue = 0;
+  t.type = isa::Op::DmaStore;
+  t.make = [=](Builder &b) {
+    isa::Descriptor desc = toDesc(d);
+    isa::SramStrides st{flatbuffers::span<const uint32_t, 4>(ss)};
+    return isa::CreateDmaStore(b, binding, &desc, dramType, sram, sramType, &st).Union();
   };
   return t;
 }
@@ -304,6 +332,284 @@ TEST(NpuSimTest, DmaStridedWithConversions) {
     std::memcpy(&got, reinterpret_cast<uint8_t *>(buf[3].data()) + 2 * (100 + i), 2);
     EXPECT_EQ(src, got) << i;
   }
+}
+
+// ---- DMA with SRAM strides, against a scalar model of SRAM and DRAM bytes.
+
+/// One DMA: the instruction and its scalar reference.
+struct RefDma {
+  bool load;
+  uint32_t binding;
+  Desc d;
+  DType dramType;
+  uint32_t sram;
+  DType sramType;
+  std::optional<SStr> ss; // none: dense
+
+  TI inst() const {
+    if (ss)
+      return load ? loadS(binding, d, dramType, sram, sramType, *ss)
+                  : storeS(binding, d, dramType, sram, sramType, *ss);
+    return load ? ::nuri::npu::load(binding, d, dramType, sram, sramType)
+                : store(binding, d, dramType, sram, sramType);
+  }
+};
+
+float readAs(const uint8_t *p, DType t) {
+  if (t == DType::F32) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+  }
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return bf16ToFloat(v);
+}
+
+void writeAs(uint8_t *p, DType t, float f) {
+  if (t == DType::F32) {
+    std::memcpy(p, &f, 4);
+    return;
+  }
+  uint16_t v = floatToBf16(f);
+  std::memcpy(p, &v, 2);
+}
+
+/// Element by element, in iteration order (i3 fastest), as the ISA defines it.
+void refDma(const RefDma &r, std::vector<uint8_t> &sram, std::vector<std::vector<float>> &dram) {
+  size_t de = r.dramType == DType::F32 ? 4 : 2, se = r.sramType == DType::F32 ? 4 : 2;
+  const auto &z = r.d.sizes;
+  SStr st = r.ss ? *r.ss : SStr{z[1] * z[2] * z[3], z[2] * z[3], z[3], 1};
+  uint8_t *base = reinterpret_cast<uint8_t *>(dram[r.binding].data());
+  for (uint32_t i0 = 0; i0 < z[0]; ++i0)
+    for (uint32_t i1 = 0; i1 < z[1]; ++i1)
+      for (uint32_t i2 = 0; i2 < z[2]; ++i2)
+        for (uint32_t i3 = 0; i3 < z[3]; ++i3) {
+          uint8_t *dp = base + element(r.d, i0, i1, i2, i3) * de;
+          uint64_t a = r.sram + (uint64_t(i0) * st[0] + uint64_t(i1) * st[1] +
+                                 uint64_t(i2) * st[2] + uint64_t(i3) * st[3]) * se;
+          ASSERT_LE(a + se, sram.size());
+          uint8_t *sp = sram.data() + a;
+          const uint8_t *from = r.load ? dp : sp;
+          uint8_t *to = r.load ? sp : dp;
+          if (r.dramType == r.sramType)
+            std::memcpy(to, from, de);
+          else
+            writeAs(to, r.load ? r.sramType : r.dramType,
+                    readAs(from, r.load ? r.dramType : r.sramType));
+        }
+}
+
+/// Runs the DMAs as one kernel and against the reference (SRAM zeroed at
+/// the start); every binding must come out bit-identical.
+void checkDmas(const std::vector<RefDma> &dmas, std::vector<std::vector<float>> buffers,
+               const std::string &what) {
+  TargetDescription t = smallTarget();
+  KSpec k;
+  for (const RefDma &r : dmas)
+    k.insts.push_back(r.inst());
+  auto p = mustLoad(assemble(t, {k}));
+  ASSERT_TRUE(p);
+  std::vector<std::vector<float>> want = buffers;
+  std::vector<uint8_t> sram(t.scratchpadBytes, 0);
+  for (const RefDma &r : dmas) {
+    refDma(r, sram, want);
+    ASSERT_FALSE(::testing::Test::HasFailure());
+  }
+  ASSERT_TRUE(runKernel(*p, buffers));
+  for (size_t b = 0; b < want.size(); ++b)
+    expectSameFloats(want[b], buffers[b], what + ", binding " + std::to_string(b));
+}
+
+TEST(NpuSimTest, DmaLoadWithSramStridesMatchesScalarReference) {
+  std::mt19937 rng(11);
+  // im2col of a 3 x 7 x 7 padded image (3 x 3 kernel, stride 2, 3 x 3
+  // outputs) into a [9, 27] BF16 tile: one load per kernel tap (kh, kw),
+  // sizes [OH, OW, C, 1], DRAM strides [2*Wp, 2, Hp*Wp, 0], SRAM strides
+  // [OW*K, K, 9, 0]; then the tile stored dense (BF16 -> F32).
+  const uint32_t C = 3, Hp = 7, Wp = 7, OH = 3, OW = 3, K = C * 9;
+  std::vector<RefDma> im2col;
+  for (uint32_t kh = 0; kh < 3; ++kh)
+    for (uint32_t kw = 0; kw < 3; ++kw)
+      im2col.push_back({true, 0, Desc{kh * Wp + kw, {OH, OW, C, 1}, {2 * Wp, 2, Hp * Wp, 0}},
+                        DType::F32, 2 * (kh * 3 + kw), DType::BF16, SStr{OW * K, K, 9, 0}});
+  im2col.push_back({false, 1, dense(OH * OW * K), DType::F32, 0, DType::BF16, std::nullopt});
+  checkDmas(im2col, {randomFloats(C * Hp * Wp, rng), std::vector<float>(OH * OW * K)}, "im2col");
+
+  // Zero strides: rows written over each other (the last row stays), one
+  // element written 5 times (the last stays, BF16 -> F32), and a non-unit
+  // inner stride on both sides with a negative DRAM stride (F32 -> BF16).
+  std::vector<RefDma> zero = {
+      {true, 0, Desc{50, {1, 1, 3, 4}, {0, 0, 4, 1}}, DType::F32, 4096, DType::F32,
+       SStr{0, 0, 0, 1}},
+      {true, 0, Desc{70, {1, 1, 1, 5}, {0, 0, 0, 1}}, DType::BF16, 4096 + 64, DType::F32,
+       SStr{0, 0, 0, 0}},
+      {false, 1, dense(20), DType::F32, 4096, DType::F32, std::nullopt},
+      {true, 0, Desc{120, {1, 2, 3, 4}, {0, 30, -5, 2}}, DType::F32, 8192, DType::BF16,
+       SStr{0, 40, 1, 3}},
+      {false, 2, dense(52), DType::F32, 8192, DType::BF16, std::nullopt},
+      // Both inner strides 1 (the contiguous path) inside strided outer loops.
+      {true, 0, Desc{3, {2, 1, 3, 6}, {60, 0, 7, 1}}, DType::F32, 12288, DType::F32,
+       SStr{40, 0, 10, 1}},
+      {false, 3, dense(70), DType::F32, 12288, DType::F32, std::nullopt}};
+  checkDmas(zero,
+            {randomFloats(200, rng), std::vector<float>(20), std::vector<float>(52),
+             std::vector<float>(70)},
+            "zero strides");
+}
+
+TEST(NpuSimTest, DmaStoreWithSramStridesMatchesScalarReference) {
+  std::mt19937 rng(12);
+  std::vector<RefDma> dmas = {
+      {true, 0, dense(60), DType::F32, 0, DType::F32, std::nullopt},
+      // A transpose: the [12, 5] tile read column by column.
+      {false, 1, Desc{0, {1, 1, 5, 12}, {0, 0, 12, 1}}, DType::F32, 0, DType::F32,
+       SStr{0, 0, 1, 5}},
+      // Zero strides: one SRAM row to three DRAM rows, F32 -> BF16.
+      {false, 2, Desc{3, {1, 2, 3, 4}, {0, 12, 4, 1}}, DType::BF16, 0, DType::F32,
+       SStr{0, 7, 0, 1}},
+      // One SRAM element to 6 DRAM positions.
+      {false, 2, Desc{40, {1, 1, 2, 3}, {0, 0, 3, 1}}, DType::F32, 4 * 17, DType::F32,
+       SStr{0, 0, 0, 0}},
+      // BF16 -> F32 with every stride set.
+      {true, 0, dense(60), DType::F32, 1024, DType::BF16, std::nullopt},
+      {false, 3, Desc{0, {2, 3, 1, 5}, {15, 5, 0, 1}}, DType::F32, 1024, DType::BF16,
+       SStr{30, 2, 0, 6}},
+      // Contiguous rows (both inner strides 1), rows 12 elements apart.
+      {false, 4, Desc{0, {1, 1, 4, 5}, {0, 0, 5, 1}}, DType::F32, 8, DType::F32,
+       SStr{0, 0, 12, 1}}};
+  checkDmas(dmas,
+            {randomFloats(60, rng), std::vector<float>(60), std::vector<float>(50),
+             std::vector<float>(30), std::vector<float>(20)},
+            "strided store");
+}
+
+TEST(NpuSimTest, DmaSramStridesWritePaddedPlaneInterior) {
+  std::mt19937 rng(13);
+  TargetDescription t = smallTarget();
+  const uint32_t C = 3, H = 4, W = 5, Hp = 6, Wp = 7, plane = Hp * Wp;
+  for (DType st : {DType::F32, DType::BF16}) {
+    const uint32_t se = st == DType::F32 ? 4 : 2;
+    // SRAM planes filled with 7.5, the interiors overwritten from [C, H, W]
+    // DRAM with sizes [1, C, H, W], DRAM strides [0, H*W, W, 1] and SRAM
+    // strides [0, Hp*Wp, Wp, 1]; then the planes stored dense.
+    KSpec k;
+    k.insts = {load(0, dense(C * plane), DType::F32, 0, st),
+               loadS(1, Desc{0, {1, C, H, W}, {0, H * W, W, 1}}, DType::F32, (Wp + 1) * se, st,
+                     SStr{0, plane, Wp, 1}),
+               store(2, dense(C * plane), DType::F32, 0, st)};
+    auto p = mustLoad(assemble(t, {k}));
+    ASSERT_TRUE(p);
+    std::vector<std::vector<float>> buf = {std::vector<float>(C * plane, 7.5f),
+                                           randomFloats(C * H * W, rng),
+                                           std::vector<float>(C * plane)};
+    ASSERT_TRUE(runKernel(*p, buf));
+    for (uint32_t c = 0; c < C; ++c)
+      for (uint32_t y = 0; y < Hp; ++y)
+        for (uint32_t x = 0; x < Wp; ++x) {
+          bool inside = y >= 1 && y <= H && x >= 1 && x <= W;
+          float want = inside ? roundTo(st, buf[1][(c * H + y - 1) * W + x - 1]) : 7.5f;
+          EXPECT_EQ(bits(want), bits(buf[2][c * plane + y * Wp + x]))
+              << isa::EnumNameDType(st) << " c " << c << " y " << y << " x " << x;
+        }
+  }
+}
+
+TEST(NpuSimTest, SramStridesRangeIsZeroedAtKernelStart) {
+  // Kernel "dirty" fills SRAM bytes [0, 16384) of the scratchpad (reused
+  // across runs); kernel "read" only stores three elements 2000 apart (with
+  // sram_strides, bytes [0, 16004)): never written in that kernel, they read 0.
+  TargetDescription t = smallTarget();
+  KSpec dirty, read;
+  dirty.name = "dirty";
+  dirty.insts = {load(0, dense(4096), DType::F32, 0, DType::F32)};
+  read.name = "read";
+  read.insts = {storeS(1, dense(3), DType::F32, 0, DType::F32, SStr{0, 0, 0, 2000})};
+  auto p = mustLoad(assemble(t, {dirty, read}));
+  ASSERT_TRUE(p);
+  std::vector<float> in(4096, 1.5f), out(3, -1.0f);
+  std::vector<DramBinding> b = {{in.data(), in.size() * 4}, {out.data(), out.size() * 4}};
+  KernelStats stats;
+  std::string error;
+  ASSERT_TRUE(p->run(0, b, stats, nullptr, error)) << error;
+  ASSERT_TRUE(p->run(1, b, stats, nullptr, error)) << error;
+  EXPECT_EQ(std::vector<float>(3, 0.0f), out);
+}
+
+TEST(NpuSimTest, AbsentSramStridesIsTheDenseLayout) {
+  std::mt19937 rng(14);
+  TargetDescription t = smallTarget();
+  // The same gather, without sram_strides and with the dense strides
+  // spelled out: the same SRAM tile, the same cycles and DRAM bytes.
+  Desc gather{300, {2, 3, 4, 5}, {150, -40, 7, 2}};
+  std::vector<float> src = randomFloats(700, rng);
+  std::vector<std::vector<float>> outs;
+  std::vector<KernelStats> stats;
+  for (bool explicitStrides : {false, true}) {
+    KSpec k;
+    k.insts = {explicitStrides
+                   ? loadS(0, gather, DType::F32, 64, DType::BF16, SStr{60, 20, 5, 1})
+                   : load(0, gather, DType::F32, 64, DType::BF16),
+               store(1, dense(120), DType::F32, 64, DType::BF16)};
+    auto p = mustLoad(assemble(t, {k}));
+    ASSERT_TRUE(p);
+    std::vector<std::vector<float>> buf = {src, std::vector<float>(120)};
+    KernelStats s;
+    ASSERT_TRUE(runKernel(*p, buf, &s));
+    outs.push_back(buf[1]);
+    stats.push_back(s);
+  }
+  expectSameFloats(outs[0], outs[1], "dense vs explicit strides");
+  EXPECT_EQ(stats[0].cycles, stats[1].cycles);
+  EXPECT_EQ(stats[0].dramBytes, stats[1].dramBytes);
+  EXPECT_EQ(stats[0].busyCycles[0], stats[1].busyCycles[0]);
+  // A strided SRAM side moves the same DRAM bytes at the same cost.
+  KSpec a, b;
+  a.insts = {load(0, dense(64), DType::F32, 0, DType::F32)};
+  b.insts = {loadS(0, dense(64), DType::F32, 0, DType::F32, SStr{0, 0, 0, 9})};
+  std::vector<std::vector<float>> buf = {src};
+  KernelStats sa, sb;
+  auto pa = mustLoad(assemble(t, {a})), pb = mustLoad(assemble(t, {b}));
+  ASSERT_TRUE(pa && pb);
+  ASSERT_TRUE(runKernel(*pa, buf, &sa));
+  ASSERT_TRUE(runKernel(*pb, buf, &sb));
+  EXPECT_EQ(sa.cycles, sb.cycles);
+  EXPECT_EQ(256u, sb.dramBytes);
+}
+
+TEST(NpuSimTest, RejectsSramStridesOutsideTheScratchpad) {
+  TargetDescription t = smallTarget();
+  auto one = [&](TI ins) {
+    KSpec ks;
+    ks.insts = {load(0, dense(4), DType::F32, 0, DType::F32), std::move(ins)};
+    return loadError(assemble(t, {ks}));
+  };
+  auto has = [](const std::string &error, const std::string &part) {
+    return error.find(part) != std::string::npos;
+  };
+  std::string e;
+  // 8 elements, but reaching element 8192 + 3: bytes [32768, 65552).
+  e = one(loadS(0, Desc{0, {1, 1, 2, 4}, {0, 0, 4, 1}}, DType::F32, 32768, DType::F32,
+                SStr{0, 0, 8192, 1}));
+  EXPECT_TRUE(has(e, "kernel k core 0 queue 0 instruction 1: sram [32768, 65552) (with "
+                     "sram_strides) is outside the scratchpad of 65536 bytes")) << e;
+  // Huge strides: no overflow, 2 * (2^32 - 1) * 3 + 1 elements of 4 bytes.
+  e = one(loadS(0, Desc{0, {1, 2, 2, 2}, {0, 0, 0, 1}}, DType::F32, 0, DType::F32,
+                SStr{0, 0xffffffffu, 0xffffffffu, 0xffffffffu}));
+  EXPECT_TRUE(has(e, "queue 0 instruction 1: sram [0, 51539607544) (with sram_strides) is "
+                     "outside the scratchpad")) << e;
+  e = one(storeS(0, Desc{0, {0xffffu, 1, 1, 1}, {1, 0, 0, 0}}, DType::F32, 8, DType::F32,
+                 SStr{0xffffffffu, 0, 0, 0}));
+  EXPECT_TRUE(has(e, "queue 0 instruction 1: sram [8, 1125865546842132) (with sram_strides) is "
+                     "outside the scratchpad of 65536 bytes")) << e;
+  // The range, not the element count, is what must fit: 8 BF16 elements
+  // (16 bytes dense) all stored from the scratchpad's last 2 bytes.
+  KSpec ok;
+  ok.insts = {storeS(0, Desc{0, {1, 1, 2, 4}, {0, 0, 4, 1}}, DType::F32, 65534, DType::BF16,
+                     SStr{0, 0, 0, 0})};
+  EXPECT_TRUE(mustLoad(assemble(t, {ok})));
+  ok.insts = {store(0, Desc{0, {1, 1, 2, 4}, {0, 0, 4, 1}}, DType::F32, 65534, DType::BF16)};
+  EXPECT_TRUE(has(loadError(assemble(t, {ok})), "sram [65534, 65550) is outside")) ;
 }
 
 // ---- Matrix engine.

@@ -58,11 +58,21 @@ struct Inst {
   uint64_t cost = 0, start = 0, end = 0;
   const char *name = "";
   // DmaLoad / DmaStore. DRAM element (i0..i3) is at offset + sum(i_d *
-  // strides[d]); every such index lies in [0, maxElem].
+  // strides[d]); every such index lies in [0, maxElem]. Its SRAM element
+  // (of sramType, from byte `sram`) is sum(i_d * sramStrides[d]): the
+  // dense row-major strides when the instruction gives none.
   uint32_t binding = 0;
   int64_t offset = 0, maxElem = 0;
   uint32_t sizes[4] = {1, 1, 1, 1};
   int64_t strides[4] = {0, 0, 0, 0};
+  uint64_t sramStrides[4] = {0, 0, 0, 0};
+  // The same copy as the loops the run executes: size-1 dimensions dropped
+  // and neighbours contiguous on both sides merged (the same elements in the
+  // same order), right-aligned (loop 3 innermost, unused outer loops of
+  // size 1).
+  uint64_t loopSizes[4] = {1, 1, 1, 1};
+  int64_t loopDram[4] = {0, 0, 0, 0};
+  uint64_t loopSram[4] = {0, 0, 0, 0};
   DType dramType = DType::F32, sramType = DType::F32;
   uint64_t sram = 0, dramBytes = 0;
   // MatMul.
@@ -113,6 +123,15 @@ const char *vectorName(isa::VectorOp op) {
 bool isBinary(isa::VectorOp op) { return op >= isa::VectorOp::Add && op <= isa::VectorOp::Min; }
 
 uint64_t ceilDiv(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
+
+std::string u128ToString(unsigned __int128 v) {
+  std::string s;
+  do {
+    s.insert(s.begin(), char('0' + int(v % 10)));
+    v /= 10;
+  } while (v);
+  return s;
+}
 
 /// a * b * ..., false on overflow.
 bool product(std::initializer_list<uint64_t> factors, uint64_t &out) {
@@ -225,64 +244,89 @@ struct Scratch {
   std::vector<uint32_t> ia, ib, ic;
 };
 
-// ---- DMA: one row (the innermost dimension) at a time.
+// ---- DMA: one row (the innermost loop) at a time.
 
 enum class Conv { Same, F32ToBf16, Bf16ToF32 };
 
-/// Copies n elements from `from` (element stride fromStride, in elements)
-/// to dense `to`, or from dense `from` to `to` with a stride: Load means the
-/// strided side is the source.
-template <bool Load, Conv C>
-void dmaRow(uint8_t *dram, int64_t stride, uint8_t *sram, uint32_t n, size_t de, size_t se) {
-  if (C == Conv::Same && stride == 1) {
-    if (Load)
-      std::memcpy(sram, dram, size_t(n) * de);
-    else
-      std::memcpy(dram, sram, size_t(n) * de);
-    return;
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    uint8_t *d = dram + int64_t(i) * stride * int64_t(de);
-    uint8_t *s = sram + size_t(i) * se;
-    uint8_t *src = Load ? d : s, *dst = Load ? s : d;
-    if (C == Conv::Same) {
-      std::memcpy(dst, src, de);
-    } else if (C == Conv::F32ToBf16) {
-      float f;
-      std::memcpy(&f, src, 4);
-      uint16_t v = floatToBf16(f);
-      std::memcpy(dst, &v, 2);
-    } else {
-      uint16_t v;
-      std::memcpy(&v, src, 2);
-      float f = bf16ToFloat(v);
-      std::memcpy(dst, &f, 4);
-    }
+/// Converts one element from `src` to `dst` (any alignment).
+template <Conv C, size_t E> inline void convertElem(uint8_t *dst, const uint8_t *src) {
+  if (C == Conv::Same) {
+    std::memcpy(dst, src, E);
+  } else if (C == Conv::F32ToBf16) {
+    float f;
+    std::memcpy(&f, src, 4);
+    uint16_t v = floatToBf16(f);
+    std::memcpy(dst, &v, 2);
+  } else {
+    uint16_t v;
+    std::memcpy(&v, src, 2);
+    float f = bf16ToFloat(v);
+    std::memcpy(dst, &f, 4);
   }
 }
 
-template <bool Load, Conv C> void dmaRun(const Inst &in, uint8_t *dram, uint8_t *sram) {
-  size_t de = typeBytes(in.dramType), se = typeBytes(in.sramType);
-  uint8_t *s = sram + in.sram;
-  for (uint32_t i0 = 0; i0 < in.sizes[0]; ++i0)
-    for (uint32_t i1 = 0; i1 < in.sizes[1]; ++i1)
-      for (uint32_t i2 = 0; i2 < in.sizes[2]; ++i2) {
-        int64_t e = in.offset + int64_t(i0) * in.strides[0] + int64_t(i1) * in.strides[1] +
-                    int64_t(i2) * in.strides[2];
-        dmaRow<Load, C>(dram + e * int64_t(de), in.strides[3], s, in.sizes[3], de, se);
-        s += size_t(in.sizes[3]) * se;
+/// Copies n elements between DRAM (element stride ds) and SRAM (element
+/// stride ss), DRAM -> SRAM when Load. E is the element size for Conv::Same.
+/// Elements go in order, so with a 0 stride on the destination side the last
+/// one stays.
+template <bool Load, Conv C, size_t E>
+void dmaRow(uint8_t *dram, int64_t ds, uint8_t *sram, uint64_t ss, uint64_t n) {
+  constexpr size_t fromB = C == Conv::Same ? E : C == Conv::F32ToBf16 ? 4 : 2;
+  constexpr size_t toB = C == Conv::Same ? E : C == Conv::F32ToBf16 ? 2 : 4;
+  constexpr size_t de = Load ? fromB : toB, se = Load ? toB : fromB;
+  if (ds == 1 && ss == 1) {
+    if (C == Conv::Same) {
+      if (Load)
+        std::memcpy(sram, dram, size_t(n) * E);
+      else
+        std::memcpy(dram, sram, size_t(n) * E);
+      return;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      uint8_t *d = dram + i * de, *s = sram + i * se;
+      convertElem<C, E>(Load ? s : d, Load ? d : s);
+    }
+    return;
+  }
+  const int64_t dstep = ds * int64_t(de);
+  const size_t sstep = size_t(ss) * se;
+  for (uint64_t i = 0; i < n; ++i, dram += dstep, sram += sstep)
+    convertElem<C, E>(Load ? sram : dram, Load ? dram : sram);
+}
+
+template <bool Load, Conv C, size_t E> void dmaRun(const Inst &in, uint8_t *dram, uint8_t *sram) {
+  constexpr size_t fromB = C == Conv::Same ? E : C == Conv::F32ToBf16 ? 4 : 2;
+  constexpr size_t toB = C == Conv::Same ? E : C == Conv::F32ToBf16 ? 2 : 4;
+  constexpr size_t de = Load ? fromB : toB, se = Load ? toB : fromB;
+  const uint64_t *n = in.loopSizes, *st = in.loopSram;
+  const int64_t *ds = in.loopDram;
+  uint8_t *s0 = sram + in.sram;
+  for (uint64_t i0 = 0; i0 < n[0]; ++i0)
+    for (uint64_t i1 = 0; i1 < n[1]; ++i1)
+      for (uint64_t i2 = 0; i2 < n[2]; ++i2) {
+        int64_t e = in.offset + int64_t(i0) * ds[0] + int64_t(i1) * ds[1] + int64_t(i2) * ds[2];
+        uint64_t s = i0 * st[0] + i1 * st[1] + i2 * st[2];
+        dmaRow<Load, C, E>(dram + e * int64_t(de), ds[3], s0 + s * se, st[3], n[3]);
       }
 }
 
 template <bool Load> void dma(const Inst &in, uint8_t *dram, uint8_t *sram) {
   // The conversion in the direction of the copy.
   DType from = Load ? in.dramType : in.sramType, to = Load ? in.sramType : in.dramType;
-  if (from == to)
-    dmaRun<Load, Conv::Same>(in, dram, sram);
-  else if (from == DType::F32)
-    dmaRun<Load, Conv::F32ToBf16>(in, dram, sram);
+  if (from == to) {
+    switch (typeBytes(from)) {
+    case 1:
+      return dmaRun<Load, Conv::Same, 1>(in, dram, sram);
+    case 2:
+      return dmaRun<Load, Conv::Same, 2>(in, dram, sram);
+    default:
+      return dmaRun<Load, Conv::Same, 4>(in, dram, sram);
+    }
+  }
+  if (from == DType::F32)
+    dmaRun<Load, Conv::F32ToBf16, 0>(in, dram, sram);
   else
-    dmaRun<Load, Conv::Bf16ToF32>(in, dram, sram);
+    dmaRun<Load, Conv::Bf16ToF32, 0>(in, dram, sram);
 }
 
 void matmul(const Inst &in, uint8_t *sram, Scratch &s) {
@@ -521,6 +565,7 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
           in.kind = load ? Kind::Load : Kind::Store;
           in.name = load ? "dma_load" : "dma_store";
           const isa::Descriptor *d;
+          const isa::SramStrides *ss;
           if (load) {
             const isa::DmaLoad *op = ins->op_as_DmaLoad();
             in.binding = op->binding();
@@ -528,6 +573,7 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
             in.dramType = op->dram_type();
             in.sramType = op->sram_type();
             in.sram = op->sram();
+            ss = op->sram_strides();
           } else {
             const isa::DmaStore *op = ins->op_as_DmaStore();
             in.binding = op->binding();
@@ -535,6 +581,7 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
             in.dramType = op->dram_type();
             in.sramType = op->sram_type();
             in.sram = op->sram();
+            ss = op->sram_strides();
           }
           if (q != uint32_t(isa::QueueKind::Dma))
             return fail(std::string(load ? "DmaLoad" : "DmaStore") +
@@ -568,8 +615,62 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
           in.offset = int64_t(d->offset());
           in.maxElem = int64_t(hi);
           in.dramBytes = elems * typeBytes(in.dramType);
-          if (!sramRange("sram", in.sram, elems * typeBytes(in.sramType)))
-            return false;
+          const uint64_t se = typeBytes(in.sramType);
+          if (!ss) {
+            // Dense: element (i0..i3) is the (((i0*s1+i1)*s2+i2)*s3+i3)-th.
+            uint64_t stride = 1;
+            for (int j = 3; j >= 0; --j) {
+              in.sramStrides[j] = stride;
+              stride *= in.sizes[j]; // <= elems
+            }
+            if (!sramRange("sram", in.sram, elems * se))
+              return false;
+          } else {
+            // Strided: [sram, sram + (sum (sizes[d]-1) * strides[d] + 1) * se);
+            // at most 4 * 2^32 * 2^32 * 4 bytes, exact in 128 bits.
+            unsigned __int128 last = 0;
+            for (int j = 0; j < 4; ++j) {
+              in.sramStrides[j] = ss->strides()->Get(j);
+              last += (unsigned __int128)(in.sizes[j] - 1) * in.sramStrides[j];
+            }
+            unsigned __int128 bytes = (last + 1) * se;
+            if (bytes > spad || in.sram > spad - uint64_t(bytes))
+              return fail("sram [" + std::to_string(in.sram) + ", " +
+                          u128ToString(in.sram + bytes) +
+                          ") (with sram_strides) is outside the scratchpad of " +
+                          std::to_string(spad) + " bytes");
+            if (!sramRange("sram", in.sram, uint64_t(bytes)))
+              return false;
+          }
+          // The loops: drop size-1 dimensions; merge a dimension into the
+          // next inner one where it steps by the inner one's whole extent on
+          // both sides.
+          int nl = 0;
+          uint64_t ls[4];
+          int64_t ld[4];
+          uint64_t lsr[4];
+          for (int j = 0; j < 4; ++j) {
+            uint64_t n = in.sizes[j];
+            if (n == 1)
+              continue;
+            if (nl > 0 &&
+                __int128(ld[nl - 1]) == __int128(n) * in.strides[j] &&
+                (unsigned __int128)lsr[nl - 1] == (unsigned __int128)n * in.sramStrides[j]) {
+              ls[nl - 1] *= n; // <= elems
+              ld[nl - 1] = in.strides[j];
+              lsr[nl - 1] = in.sramStrides[j];
+              continue;
+            }
+            ls[nl] = n;
+            ld[nl] = in.strides[j];
+            lsr[nl] = in.sramStrides[j];
+            ++nl;
+          }
+          for (int j = 0; j < nl; ++j) {
+            in.loopSizes[4 - nl + j] = ls[j];
+            in.loopDram[4 - nl + j] = ld[j];
+            in.loopSram[4 - nl + j] = lsr[j];
+          }
           // The cost once the kernel's active DMA cores are known.
         } else if (type == isa::Op::MatMul) {
           const isa::MatMul *op = ins->op_as_MatMul();
