@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace {
 
@@ -148,6 +149,17 @@ int main(int argc, char **argv) {
   }
   if (output == "-") {
     std::cout << result;
+    return 0;
+  }
+  // A device or pipe (-o /dev/null) is written in place: renaming over it
+  // would replace the device node with a file.
+  struct stat st;
+  if (::stat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    std::ofstream f(output, std::ios::binary);
+    if (!f || !f.write(result.data(), result.size())) {
+      std::cerr << "nuri-compile: error: cannot write " << output << "\n";
+      return 1;
+    }
     return 0;
   }
   // Write to a temporary name first: a failed write never leaves a partial artifact.

@@ -31,7 +31,9 @@ using ::nuri::npu_target::Broadcast;
 using ::nuri::npu_target::EInput;
 using ::nuri::npu_target::EStep;
 using ::nuri::npu_target::EValue;
+using ::nuri::npu_target::ConvShape;
 using ::nuri::npu_target::KernelPlan;
+using ::nuri::npu_target::MatmulPlan;
 
 namespace {
 
@@ -41,6 +43,9 @@ class ProgramBuilder {
 public:
   ProgramBuilder(KernelPlan &plan, func::FuncOp func) : plan(plan), func(func) {}
   std::string reason;
+  /// The output dims that make the columns of the [rows, cols] view (the
+  /// last one, or a convolution's filters); the others make the rows.
+  SmallVector<int64_t> colDims;
 
   /// Adds the generic's body; `chain` is the value the previous op
   /// produced (null for the first generic of an elementwise kernel).
@@ -139,6 +144,8 @@ private:
       return fail("element type is not f32");
     // The output viewed as [rows, cols] = [prod(leading dims), last dim].
     Broadcast mode;
+    if (colDims.empty())
+      colDims.push_back(outType.getRank() - 1);
     if (!classify(map, outType.getShape(), mode))
       return fail("an operand broadcasts in a way the vector engine cannot read");
     auto &inputs = plan.epilogue.inputs;
@@ -152,9 +159,9 @@ private:
     return true;
   }
 
-  /// Full, Row (only the last dim) or Column (all but the last) reads of the
-  /// [rows, cols] view; dims of size 1 and constant-0 results do not matter.
-  static bool classify(AffineMap map, ArrayRef<int64_t> shape, Broadcast &mode) {
+  /// Full, Row (only the column dims) or Column (only the row dims) reads of
+  /// the view; dims of size 1 and constant-0 results do not matter.
+  bool classify(AffineMap map, ArrayRef<int64_t> shape, Broadcast &mode) const {
     int64_t rank = shape.size();
     SmallVector<int64_t> used;
     for (AffineExpr e : map.getResults()) {
@@ -167,18 +174,17 @@ private:
       if (!c || c.getValue() != 0)
         return false;
     }
-    SmallVector<int64_t> all, leading;
+    SmallVector<int64_t> all, rowPart, colPart;
     for (int64_t d = 0; d < rank; ++d)
       if (shape[d] != 1) {
         all.push_back(d);
-        if (d + 1 < rank)
-          leading.push_back(d);
+        (llvm::is_contained(colDims, d) ? colPart : rowPart).push_back(d);
       }
     if (used == all)
       mode = Broadcast::Full;
-    else if (rank >= 1 && used == SmallVector<int64_t>{rank - 1})
+    else if (!colPart.empty() && used == colPart)
       mode = Broadcast::Row;
-    else if (used == leading && !leading.empty())
+    else if (!rowPart.empty() && used == rowPart)
       mode = Broadcast::Column;
     else
       return false;
@@ -336,6 +342,69 @@ bool matchContraction(linalg::GenericOp generic, KernelPlan &plan, std::string &
   return true;
 }
 
+/// The coefficient of dim `d` in `e` (e linear in the dims).
+int64_t coefficient(AffineExpr e, unsigned d, unsigned dims) {
+  SmallVector<AffineExpr> values;
+  for (unsigned i = 0; i < dims; ++i)
+    values.push_back(getAffineConstantExpr(i == d ? 1 : 0, e.getContext()));
+  auto c = dyn_cast<AffineConstantExpr>(e.replaceDims(values));
+  return c ? c.getValue() : -1;
+}
+
+/// A 2-D convolution (a `nuri.conv` generic) of one image, groups 1, on its
+/// padded input X[1, C, Hp, Wp] and weights W[C, KH, KW, F]:
+///   (n, f, oh, ow, c, r, s) -> X[n, c, oh*sh + r*dh, ow*sw + s*dw], W[c, r, s, f]
+bool matchConv(linalg::GenericOp generic, KernelPlan &plan, std::string &reason) {
+  reason = "a convolution other than 2-D, one image, groups 1";
+  auto maps = generic.getIndexingMapsArray();
+  if (generic.getNumLoops() != 7 || generic.getNumReductionLoops() != 3 ||
+      generic.getNumDpsInputs() != 2 || !generic.getDpsInits()[0].getDefiningOp<linalg::FillOp>())
+    return false;
+  auto x = dyn_cast<BlockArgument>(generic.getDpsInputs()[0]);
+  auto w = dyn_cast<BlockArgument>(generic.getDpsInputs()[1]);
+  if (!x || !w)
+    return false;
+  MLIRContext *ctx = generic.getContext();
+  auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
+  auto xt = cast<RankedTensorType>(x.getType()), wt = cast<RankedTensorType>(w.getType());
+  auto ot = cast<RankedTensorType>(generic.getResult(0).getType());
+  if (xt.getRank() != 4 || wt.getRank() != 4 || ot.getRank() != 4 || xt.getDimSize(0) != 1 ||
+      maps[1].getResults() != ArrayRef<AffineExpr>{dim(4), dim(5), dim(6), dim(1)} ||
+      maps[2].getResults() != ArrayRef<AffineExpr>{dim(0), dim(1), dim(2), dim(3)} ||
+      maps[0].getNumResults() != 4 || maps[0].getResult(0) != dim(0) ||
+      maps[0].getResult(1) != dim(4))
+    return false;
+  AffineExpr h = maps[0].getResult(2), wExpr = maps[0].getResult(3);
+  ConvShape cv;
+  cv.sh = coefficient(h, 2, 7);
+  cv.dh = coefficient(h, 5, 7);
+  cv.sw = coefficient(wExpr, 3, 7);
+  cv.dw = coefficient(wExpr, 6, 7);
+  for (unsigned d : {0u, 1u, 3u, 4u, 6u})
+    if (coefficient(h, d, 7) != 0)
+      return false;
+  for (unsigned d : {0u, 1u, 2u, 4u, 5u})
+    if (coefficient(wExpr, d, 7) != 0)
+      return false;
+  if (cv.sh < 1 || cv.dh < 1 || cv.sw < 1 || cv.dw < 1)
+    return false;
+  cv.channels = xt.getDimSize(1);
+  cv.hp = xt.getDimSize(2);
+  cv.wp = xt.getDimSize(3);
+  cv.kh = wt.getDimSize(1);
+  cv.kw = wt.getDimSize(2);
+  cv.ow = ot.getDimSize(3);
+  int64_t pixels = ot.getDimSize(2) * ot.getDimSize(3), filters = ot.getDimSize(1);
+  int64_t k = cv.channels * cv.kh * cv.kw;
+  plan.matmul = MatmulPlan{pixels, k, filters, x.getArgNumber(), w.getArgNumber(), cv};
+  plan.macs = pixels * k * filters;
+  // The [pixels, filters] view of the NCHW output.
+  plan.rows = pixels;
+  plan.cols = filters;
+  plan.columnMajor = true;
+  return true;
+}
+
 /// Describes `func` as a kernel plan, or says why the NPU cannot run it.
 bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
   plan.name = func.getSymName().str();
@@ -404,8 +473,17 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
     }
     if (auto generic = dyn_cast<linalg::GenericOp>(op);
         generic && generic.getNumReductionLoops() > 0) {
-      if (!first || !matchContraction(generic, plan, reason))
+      if (!first) {
+        reason = "a reduction after other ops";
         return false;
+      }
+      if (generic->hasAttr("nuri.conv")) {
+        if (!matchConv(generic, plan, reason))
+          return false;
+        program.colDims = {1};
+      } else if (!matchContraction(generic, plan, reason)) {
+        return false;
+      }
       chain = generic.getResult(0);
       chainValue = {EValue::Acc, 0, 0.0f};
       first = false;
@@ -430,7 +508,8 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
     reason = "the result is not the last op's";
     return false;
   }
-  if (plan.matmul && (plan.rows != plan.matmul->m || plan.cols != plan.matmul->n)) {
+  if (plan.matmul && !plan.matmul->conv &&
+      (plan.rows != plan.matmul->m || plan.cols != plan.matmul->n)) {
     reason = "the epilogue changes the matmul's shape";
     return false;
   }

@@ -54,16 +54,30 @@ struct ElementwiseProgram {
   EValue result;
 };
 
+/// A convolution as an implicit GEMM: out[p, f] = sum over k = (c, r, s) of
+/// X[c, oh*sh + r*dh, ow*sw + s*dw] * W[k, f], p = oh*ow_size + ow. X is
+/// the padded [1, C, Hp, Wp] input, W the [C, KH, KW, F] weights (a [K, F]
+/// matrix). A's K chunks are whole channels: each is gathered from X by one
+/// DMA per (r, s) into an im2col tile.
+struct ConvShape {
+  int64_t channels, hp, wp, kh, kw, ow;
+  int64_t sh, sw, dh, dw;
+};
+
 struct MatmulPlan {
   int64_t m, k, n;
   int64_t aBinding, bBinding;
+  std::optional<ConvShape> conv;
 };
 
 struct KernelPlan {
   std::string name;
   std::vector<std::string> nodes;
   std::optional<MatmulPlan> matmul;
-  int64_t rows = 0, cols = 0; // the output as a row-major [rows, cols]
+  int64_t rows = 0, cols = 0; // the output as a [rows, cols] matrix
+  // Where element (r, c) of that matrix is in DRAM: r*cols + c, or, for a
+  // convolution's [pixels, filters] view of an NCHW output, c*rows + r.
+  bool columnMajor = false;
   int64_t outBinding = 0;
   ElementwiseProgram epilogue; // result kind Acc and no steps: the matmul alone
   int64_t macs = 0, minDramBytes = 0;

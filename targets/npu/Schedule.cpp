@@ -67,6 +67,14 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
         bestCost = cost, bestPm = pm, bestPn = pn;
     }
     int64_t rows = t.matrixRows;
+    if (mm.conv) {
+      // K in chunks of whole channels (about 512 deep: four passes of a
+      // 128-row array), tiles of whole output rows.
+      int64_t window = mm.conv->kh * mm.conv->kw;
+      int64_t channels = std::min(mm.conv->channels, std::max<int64_t>(1, 4 * rows / window));
+      int64_t tr = ceilDiv(ceilDiv(mm.m, bestPm), mm.conv->ow) * mm.conv->ow;
+      return {tr, ceilDiv(mm.n, bestPn), channels * window};
+    }
     int64_t tk = std::min<int64_t>(mm.k, std::max<int64_t>(rows, ceilDiv(ceilDiv(mm.k, 8), rows) * rows));
     return {ceilDiv(mm.m, bestPm), ceilDiv(mm.n, bestPn), tk};
   }
@@ -161,10 +169,28 @@ private:
     SmallVector<int64_t> sizes{1, 1, rs, cs}, strides{0, 0, ld, 1};
     if (load)
       mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
-                             flat(waits), signal);
+                                   flat(waits), signal, nullptr);
     else
       mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
-                              flat(waits), signal);
+                                    flat(waits), signal, nullptr);
+  }
+
+  /// A tile of the [rows, cols] output view (or of an operand of its shape).
+  void tileDma(bool load, int64_t binding, const Tile &tile, int64_t sram, const Waits &waits,
+               int64_t signal) {
+    SmallVector<int64_t> sizes{1, 1, tile.rs, tile.cs};
+    SmallVector<int64_t> strides{0, 0, plan.cols, 1};
+    int64_t offset = tile.r0 * plan.cols + tile.c0;
+    if (plan.columnMajor) {
+      strides = {0, 0, 1, plan.rows};
+      offset = tile.c0 * plan.rows + tile.r0;
+    }
+    if (load)
+      mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, "f32",
+                                   flat(waits), signal, nullptr);
+    else
+      mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, "f32",
+                                    flat(waits), signal, nullptr);
   }
 
   void loadInputs(const Tile &tile, int64_t t) {
@@ -177,8 +203,7 @@ private:
       int64_t sram = inputSlot[i][t % 2];
       switch (inputs[i].mode) {
       case Broadcast::Full:
-        dma(true, inputs[i].binding, tile.r0 * plan.cols + tile.c0, tile.rs, tile.cs, plan.cols,
-            sram, "f32", waits, signal);
+        tileDma(true, inputs[i].binding, tile, sram, waits, signal);
         break;
       case Broadcast::Row:
         dma(true, inputs[i].binding, tile.c0, 1, tile.cs, 0, sram, "f32", waits, signal);
@@ -196,15 +221,37 @@ private:
     Waits waits;
     if (s >= 2)
       waits.push_back({MM, s - 1}); // the matrix engine is done with this slot
-    dma(true, mm.aBinding, tile.r0 * mm.k + k0, tile.rs, ks, mm.k, aSlot[s % 2], "bf16", waits,
-        -1);
+    if (mm.conv)
+      im2col(tile, k0, ks, aSlot[s % 2], waits);
+    else
+      dma(true, mm.aBinding, tile.r0 * mm.k + k0, tile.rs, ks, mm.k, aSlot[s % 2], "bf16", waits,
+          -1);
     dma(true, mm.bBinding, k0 * mm.n + tile.c0, ks, tile.cs, mm.n, bSlot[s % 2], "bf16", {},
         LOAD);
   }
 
+  /// The A chunk of a convolution: channels [k0, k0+ks) / window of the
+  /// tile's output rows, one DMA per window position (r, s) writing column
+  /// (c*window + r*kw + s) of the [rows, ks] bf16 tile.
+  void im2col(const Tile &tile, int64_t k0, int64_t ks, int64_t sram, const Waits &waits) {
+    const ConvShape &cv = *plan.matmul->conv;
+    int64_t window = cv.kh * cv.kw, c0 = k0 / window, cs = ks / window;
+    int64_t oh0 = tile.r0 / cv.ow, ohs = tile.rs / cv.ow;
+    for (int64_t r = 0; r < cv.kh; ++r)
+      for (int64_t s = 0; s < cv.kw; ++s) {
+        int64_t offset = (c0 * cv.hp + oh0 * cv.sh + r * cv.dh) * cv.wp + s * cv.dw;
+        SmallVector<int64_t> sizes{ohs, cv.ow, cs, 1},
+            strides{cv.sh * cv.wp, cv.sw, cv.hp * cv.wp, 0},
+            sramStrides{cv.ow * ks, ks, window, 0};
+        mlir::npu::DmaLoadOp::create(b, loc, plan.matmul->aBinding, offset, sizes, strides, "f32",
+                                     sram + (r * cv.kw + s) * 2, "bf16",
+                                     r == 0 && s == 0 ? flat(waits) : SmallVector<int64_t>{},
+                                     -1, b.getDenseI64ArrayAttr(sramStrides));
+      }
+  }
+
   void store(const Tile &tile, int64_t t, int64_t waitOn, int64_t count) {
-    dma(false, plan.outBinding, tile.r0 * plan.cols + tile.c0, tile.rs, tile.cs, plan.cols,
-        resultSlot[t % 2], "f32", {{waitOn, count}}, STORE);
+    tileDma(false, plan.outBinding, tile, resultSlot[t % 2], {{waitOn, count}}, STORE);
   }
 
   int64_t address(const EValue &v, int64_t t) const {
@@ -266,13 +313,17 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
   Geometry g = chooseGeometry(plan, target);
   int64_t budget = target.scratchpadBytes;
   // Halve the larger tile side until everything fits the scratchpad.
+  const std::optional<ConvShape> &conv = plan.matmul ? plan.matmul->conv : std::nullopt;
+  int64_t window = conv ? conv->kh * conv->kw : 1, rowQuantum = conv ? conv->ow : 1;
   while (g.bytes(plan) > budget) {
-    if (g.tk > (int64_t)target.matrixRows)
+    if (conv && g.tk > window)
+      g.tk = std::max<int64_t>(1, g.tk / window / 2) * window;
+    else if (!conv && g.tk > (int64_t)target.matrixRows)
       g.tk = std::max<int64_t>(target.matrixRows, g.tk / 2);
     else if (g.tc >= g.tr && g.tc > 1)
       g.tc = ceilDiv(g.tc, 2);
-    else if (g.tr > 1)
-      g.tr = ceilDiv(g.tr, 2);
+    else if (g.tr > rowQuantum)
+      g.tr = ceilDiv(ceilDiv(g.tr, 2), rowQuantum) * rowQuantum;
     else {
       reason = "no tiling fits the " + std::to_string(budget) + "-byte scratchpad";
       return nullptr;

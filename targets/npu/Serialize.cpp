@@ -29,6 +29,15 @@ fbisa::Descriptor descriptor(int64_t offset, ArrayRef<int64_t> sizes, ArrayRef<i
   return fbisa::Descriptor(offset, s, st);
 }
 
+std::optional<fbisa::SramStrides> sramStrides(std::optional<ArrayRef<int64_t>> strides) {
+  if (!strides)
+    return std::nullopt;
+  std::array<uint32_t, 4> st;
+  for (int d = 0; d < 4; ++d)
+    st[d] = (*strides)[d];
+  return fbisa::SramStrides(st);
+}
+
 struct Writer {
   flatbuffers::FlatBufferBuilder &fbb;
 
@@ -45,16 +54,20 @@ struct Writer {
   flatbuffers::Offset<fbisa::Instruction> instruction(Operation *op) {
     if (auto load = dyn_cast<mlir::npu::DmaLoadOp>(op)) {
       auto d = descriptor(load.getOffset(), load.getSizes(), load.getStrides());
+      auto st = sramStrides(load.getSramStrides());
       return sync(op, fbisa::Op::DmaLoad,
                   fbisa::CreateDmaLoad(fbb, load.getBinding(), &d, dtype(load.getDramType()),
-                                     load.getSram(), dtype(load.getSramType()))
+                                       load.getSram(), dtype(load.getSramType()),
+                                       st ? &*st : nullptr)
                       .Union());
     }
     if (auto store = dyn_cast<mlir::npu::DmaStoreOp>(op)) {
       auto d = descriptor(store.getOffset(), store.getSizes(), store.getStrides());
+      auto st = sramStrides(store.getSramStrides());
       return sync(op, fbisa::Op::DmaStore,
                   fbisa::CreateDmaStore(fbb, store.getBinding(), &d, dtype(store.getDramType()),
-                                      store.getSram(), dtype(store.getSramType()))
+                                        store.getSram(), dtype(store.getSramType()),
+                                        st ? &*st : nullptr)
                       .Union());
     }
     if (auto mm = dyn_cast<mlir::npu::MatMulOp>(op))

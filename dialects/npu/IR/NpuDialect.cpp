@@ -147,7 +147,20 @@ LogicalResult verifyDma(DmaOp op) {
     if (elements > (int64_t(1) << 40))
       return op.emitOpError() << "descriptor moves too many elements";
   }
-  return checkRange(op, "SRAM side", sv(op.getSram()), elements * sram);
+  // With SRAM strides the range spans the last element's position.
+  int64_t span = elements;
+  if (auto sramStrides = op.getSramStrides()) {
+    if (sramStrides->size() != 4)
+      return op.emitOpError() << "sram_strides needs 4 strides";
+    span = 1;
+    for (int d = 0; d < 4; ++d) {
+      int64_t st = (*sramStrides)[d];
+      if (st < 0 || st > kMaxSize)
+        return op.emitOpError() << "SRAM stride " << st << " is out of range";
+      span += (sizes[d] - 1) * st;
+    }
+  }
+  return checkRange(op, "SRAM side", sv(op.getSram()), span * sram);
 }
 
 } // namespace

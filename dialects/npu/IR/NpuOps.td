@@ -75,24 +75,30 @@ class Npu_Instruction<string mnemonic, list<Trait> traits = []>
 
 defvar Npu_Sync = (ins DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$waits,
                        DefaultValuedAttr<I64Attr, "-1">:$signal);
+// The SRAM side of a DMA: dense, or element strides (of the SRAM type).
+defvar Npu_SramStrides = (ins OptionalAttr<DenseI64ArrayAttr>:$sram_strides);
 
 def Npu_DmaLoadOp : Npu_Instruction<"dma_load"> {
   let summary = "DRAM -> SRAM through a 4-D strided descriptor";
   let description = [{
     Element (i0..i3) of binding `binding` at `offset + sum(i_d * strides[d])`
-    (elements of `dram_type`) goes densely to `sram`, converted to
+    (elements of `dram_type`) goes to `sram`, densely or, with
+    `sram_strides`, to element `sum(i_d * sram_strides[d])` of the SRAM side
+    (an im2col gather, the interior of padded planes), converted to
     `sram_type` ("f32" to "bf16" rounds to nearest even).
   }];
   let arguments = !con((ins I64Attr:$binding, I64Attr:$offset,
                             DenseI64ArrayAttr:$sizes, DenseI64ArrayAttr:$strides,
-                            StrAttr:$dram_type, I64Attr:$sram, StrAttr:$sram_type), Npu_Sync);
+                            StrAttr:$dram_type, I64Attr:$sram, StrAttr:$sram_type), Npu_Sync,
+                       Npu_SramStrides);
 }
 
 def Npu_DmaStoreOp : Npu_Instruction<"dma_store"> {
   let summary = "SRAM -> DRAM through a 4-D strided descriptor";
   let arguments = !con((ins I64Attr:$binding, I64Attr:$offset,
                             DenseI64ArrayAttr:$sizes, DenseI64ArrayAttr:$strides,
-                            StrAttr:$dram_type, I64Attr:$sram, StrAttr:$sram_type), Npu_Sync);
+                            StrAttr:$dram_type, I64Attr:$sram, StrAttr:$sram_type), Npu_Sync,
+                       Npu_SramStrides);
 }
 
 def Npu_MatMulOp : Npu_Instruction<"matmul"> {
