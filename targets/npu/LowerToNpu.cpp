@@ -21,6 +21,8 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+
 namespace mlir::nuri::npu {
 #define GEN_PASS_DEF_NURINPULOWER
 #include "targets/npu/Passes.h.inc"
@@ -294,12 +296,80 @@ int64_t bytesOf(Type type) {
   return t.getNumElements() * 4;
 }
 
+/// Whether `init` is a linalg.fill of the constant `value`.
+bool isFillOf(Value init, double value) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  FloatAttr constant;
+  return fill && matchPattern(fill.value(), m_Constant(&constant)) &&
+         constant.getValueAsDouble() == value;
+}
+
+/// sum or max over the trailing dims of an f32 argument, from 0 or -inf.
+bool matchReduce(linalg::ReduceOp reduce, KernelPlan &plan, std::string &reason) {
+  reason = "a reduction other than a sum or max over trailing dims of an argument";
+  if (reduce.getInputs().size() != 1)
+    return false;
+  auto input = dyn_cast<BlockArgument>(reduce.getInputs()[0]);
+  if (!input)
+    return false;
+  auto type = cast<RankedTensorType>(input.getType());
+  ArrayRef<int64_t> dims = reduce.getDimensions();
+  int64_t rank = type.getRank(), reduced = dims.size();
+  for (int64_t i = 0; i < reduced; ++i)
+    if (dims[i] != rank - reduced + i)
+      return false;
+  Block &body = reduce.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return false;
+  Operation &combine = body.front();
+  bool max = isa<arith::MaximumFOp>(combine);
+  if (!max && !isa<arith::AddFOp>(combine))
+    return false;
+  if (!isFillOf(reduce.getInits()[0], max ? -std::numeric_limits<double>::infinity() : 0.0))
+    return false;
+  int64_t cols = 1;
+  for (int64_t d = rank - reduced; d < rank; ++d)
+    cols *= type.getDimSize(d);
+  plan.reduce = ::nuri::npu_target::ReducePlan{max, input.getArgNumber()};
+  plan.rows = type.getNumElements() / std::max<int64_t>(1, cols);
+  plan.cols = cols;
+  return true;
+}
+
+/// A permutation of an f32 argument with at most four dims of size > 1.
+bool matchTranspose(linalg::TransposeOp transpose, KernelPlan &plan, std::string &reason) {
+  reason = "a transpose of more than four non-unit dims";
+  auto input = dyn_cast<BlockArgument>(transpose.getInput());
+  if (!input) {
+    reason = "a transpose of a value computed inside the dispatch";
+    return false;
+  }
+  auto type = cast<RankedTensorType>(input.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> inStride(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    inStride[d] = inStride[d + 1] * type.getDimSize(d + 1);
+  ::nuri::npu_target::TransposePlan tp{input.getArgNumber(), {}, {}};
+  ArrayRef<int64_t> perm = transpose.getPermutation();
+  for (int64_t j = 0; j < rank; ++j) {
+    int64_t size = type.getDimSize(perm[j]);
+    if (size == 1)
+      continue; // unit dims move nothing
+    tp.outShape.push_back(size);
+    tp.inputStrides.push_back(inStride[perm[j]]);
+  }
+  if (tp.outShape.size() > 4)
+    return false;
+  plan.transpose = tp;
+  return true;
+}
+
 /// A contraction C[m..., n] += A[m..., k] * B[k, n] written as a generic
 /// (MatMul of a 3-D activation by a 2-D weight): rows are the m dims.
 bool matchContraction(linalg::GenericOp generic, KernelPlan &plan, std::string &reason) {
   reason = "a reduction other than a matmul of arguments by a [K, N] weight";
   if (!linalg::isaContractionOpInterface(generic) || generic.getNumDpsInputs() != 2 ||
-      !generic.getDpsInits()[0].getDefiningOp<linalg::FillOp>())
+      !isFillOf(generic.getDpsInits()[0], 0.0))
     return false;
   auto dims = linalg::inferContractionDims(generic);
   if (failed(dims) || dims->k.size() != 1 || dims->n.size() != 1 || dims->m.empty())
@@ -309,36 +379,49 @@ bool matchContraction(linalg::GenericOp generic, KernelPlan &plan, std::string &
   if (!a || !b)
     return false;
   SmallVector<int64_t> ranges = generic.getStaticLoopRanges();
-  for (unsigned batch : dims->batch)
-    if (ranges[batch] != 1)
-      return false;
   auto maps = generic.getIndexingMapsArray();
   MLIRContext *ctx = generic.getContext();
   auto dim = [&](unsigned d) { return getAffineDimExpr(d, ctx); };
-  SmallVector<AffineExpr> aExpected, outExpected;
+  // The output is [batch..., m..., n] in loop order (its row-major layout
+  // is then [batch * M, N]); A is [batch..., m..., k]; B is [batch..., k, n],
+  // or [k, n] when every batch dim is 1.
+  SmallVector<AffineExpr> aExpected, bExpected;
+  bool inBatch = true, unitBatch = true;
+  int64_t batch = 1;
   for (AffineExpr e : maps[2].getResults()) {
     auto d = dyn_cast<AffineDimExpr>(e);
     if (!d)
       return false;
+    bool isBatch = llvm::is_contained(dims->batch, d.getPosition());
+    if (isBatch && !inBatch)
+      return false;
+    inBatch = isBatch;
+    if (isBatch) {
+      bExpected.push_back(e);
+      batch *= ranges[d.getPosition()];
+      unitBatch &= ranges[d.getPosition()] == 1;
+    }
     if (d.getPosition() != dims->n[0])
       aExpected.push_back(e);
   }
   aExpected.push_back(dim(dims->k[0]));
-  // The output's dims in loop order, so [m..., n] is its row-major layout.
+  bExpected.append({dim(dims->k[0]), dim(dims->n[0])});
   for (size_t i = 1; i < maps[2].getNumResults(); ++i)
     if (cast<AffineDimExpr>(maps[2].getResult(i)).getPosition() <=
         cast<AffineDimExpr>(maps[2].getResult(i - 1)).getPosition())
       return false;
-  if (maps[0].getResults() != ArrayRef<AffineExpr>(aExpected) ||
-      maps[1].getResults() != ArrayRef<AffineExpr>{dim(dims->k[0]), dim(dims->n[0])} ||
+  bool bMatches = maps[1].getResults() == ArrayRef<AffineExpr>(bExpected) ||
+                  (unitBatch && maps[1].getResults() ==
+                                    ArrayRef<AffineExpr>{dim(dims->k[0]), dim(dims->n[0])});
+  if (maps[0].getResults() != ArrayRef<AffineExpr>(aExpected) || !bMatches ||
       maps[2].getResults().back() != dim(dims->n[0]))
     return false;
   int64_t m = 1;
   for (unsigned d : dims->m)
     m *= ranges[d];
   int64_t k = ranges[dims->k[0]], n = ranges[dims->n[0]];
-  plan.matmul = ::nuri::npu_target::MatmulPlan{m, k, n, a.getArgNumber(), b.getArgNumber()};
-  plan.macs = m * k * n;
+  plan.matmul = MatmulPlan{m, k, n, a.getArgNumber(), b.getArgNumber(), std::nullopt, batch};
+  plan.macs = batch * m * k * n;
   return true;
 }
 
@@ -358,7 +441,7 @@ bool matchConv(linalg::GenericOp generic, KernelPlan &plan, std::string &reason)
   reason = "a convolution other than 2-D, one image, groups 1";
   auto maps = generic.getIndexingMapsArray();
   if (generic.getNumLoops() != 7 || generic.getNumReductionLoops() != 3 ||
-      generic.getNumDpsInputs() != 2 || !generic.getDpsInits()[0].getDefiningOp<linalg::FillOp>())
+      generic.getNumDpsInputs() != 2 || !isFillOf(generic.getDpsInits()[0], 0.0))
     return false;
   auto x = dyn_cast<BlockArgument>(generic.getDpsInputs()[0]);
   auto w = dyn_cast<BlockArgument>(generic.getDpsInputs()[1]);
@@ -441,14 +524,25 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
   for (Operation &op : func.getBody().front()) {
     if (isa<tensor::EmptyOp, arith::ConstantOp, func::ReturnOp>(op))
       continue;
-    if (auto fill = dyn_cast<linalg::FillOp>(op)) {
-      // Only as the zero a matmul starts from (its user checks that).
-      FloatAttr zero;
-      if (!matchPattern(fill.value(), m_Constant(&zero)) || !zero.getValue().isZero()) {
-        reason = "a fill with a value other than zero";
+    if (isa<linalg::FillOp>(op))
+      continue; // the initial value of the op that uses it, which checks it
+    if (auto reduce = dyn_cast<linalg::ReduceOp>(op)) {
+      if (!first || !matchReduce(reduce, plan, reason))
         return false;
-      }
+      chain = reduce->getResult(0);
+      first = false;
       continue;
+    }
+    if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
+      if (!first || !matchTranspose(transpose, plan, reason))
+        return false;
+      chain = transpose->getResult(0);
+      first = false;
+      continue;
+    }
+    if ((plan.reduce || plan.transpose) && !first) {
+      reason = "an op after a reduction or transpose";
+      return false;
     }
     if (auto mm = dyn_cast<linalg::MatmulOp>(op)) {
       if (!first) {
@@ -457,7 +551,7 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
       }
       auto a = dyn_cast<BlockArgument>(mm.getInputs()[0]);
       auto b = dyn_cast<BlockArgument>(mm.getInputs()[1]);
-      if (!a || !b || mm.hasUserDefinedMaps() || !mm.getOutputs()[0].getDefiningOp<linalg::FillOp>()) {
+      if (!a || !b || mm.hasUserDefinedMaps() || !isFillOf(mm.getOutputs()[0], 0.0)) {
         reason = "a matmul of computed, transposed or non-zero-initialized operands";
         return false;
       }
@@ -508,8 +602,10 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
     reason = "the result is not the last op's";
     return false;
   }
+  if (plan.reduce || plan.transpose)
+    return true;
   if (plan.matmul && !plan.matmul->conv &&
-      (plan.rows != plan.matmul->m || plan.cols != plan.matmul->n)) {
+      (plan.rows != plan.matmul->batch * plan.matmul->m || plan.cols != plan.matmul->n)) {
     reason = "the epilogue changes the matmul's shape";
     return false;
   }
@@ -517,6 +613,12 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
     reason = "no operand comes from DRAM";
     return false;
   }
+  if (plan.matmul && plan.matmul->conv && plan.matmul->conv->wide())
+    for (const auto &in : plan.epilogue.inputs)
+      if (in.mode == Broadcast::Column) {
+        reason = "a per-pixel operand of a stride-1 convolution";
+        return false;
+      }
   program.finish(chainValue);
   return true;
 }

@@ -59,21 +59,53 @@ struct ElementwiseProgram {
 /// the padded [1, C, Hp, Wp] input, W the [C, KH, KW, F] weights (a [K, F]
 /// matrix). A's K chunks are whole channels: each is gathered from X by one
 /// DMA per (r, s) into an im2col tile.
+///
+/// A stride-1 convolution is "wide" instead: a tile's input rows are loaded
+/// once, channels innermost, as a [rows * Wp, channels] matrix; the
+/// window position (r, s) is then the same matrix shifted by r*dh*Wp + s*dw
+/// rows, so each tap is one dense matmul on it and nothing is gathered
+/// twice. The output is computed over the padded width Wp (the extra
+/// columns are never stored).
 struct ConvShape {
   int64_t channels, hp, wp, kh, kw, ow;
   int64_t sh, sw, dh, dw;
+  bool wide() const { return sh == 1 && sw == 1; }
+  int64_t window() const { return kh * kw; }
+  /// Rows of the wide layout that hold `outRows` output rows' valid pixels.
+  int64_t wideRows(int64_t outRows) const { return (outRows - 1) * wp + ow; }
+  /// Input rows a tile of `outRows` output rows reads.
+  int64_t inputRows(int64_t outRows) const { return outRows + (kh - 1) * dh; }
 };
 
+/// C[b][m, n] (+)= A[b][m, k] * B[b][k, n] for b < batch (B shared when
+/// batch is 1); C is the [batch * m, n] output view.
 struct MatmulPlan {
   int64_t m, k, n;
   int64_t aBinding, bBinding;
   std::optional<ConvShape> conv;
+  int64_t batch = 1;
+};
+
+/// A row reduction: out[i] = sum or max over j of in[i, j], the input viewed
+/// as [rows, cols] (the reduced dims are its trailing ones).
+struct ReducePlan {
+  bool max;
+  int64_t input;
+};
+
+/// A permutation of up to four dims: output dim j walks input dim perm[j],
+/// so its input stride is `inputStrides[j]` (elements).
+struct TransposePlan {
+  int64_t input;
+  std::vector<int64_t> outShape, inputStrides;
 };
 
 struct KernelPlan {
   std::string name;
   std::vector<std::string> nodes;
   std::optional<MatmulPlan> matmul;
+  std::optional<ReducePlan> reduce;
+  std::optional<TransposePlan> transpose;
   int64_t rows = 0, cols = 0; // the output as a [rows, cols] matrix
   // Where element (r, c) of that matrix is in DRAM: r*cols + c, or, for a
   // convolution's [pixels, filters] view of an NCHW output, c*rows + r.
@@ -85,9 +117,21 @@ struct KernelPlan {
 
 /// Builds the npu.kernel for `plan` at the builder's insertion point, or
 /// returns null with `reason` set (e.g. no tiling fits the scratchpad).
+/// Reductions and transposes go to scheduleMovement (Movement.cpp).
 mlir::npu::KernelOp scheduleKernel(mlir::OpBuilder &builder, mlir::Location loc,
                                    const KernelPlan &plan, const nuri::npu::TargetDescription &target,
                                    std::string &reason);
+
+/// Row reductions and transposes: DMA and the vector engine only.
+mlir::npu::KernelOp scheduleMovement(mlir::OpBuilder &builder, mlir::Location loc,
+                                     const KernelPlan &plan,
+                                     const nuri::npu::TargetDescription &target,
+                                     std::string &reason);
+
+/// The kernel op with the plan's name, nodes and counters, its block ready.
+mlir::npu::KernelOp createKernel(mlir::OpBuilder &builder, mlir::Location loc,
+                                 const KernelPlan &plan,
+                                 const nuri::npu::TargetDescription &target, int64_t semaphores);
 
 } // namespace nuri::npu_target
 

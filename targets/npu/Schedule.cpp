@@ -31,19 +31,33 @@ struct Tile {
 };
 
 /// Tile sizes and the SRAM they need.
+const ConvShape *wideConv(const KernelPlan &plan) {
+  return plan.matmul && plan.matmul->conv && plan.matmul->conv->wide() ? &*plan.matmul->conv
+                                                                        : nullptr;
+}
+
 struct Geometry {
   int64_t tr, tc, tk; // tile rows, cols, and K chunk (matmul)
+  /// SRAM rows of a full tile: tr, or the wide layout's rows.
+  int64_t slotRows(const KernelPlan &plan) const {
+    const ConvShape *cv = wideConv(plan);
+    return cv ? cv->wideRows(tr / cv->ow) : tr;
+  }
+  int64_t aBytes(const KernelPlan &plan) const {
+    const ConvShape *cv = wideConv(plan);
+    return cv ? cv->inputRows(tr / cv->ow) * cv->wp * (tk / cv->window()) * 2 : tr * tk * 2;
+  }
   int64_t bytes(const KernelPlan &plan) const {
-    int64_t total = 0;
+    int64_t total = 0, rows = slotRows(plan);
     if (plan.matmul)
-      total += 2 * alignUp(tr * tk * 2) + 2 * alignUp(tk * tc * 2);
-    total += 2 * alignUp(tr * tc * 4); // accumulator or result, two slots
+      total += 2 * alignUp(aBytes(plan)) + 2 * alignUp(tk * tc * 2);
+    total += 2 * alignUp(rows * tc * 4); // accumulator or result, two slots
     for (const EInput &in : plan.epilogue.inputs)
-      total += 2 * alignUp((in.mode == Broadcast::Full  ? tr * tc
+      total += 2 * alignUp((in.mode == Broadcast::Full  ? rows * tc
                             : in.mode == Broadcast::Row ? tc
-                                                        : tr) *
+                                                        : rows) *
                            4);
-    total += plan.epilogue.temps * alignUp(tr * tc * 4);
+    total += plan.epilogue.temps * alignUp(rows * tc * 4);
     return total;
   }
 };
@@ -52,31 +66,54 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
   int64_t cores = t.cores;
   if (plan.matmul) {
     const MatmulPlan &mm = *plan.matmul;
-    // Split the output over a pm x pn grid of cores that minimizes the
-    // operand bytes read from DRAM (A once per column block, B once per row
-    // block).
-    int64_t bestPm = 1, bestPn = cores, bestCost = INT64_MAX;
-    for (int64_t pm = 1; pm <= cores; ++pm) {
-      if (cores % pm)
+    int64_t rows = t.matrixRows, cols = t.matrixCols;
+    // K chunks: a matmul's about eight chunks of whole passes of the array;
+    // a convolution's whole channels: for a wide one each tap is a matmul
+    // of K = the chunk's channels (two passes), for im2col K = channels x
+    // window (about four).
+    auto geometryFor = [&](int64_t pm, int64_t pn) -> Geometry {
+      if (mm.conv) {
+        int64_t window = mm.conv->window();
+        int64_t channels =
+            std::min(mm.conv->channels,
+                     mm.conv->wide() ? 2 * rows : std::max<int64_t>(1, 4 * rows / window));
+        int64_t tr = ceilDiv(ceilDiv(mm.m, pm), mm.conv->ow) * mm.conv->ow;
+        return {tr, ceilDiv(mm.n, pn), channels * window};
+      }
+      int64_t tk = std::min<int64_t>(mm.k, std::max<int64_t>(rows, ceilDiv(ceilDiv(mm.k, 8), rows) * rows));
+      return {ceilDiv(mm.m, pm), ceilDiv(mm.n, pn), tk};
+    };
+    // Split the output over the pm x pn grid of cores (one tile each) with
+    // the least estimated time: the larger of a core's matrix cycles (by
+    // the target's cost of a matmul) and its DRAM bytes over its share of
+    // the bandwidth; then the fewer bytes.
+    double rate = std::min<double>(t.dmaBytesPerCycle, t.dramBytesPerCycle() / cores);
+    Geometry best{1, 1, 1};
+    double bestTime = 0, bestBytes = 0;
+    // A batch of matrices shares the cores: each gets cores / batch.
+    int64_t share = std::max<int64_t>(1, cores / mm.batch);
+    for (int64_t pm = 1; pm <= share; ++pm) {
+      if (share % pm)
         continue;
-      int64_t pn = cores / pm;
+      int64_t pn = share / pm;
       if (pm > mm.m || pn > mm.n)
         continue;
-      int64_t cost = mm.m * mm.k * pn + mm.k * mm.n * pm;
-      if (cost < bestCost)
-        bestCost = cost, bestPm = pm, bestPn = pn;
+      Geometry g = geometryFor(pm, pn);
+      int64_t chunks = ceilDiv(mm.k, g.tk), matrix = 0;
+      double bytes = double(g.tk) * g.tc * 4 * chunks + double(g.tr) * g.tc * 4;
+      if (const ConvShape *cv = mm.conv && mm.conv->wide() ? &*mm.conv : nullptr) {
+        int64_t m = cv->wideRows(g.tr / cv->ow), cs = g.tk / cv->window();
+        matrix = chunks * cv->window() * (ceilDiv(cs, rows) * ceilDiv(g.tc, cols) * m + rows + cols);
+        bytes += double(cv->channels) * cv->inputRows(g.tr / cv->ow) * cv->wp * 4;
+      } else {
+        matrix = chunks * (ceilDiv(g.tk, rows) * ceilDiv(g.tc, cols) * g.tr + rows + cols);
+        bytes += double(g.tr) * mm.k * 4;
+      }
+      double time = std::max<double>(matrix, bytes / rate);
+      if (bestTime == 0 || time < bestTime || (time == bestTime && bytes < bestBytes))
+        best = g, bestTime = time, bestBytes = bytes;
     }
-    int64_t rows = t.matrixRows;
-    if (mm.conv) {
-      // K in chunks of whole channels (about 512 deep: four passes of a
-      // 128-row array), tiles of whole output rows.
-      int64_t window = mm.conv->kh * mm.conv->kw;
-      int64_t channels = std::min(mm.conv->channels, std::max<int64_t>(1, 4 * rows / window));
-      int64_t tr = ceilDiv(ceilDiv(mm.m, bestPm), mm.conv->ow) * mm.conv->ow;
-      return {tr, ceilDiv(mm.n, bestPn), channels * window};
-    }
-    int64_t tk = std::min<int64_t>(mm.k, std::max<int64_t>(rows, ceilDiv(ceilDiv(mm.k, 8), rows) * rows));
-    return {ceilDiv(mm.m, bestPm), ceilDiv(mm.n, bestPn), tk};
+    return best;
   }
   // Elementwise: about four tiles per core so loads, compute and stores
   // overlap, rows of at most 8192 columns.
@@ -131,6 +168,22 @@ public:
           if (j == 0 && t >= 2)
             waits.push_back({STORE, t - 1});
           int64_t k0 = j * g.tk, ks = std::min(g.tk, plan.matmul->k - k0);
+          if (const ConvShape *cv = wideConv(plan)) {
+            // One matmul per tap on the shifted input rows; the step's
+            // last signals MM.
+            int64_t cs = ks / cv->window(), m = cv->wideRows(tiles[t].rs / cv->ow);
+            for (int64_t r = 0; r < cv->kh; ++r)
+              for (int64_t q = 0; q < cv->kw; ++q) {
+                int64_t tap = r * cv->kw + q;
+                bool first = tap == 0, last = tap + 1 == cv->window();
+                int64_t shift = r * cv->dh * cv->wp + q * cv->dw;
+                mlir::npu::MatMulOp::create(
+                    b, loc, aSlot[s % 2] + shift * cs * 2, bSlot[s % 2] + tap * cs * tiles[t].cs * 2,
+                    resultSlot[t % 2], m, cs, tiles[t].cs, "bf16", j > 0 || !first,
+                    first ? flat(waits) : SmallVector<int64_t>{}, last ? MM : -1);
+              }
+            continue;
+          }
           mlir::npu::MatMulOp::create(b, loc, aSlot[s % 2], bSlot[s % 2], resultSlot[t % 2],
                                 tiles[t].rs, ks, tiles[t].cs, "bf16", j > 0, flat(waits), MM);
         }
@@ -178,6 +231,21 @@ private:
   /// A tile of the [rows, cols] output view (or of an operand of its shape).
   void tileDma(bool load, int64_t binding, const Tile &tile, int64_t sram, const Waits &waits,
                int64_t signal) {
+    if (const ConvShape *cv = wideConv(plan)) {
+      // NCHW rows of the tile <-> the wide [rows * Wp, cols] layout.
+      int64_t ohs = tile.rs / cv->ow;
+      SmallVector<int64_t> sizes{tile.cs, ohs, cv->ow, 1}, strides{plan.rows, cv->ow, 1, 0},
+          sramStrides{1, cv->wp * tile.cs, tile.cs, 0};
+      int64_t offset = tile.c0 * plan.rows + tile.r0;
+      auto attr = b.getDenseI64ArrayAttr(sramStrides);
+      if (load)
+        mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, "f32",
+                                     flat(waits), signal, attr);
+      else
+        mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, "f32",
+                                      flat(waits), signal, attr);
+      return;
+    }
     SmallVector<int64_t> sizes{1, 1, tile.rs, tile.cs};
     SmallVector<int64_t> strides{0, 0, plan.cols, 1};
     int64_t offset = tile.r0 * plan.cols + tile.c0;
@@ -221,13 +289,18 @@ private:
     Waits waits;
     if (s >= 2)
       waits.push_back({MM, s - 1}); // the matrix engine is done with this slot
+    if (const ConvShape *cv = wideConv(plan)) {
+      wideLoads(*cv, tile, k0, ks, s, waits);
+      return;
+    }
     if (mm.conv)
       im2col(tile, k0, ks, aSlot[s % 2], waits);
     else
       dma(true, mm.aBinding, tile.r0 * mm.k + k0, tile.rs, ks, mm.k, aSlot[s % 2], "bf16", waits,
-          -1);
-    dma(true, mm.bBinding, k0 * mm.n + tile.c0, ks, tile.cs, mm.n, bSlot[s % 2], "bf16", {},
-        LOAD);
+          -1); // rows of all batches are consecutive in A too
+    int64_t batchOffset = mm.batch > 1 ? tile.r0 / mm.m * mm.k * mm.n : 0;
+    dma(true, mm.bBinding, batchOffset + k0 * mm.n + tile.c0, ks, tile.cs, mm.n, bSlot[s % 2],
+        "bf16", {}, LOAD);
   }
 
   /// The A chunk of a convolution: channels [k0, k0+ks) / window of the
@@ -248,6 +321,27 @@ private:
                                      r == 0 && s == 0 ? flat(waits) : SmallVector<int64_t>{},
                                      -1, b.getDenseI64ArrayAttr(sramStrides));
       }
+  }
+
+  /// A wide convolution's step: the chunk's channels of the tile's input
+  /// rows, channels innermost ([rows * Wp, cs]), and its weights as one
+  /// [cs, tile cols] block per tap.
+  void wideLoads(const ConvShape &cv, const Tile &tile, int64_t k0, int64_t ks, int64_t s,
+                 const Waits &waits) {
+    const MatmulPlan &mm = *plan.matmul;
+    int64_t window = cv.window(), c0 = k0 / window, cs = ks / window;
+    int64_t oh0 = tile.r0 / cv.ow, rows = cv.inputRows(tile.rs / cv.ow);
+    SmallVector<int64_t> sizes{cs, rows, cv.wp, 1}, strides{cv.hp * cv.wp, cv.wp, 1, 0},
+        sramStrides{1, cv.wp * cs, cs, 0};
+    mlir::npu::DmaLoadOp::create(b, loc, mm.aBinding, (c0 * cv.hp + oh0) * cv.wp, sizes, strides,
+                                 "f32", aSlot[s % 2], "bf16", flat(waits), -1,
+                                 b.getDenseI64ArrayAttr(sramStrides));
+    // W[c, r, s, f] of the chunk as [tap][c][f].
+    int64_t filters = mm.n;
+    SmallVector<int64_t> wSizes{window, cs, tile.cs, 1},
+        wStrides{filters, window * filters, 1, 0};
+    mlir::npu::DmaLoadOp::create(b, loc, mm.bBinding, c0 * window * filters + tile.c0, wSizes,
+                                 wStrides, "f32", bSlot[s % 2], "bf16", {}, LOAD, nullptr);
   }
 
   void store(const Tile &tile, int64_t t, int64_t waitOn, int64_t count) {
@@ -295,7 +389,9 @@ private:
       // The last step writes the result slot, which the store reads.
       int64_t dst = last ? resultSlot[t % 2] : tempAddr[step.dst];
       bool binary = mlir::npu::isBinaryVectorOp(step.op);
-      int64_t rows = step.shape == Broadcast::Row ? 1 : tile.rs;
+      const ConvShape *cv = wideConv(plan);
+      int64_t tileRows = cv ? cv->wideRows(tile.rs / cv->ow) : tile.rs;
+      int64_t rows = step.shape == Broadcast::Row ? 1 : tileRows;
       int64_t cols = step.shape == Broadcast::Column ? 1 : tile.cs;
       mlir::npu::VectorOp::create(b, loc, step.op, "f32", "f32", dst, address(step.a, t),
                                   binary ? address(step.b, t) : 0, rows, cols,
@@ -308,8 +404,22 @@ private:
 
 } // namespace
 
+mlir::npu::KernelOp createKernel(OpBuilder &builder, Location loc, const KernelPlan &plan,
+                                 const nuri::npu::TargetDescription &target, int64_t semaphores) {
+  SmallVector<Attribute> nodes;
+  for (const std::string &node : plan.nodes)
+    nodes.push_back(builder.getStringAttr(node));
+  auto kernel = mlir::npu::KernelOp::create(builder, loc, plan.name,
+                                            (int64_t)target.scratchpadBytes, semaphores, plan.macs,
+                                            plan.minDramBytes, builder.getArrayAttr(nodes));
+  kernel.getBody().emplaceBlock();
+  return kernel;
+}
+
 mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const KernelPlan &plan,
                              const nuri::npu::TargetDescription &target, std::string &reason) {
+  if (plan.reduce || plan.transpose)
+    return scheduleMovement(builder, loc, plan, target, reason);
   Geometry g = chooseGeometry(plan, target);
   int64_t budget = target.scratchpadBytes;
   // Halve the larger tile side until everything fits the scratchpad.
@@ -330,20 +440,19 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
     }
   }
 
+  // Tiles never straddle two matrices of a batch.
   std::vector<Tile> tiles;
-  for (int64_t r0 = 0; r0 < plan.rows; r0 += g.tr)
-    for (int64_t c0 = 0; c0 < plan.cols; c0 += g.tc)
-      tiles.push_back({r0, std::min(g.tr, plan.rows - r0), c0, std::min(g.tc, plan.cols - c0)});
+  int64_t batch = plan.matmul ? plan.matmul->batch : 1, height = plan.rows / batch;
+  for (int64_t bi = 0; bi < batch; ++bi)
+    for (int64_t r0 = 0; r0 < height; r0 += g.tr)
+      for (int64_t c0 = 0; c0 < plan.cols; c0 += g.tc)
+        tiles.push_back({bi * height + r0, std::min(g.tr, height - r0), c0,
+                         std::min(g.tc, plan.cols - c0)});
   int64_t cores = std::min<int64_t>(target.cores, tiles.size());
 
-  SmallVector<Attribute> nodes;
-  for (const std::string &node : plan.nodes)
-    nodes.push_back(builder.getStringAttr(node));
-  auto kernel = mlir::npu::KernelOp::create(builder, loc, plan.name, (int64_t)target.scratchpadBytes,
-                                      (int64_t)SEMAPHORES, plan.macs, plan.minDramBytes,
-                                      builder.getArrayAttr(nodes));
+  auto kernel = createKernel(builder, loc, plan, target, SEMAPHORES);
   OpBuilder::InsertionGuard guard(builder);
-  builder.setInsertionPointToStart(&kernel.getBody().emplaceBlock());
+  builder.setInsertionPointToStart(&kernel.getBody().front());
 
   CoreEmitter layout(builder, loc, plan, g);
   int64_t next = 0;
@@ -356,21 +465,23 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
   for (int p = 0; p < 2; ++p) {
     std::string suffix = std::to_string(p);
     if (plan.matmul) {
-      layout.aSlot[p] = allocate("a" + suffix, g.tr * g.tk * 2);
+      layout.aSlot[p] = allocate("a" + suffix, g.aBytes(plan));
       layout.bSlot[p] = allocate("b" + suffix, g.tk * g.tc * 2);
     }
-    layout.resultSlot[p] = allocate((plan.matmul ? "acc" : "result") + suffix, g.tr * g.tc * 4);
+    layout.resultSlot[p] =
+        allocate((plan.matmul ? "acc" : "result") + suffix, g.slotRows(plan) * g.tc * 4);
   }
   layout.inputSlot.resize(plan.epilogue.inputs.size());
   for (size_t i = 0; i < plan.epilogue.inputs.size(); ++i) {
     Broadcast mode = plan.epilogue.inputs[i].mode;
-    int64_t elements = mode == Broadcast::Full ? g.tr * g.tc : mode == Broadcast::Row ? g.tc : g.tr;
+    int64_t rows = g.slotRows(plan);
+    int64_t elements = mode == Broadcast::Full ? rows * g.tc : mode == Broadcast::Row ? g.tc : rows;
     for (int p = 0; p < 2; ++p)
       layout.inputSlot[i][p] =
           allocate("in" + std::to_string(i) + "_" + std::to_string(p), elements * 4);
   }
   for (int i = 0; i < plan.epilogue.temps; ++i)
-    layout.tempAddr.push_back(allocate("tmp" + std::to_string(i), g.tr * g.tc * 4));
+    layout.tempAddr.push_back(allocate("tmp" + std::to_string(i), g.slotRows(plan) * g.tc * 4));
 
   for (int64_t c = 0; c < cores; ++c) {
     auto core = mlir::npu::CoreOp::create(builder, loc, c);
