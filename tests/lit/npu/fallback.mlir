@@ -4,12 +4,15 @@
 // for the next target; no kernel is made for them.
 // CHECK-NOT: npu.kernel
 
-// CHECK-LABEL: func.func private @transpose
-// CHECK-SAME: nuri.npu_fallback = "the NPU has no lowering for 'linalg.transpose'"
-func.func private @transpose(%x: tensor<4x8xf32>) -> tensor<8x4xf32> attributes {nuri.nodes = ["t"]} {
-  %e = tensor.empty() : tensor<8x4xf32>
-  %t = linalg.transpose ins(%x : tensor<4x8xf32>) outs(%e : tensor<8x4xf32>) permutation = [1, 0]
-  return %t : tensor<8x4xf32>
+// CHECK-LABEL: func.func private @pool
+// CHECK-SAME: nuri.npu_fallback = "the NPU has no lowering for 'linalg.pooling_nchw_max'"
+func.func private @pool(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> attributes {nuri.nodes = ["p"]} {
+  %ninf = arith.constant 0xFF800000 : f32
+  %w = tensor.empty() : tensor<2x2xf32>
+  %e = tensor.empty() : tensor<1x4x4x4xf32>
+  %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %p = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<1x4x8x8xf32>, tensor<2x2xf32>) outs(%f : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  return %p : tensor<1x4x4x4xf32>
 }
 
 // CHECK-LABEL: func.func private @integer
@@ -56,17 +59,35 @@ func.func private @row_by_column(%x: tensor<4x8xf32>, %r: tensor<8xf32>, %c: ten
 }
 
 // CHECK-LABEL: func.func private @reduction
-// CHECK-SAME: nuri.npu_fallback = "a reduction other than a matmul of arguments by a [K, N] weight"
-#in = affine_map<(d0, d1) -> (d0, d1)>
-#out = affine_map<(d0, d1) -> (d0)>
-func.func private @reduction(%x: tensor<4x8xf32>) -> tensor<4xf32> attributes {nuri.nodes = ["r"]} {
+// CHECK-SAME: nuri.npu_fallback = "a reduction other than a sum or max over trailing dims of an argument"
+func.func private @reduction(%x: tensor<4x8xf32>) -> tensor<8xf32> attributes {nuri.nodes = ["r"]} {
   %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %r = linalg.reduce ins(%x : tensor<4x8xf32>) outs(%f : tensor<8xf32>) dimensions = [0]
+    (%a: f32, %o: f32) {
+      %s = arith.addf %a, %o : f32
+      linalg.yield %s : f32
+    }
+  return %r : tensor<8xf32>
+}
+
+// CHECK-LABEL: func.func private @reduce_then_scale
+// CHECK-SAME: nuri.npu_fallback = "an op after a reduction or transpose"
+func.func private @reduce_then_scale(%x: tensor<4x8xf32>) -> tensor<4xf32> attributes {nuri.nodes = ["m"]} {
+  %zero = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
   %e = tensor.empty() : tensor<4xf32>
   %f = linalg.fill ins(%zero : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
-  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x8xf32>) outs(%f : tensor<4xf32>) {
+  %r = linalg.reduce ins(%x : tensor<4x8xf32>) outs(%f : tensor<4xf32>) dimensions = [1]
+    (%a: f32, %o: f32) {
+      %s = arith.addf %a, %o : f32
+      linalg.yield %s : f32
+    }
+  %m = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%r : tensor<4xf32>) outs(%e : tensor<4xf32>) {
   ^bb0(%a: f32, %o: f32):
-    %s = arith.addf %a, %o : f32
+    %s = arith.mulf %a, %half : f32
     linalg.yield %s : f32
   } -> tensor<4xf32>
-  return %r : tensor<4xf32>
+  return %m : tensor<4xf32>
 }

@@ -1,0 +1,125 @@
+// RUN: nuri-opt %s -nuri-npu-lower | FileCheck %s
+
+// A 3x3 stride-1 convolution of a padded 1x8x10x10 input into 16 filters,
+// with a per-filter bias: "wide" (each tap a dense matmul on shifted rows).
+#x = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d5, d6, d1)>
+#o = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#bias = affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>
+func.func private @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<8x3x3x16xf32>, %b: tensor<16x1x1xf32>) -> tensor<1x16x8x8xf32> attributes {nuri.nodes = ["c"]} {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x16x8x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32>
+  %c = linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x8x10x10xf32>, tensor<8x3x3x16xf32>) outs(%f : tensor<1x16x8x8xf32>) attrs = {nuri.conv} {
+  ^bb0(%a: f32, %k: f32, %o: f32):
+    %m = arith.mulf %a, %k : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x16x8x8xf32>
+  %r = linalg.generic {indexing_maps = [#id, #bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c, %b : tensor<1x16x8x8xf32>, tensor<16x1x1xf32>) outs(%e : tensor<1x16x8x8xf32>) {
+  ^bb0(%a: f32, %y: f32, %o: f32):
+    %s = arith.addf %a, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<1x16x8x8xf32>
+  return %r : tensor<1x16x8x8xf32>
+}
+// CHECK-LABEL: npu.kernel @conv attributes {macs = 73728 : i64
+// Eight cores, one output row each (the fastest grid for 64 pixels x 16
+// filters): the input slot holds 3 rows x 10 columns x 8 channels of bf16.
+// CHECK: npu.sram_buffer "a0" at 0 size 480
+// CHECK: npu.core 0 {
+// The input rows, channels innermost (SRAM strides 1, Wp*C, C).
+// CHECK: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 8, 3, 10, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 80, 8, 0>, sram_type = "bf16", strides = array<i64: 100, 10, 1, 0>}
+// The weights as [tap][c][f]; signals LOAD.
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 9, 8, 16, 1>, {{.*}} strides = array<i64: 16, 144, 1, 0>}
+// The row of results, back to NCHW.
+// CHECK: npu.dma_store {binding = 3 : i64, dram_type = "f32", offset = 0 : i64, signal = 4 : i64, sizes = array<i64: 16, 1, 8, 1>, {{.*}} sram_strides = array<i64: 1, 160, 16, 0>, sram_type = "f32", strides = array<i64: 64, 8, 1, 0>
+// Nine taps: tap (r, s) reads the input rows shifted by r*Wp + s (times 8
+// channels x 2 bytes), 8 wide pixels, K = 8 channels; the last signals MM.
+// CHECK-NEXT: npu.matmul {a = 0 : i64, accumulate = false, {{.*}} k = 8 : i64, m = 8 : i64, n = 16 : i64, waits = array<i64: 0, 1>}
+// CHECK-NEXT: npu.matmul {a = 16 : i64, accumulate = true
+// CHECK-NEXT: npu.matmul {a = 32 : i64, accumulate = true
+// CHECK-NEXT: npu.matmul {a = 160 : i64, accumulate = true
+// CHECK: npu.matmul {a = 352 : i64, accumulate = true, {{.*}} signal = 1 : i64}
+// The bias is one value per filter: a row of the [pixels, filters] view.
+// CHECK-NEXT: npu.vector {{{.*}}broadcast = "row", cols = 16 : i64, {{.*}} op = "add", rows = 8 : i64
+
+// A stride-2 convolution gathers im2col tiles instead: one DMA per tap.
+#x2 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 * 2 + d5, d3 * 2 + d6)>
+func.func private @conv_s2(%x: tensor<1x3x9x9xf32>, %w: tensor<3x3x3x4xf32>) -> tensor<1x4x4x4xf32> attributes {nuri.nodes = ["c2"]} {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x4x4xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %c = linalg.generic {indexing_maps = [#x2, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x3x9x9xf32>, tensor<3x3x3x4xf32>) outs(%f : tensor<1x4x4x4xf32>) attrs = {nuri.conv} {
+  ^bb0(%a: f32, %k: f32, %o: f32):
+    %m = arith.mulf %a, %k : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4x4x4xf32>
+  return %c : tensor<1x4x4x4xf32>
+}
+// CHECK-LABEL: npu.kernel @conv_s2
+// CHECK: npu.core 0 {
+// Tap (0, 0): rows of 4 pixels, stride 2 in both directions, 3 channels,
+// written to column c*9 of the [pixels, 27] im2col tile (a 4x2 grid of
+// cores: one output row and two filters each).
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 1, 4, 3, 1>, sram = 0 : i64, sram_strides = array<i64: 108, 27, 9, 0>, sram_type = "bf16", strides = array<i64: 18, 2, 81, 0>}
+// Tap (0, 1) starts one column (and one bf16 element of the tile) later.
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 1 : i64, {{.*}} sram = 2 : i64
+// CHECK: npu.matmul {{{.*}}k = 27 : i64, m = 4 : i64, n = 2 : i64
+
+// Row statistics: a max over the last dim (from -inf) is a Reduce.
+func.func private @rowmax(%x: tensor<1x4x8x32xf32>) -> tensor<1x4x8xf32> attributes {nuri.nodes = ["softmax"]} {
+  %ninf = arith.constant 0xFF800000 : f32
+  %e = tensor.empty() : tensor<1x4x8xf32>
+  %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x4x8xf32>) -> tensor<1x4x8xf32>
+  %r = linalg.reduce ins(%x : tensor<1x4x8x32xf32>) outs(%f : tensor<1x4x8xf32>) dimensions = [3]
+    (%a: f32, %o: f32) {
+      %m = arith.maximumf %a, %o : f32
+      linalg.yield %m : f32
+    }
+  return %r : tensor<1x4x8xf32>
+}
+// CHECK-LABEL: npu.kernel @rowmax
+// 32 rows of 32: one row per tile, four tiles per core.
+// CHECK: npu.core 0 {
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 1, 1, 32>
+// CHECK: npu.reduce {cols = 32 : i64, dst = {{[0-9]+}} : i64, op = "max", rows = 1 : i64, signal = 1 : i64, src = 0 : i64, src_type = "f32", waits = array<i64: 0, 1>}
+
+// A transpose [1, 8, 4, 16] -> [1, 4, 8, 16] is DMA alone: the permuted
+// strides gather each block of the outermost output dim.
+func.func private @heads(%x: tensor<1x8x4x16xf32>) -> tensor<1x4x8x16xf32> attributes {nuri.nodes = ["t"]} {
+  %e = tensor.empty() : tensor<1x4x8x16xf32>
+  %t = linalg.transpose ins(%x : tensor<1x8x4x16xf32>) outs(%e : tensor<1x4x8x16xf32>) permutation = [0, 2, 1, 3]
+  return %t : tensor<1x4x8x16xf32>
+}
+// CHECK-LABEL: npu.kernel @heads attributes {macs = 0 : i64, min_dram_bytes = 4096 : i64, nodes = ["t"], semaphores = 1 : i64
+// CHECK: npu.core 0 {
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 1, 8, 16, 1>, sram = 0 : i64, sram_type = "f32", strides = array<i64: 16, 64, 1, 0>}
+// CHECK-NEXT: npu.dma_store {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 1, 1, 1, 128>
+// CHECK: npu.core 3 {
+// CHECK-NOT: npu.core 4
+
+// Attention scores: a batch of 4 matmuls [8, 16] x [16, 8]; each matrix gets
+// two cores, and B moves with the batch.
+#qa = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#kb = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#sc = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+func.func private @scores(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x16x8xf32>) -> tensor<1x4x8x8xf32> attributes {nuri.nodes = ["qk"]} {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x8x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %s = linalg.generic {indexing_maps = [#qa, #kb, #sc], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<1x4x8x16xf32>, tensor<1x4x16x8xf32>) outs(%f : tensor<1x4x8x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %m = arith.mulf %a, %b : f32
+    %t = arith.addf %o, %m : f32
+    linalg.yield %t : f32
+  } -> tensor<1x4x8x8xf32>
+  return %s : tensor<1x4x8x8xf32>
+}
+// CHECK-LABEL: npu.kernel @scores attributes {macs = 4096 : i64
+// CHECK: npu.core 2 {
+// Core 2 has matrix 1's first rows: A from row 8, B from matrix 1 (offset 128).
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 128 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 128 : i64
