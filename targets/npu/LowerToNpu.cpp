@@ -364,6 +364,70 @@ bool matchTranspose(linalg::TransposeOp transpose, KernelPlan &plan, std::string
   return true;
 }
 
+/// A depthwise convolution or max pool of one image on its padded input.
+bool matchWindow(linalg::LinalgOp op, KernelPlan &plan, std::string &reason) {
+  bool max = isa<linalg::PoolingNchwMaxOp>(op);
+  reason = "a window op on computed values or of several images";
+  auto x = dyn_cast<BlockArgument>(op.getDpsInputs()[0]);
+  auto w = dyn_cast<BlockArgument>(op.getDpsInputs()[1]);
+  if (!x || (!max && !w) ||
+      !isFillOf(op.getDpsInits()[0], max ? -std::numeric_limits<double>::infinity() : 0.0))
+    return false;
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto ot = cast<RankedTensorType>(op->getResult(0).getType());
+  if (xt.getDimSize(0) != 1)
+    return false;
+  auto strides = op->getAttrOfType<DenseIntElementsAttr>("strides");
+  auto dilations = op->getAttrOfType<DenseIntElementsAttr>("dilations");
+  if (!strides || !dilations)
+    return false;
+  auto st = llvm::to_vector(strides.getValues<int64_t>());
+  auto dl = llvm::to_vector(dilations.getValues<int64_t>());
+  // The window's size: the weights' [C, KH, KW], or the pool's window operand.
+  auto window = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+  int64_t kh = window.getDimSize(window.getRank() - 2), kw = window.getDimSize(window.getRank() - 1);
+  plan.window = ::nuri::npu_target::WindowPlan{
+      max,          x.getArgNumber(),     max ? -1 : (int64_t)w.getArgNumber(),
+      xt.getDimSize(1), xt.getDimSize(2), xt.getDimSize(3), kh, kw, st[0], st[1], dl[0], dl[1],
+      ot.getDimSize(2), ot.getDimSize(3)};
+  plan.macs = max ? 0 : ot.getNumElements() * kh * kw;
+  plan.rows = ot.getDimSize(1);
+  plan.cols = ot.getDimSize(2) * ot.getDimSize(3);
+  return true;
+}
+
+/// An argument inserted at static offsets into a constant, with the outermost
+/// dim that is not 1 unpadded and at most four dims from it on.
+bool matchPad(tensor::InsertSliceOp insert, KernelPlan &plan, std::string &reason) {
+  reason = "an insert_slice other than padding of an argument";
+  auto input = dyn_cast<BlockArgument>(insert.getSource());
+  auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
+  FloatAttr value;
+  if (!input || !fill || !matchPattern(fill.value(), m_Constant(&value)) ||
+      !insert.hasUnitStride() ||
+      ShapedType::isDynamicShape(insert.getStaticOffsets()))
+    return false;
+  auto in = cast<RankedTensorType>(input.getType());
+  auto out = cast<RankedTensorType>(insert.getResult().getType());
+  if (in.getRank() != out.getRank())
+    return false;
+  ArrayRef<int64_t> offsets = insert.getStaticOffsets();
+  int64_t lead = 0;
+  while (lead + 1 < out.getRank() && out.getDimSize(lead) == 1)
+    ++lead;
+  if (out.getRank() - lead > 4 || offsets[lead] != 0 || in.getDimSize(lead) != out.getDimSize(lead))
+    return false;
+  ::nuri::npu_target::PadPlan pp{input.getArgNumber(), (float)value.getValueAsDouble(), {}, {},
+                                 {}};
+  for (int64_t d = lead; d < out.getRank(); ++d) {
+    pp.inShape.push_back(in.getDimSize(d));
+    pp.outShape.push_back(out.getDimSize(d));
+    pp.offsets.push_back(offsets[d]);
+  }
+  plan.pad = pp;
+  return true;
+}
+
 /// A contraction C[m..., n] += A[m..., k] * B[k, n] written as a generic
 /// (MatMul of a 3-D activation by a 2-D weight): rows are the m dims.
 bool matchContraction(linalg::GenericOp generic, KernelPlan &plan, std::string &reason) {
@@ -540,8 +604,24 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
       first = false;
       continue;
     }
-    if ((plan.reduce || plan.transpose) && !first) {
-      reason = "an op after a reduction or transpose";
+    if (isa<linalg::DepthwiseConv2DNchwChwOp, linalg::PoolingNchwMaxOp>(op)) {
+      if (!first || !matchWindow(cast<linalg::LinalgOp>(op), plan, reason))
+        return false;
+      program.colDims = {2, 3};
+      chain = op.getResult(0);
+      chainValue = {EValue::Acc, 0, 0.0f};
+      first = false;
+      continue;
+    }
+    if (auto insert = dyn_cast<tensor::InsertSliceOp>(op)) {
+      if (!first || !matchPad(insert, plan, reason))
+        return false;
+      chain = insert.getResult();
+      first = false;
+      continue;
+    }
+    if ((plan.reduce || plan.transpose || plan.pad) && !first) {
+      reason = "an op after a reduction, transpose or padding";
       return false;
     }
     if (auto mm = dyn_cast<linalg::MatmulOp>(op)) {
@@ -602,14 +682,14 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
     reason = "the result is not the last op's";
     return false;
   }
-  if (plan.reduce || plan.transpose)
+  if (plan.reduce || plan.transpose || plan.pad)
     return true;
   if (plan.matmul && !plan.matmul->conv &&
       (plan.rows != plan.matmul->batch * plan.matmul->m || plan.cols != plan.matmul->n)) {
     reason = "the epilogue changes the matmul's shape";
     return false;
   }
-  if (!plan.matmul && plan.epilogue.inputs.empty()) {
+  if (!plan.matmul && !plan.window && plan.epilogue.inputs.empty()) {
     reason = "no operand comes from DRAM";
     return false;
   }

@@ -1,9 +1,10 @@
-//===- Movement.cpp - row reductions and transposes on the NPU ------------===//
+//===- Movement.cpp - row reductions, transposes and padding on the NPU ---===//
 //
 // Kernels without the matrix engine. A transpose is DMA alone: each tile
 // is gathered with the permuted strides into a dense SRAM block and stored
 // back contiguously; the DMA queue is in order, so no semaphore is needed.
-// A row reduction loads [rows, cols] tiles (two slots), reduces each row on
+// Padding is DMA alone too: the interior of each block is written through
+// SRAM strides into a slot whose border stays zero. A row reduction loads [rows, cols] tiles (two slots), reduces each row on
 // the vector engine and stores the column of results; semaphores LOAD, VEC
 // and STORE order the two queues as in Schedule.cpp.
 //
@@ -142,11 +143,75 @@ mlir::npu::KernelOp scheduleTranspose(OpBuilder &b, Location loc, const KernelPl
   return kernel;
 }
 
+mlir::npu::KernelOp schedulePad(OpBuilder &b, Location loc, const KernelPlan &plan,
+                                const nuri::npu::TargetDescription &target, std::string &reason) {
+  const PadPlan &pp = *plan.pad;
+  std::vector<int64_t> in = pp.inShape, out = pp.outShape, offsets = pp.offsets;
+  in.resize(4, 1);
+  out.resize(4, 1);
+  offsets.resize(4, 0);
+  std::vector<int64_t> inStride(4, 1), outStride(4, 1);
+  for (int d = 2; d >= 0; --d) {
+    inStride[d] = inStride[d + 1] * in[d + 1];
+    outStride[d] = outStride[d + 1] * out[d + 1];
+  }
+  int64_t interior = 0;
+  for (int d = 1; d < 4; ++d)
+    interior += offsets[d] * outStride[d];
+  int64_t block = blockSize(out[0], 2 * outStride[0] * 4, target.scratchpadBytes, target.cores);
+  if (block == 0) {
+    reason = "a padded block does not fit the scratchpad";
+    return nullptr;
+  }
+  auto kernel = createKernel(b, loc, plan, target, 1);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&kernel.getBody().front());
+  int64_t bytes = block * outStride[0] * 4;
+  int64_t slot[2] = {0, alignUp(bytes)};
+  mlir::npu::SramBufferOp::create(b, loc, "block0", slot[0], bytes);
+  mlir::npu::SramBufferOp::create(b, loc, "block1", slot[1], bytes);
+  int64_t tiles = ceilDiv(out[0], block);
+  int64_t cores = std::min<int64_t>(target.cores, tiles);
+  for (int64_t c = 0; c < cores; ++c) {
+    auto core = mlir::npu::CoreOp::create(b, loc, c);
+    OpBuilder::InsertionGuard coreGuard(b);
+    b.setInsertionPointToStart(&core.getBody().emplaceBlock());
+    // A border other than zero: the vector engine adds it to the zeroed
+    // slots once (semaphore 0) before the first block is written.
+    bool fill = pp.value != 0.0f;
+    if (fill)
+      for (int p = 0; p < 2; ++p)
+        mlir::npu::VectorOp::create(b, loc, "add", "f32", "f32", slot[p], slot[p], 0, 1,
+                                    bytes / 4, "scalar", llvm::APFloat(pp.value),
+                                    SmallVector<int64_t>{}, 0);
+    int64_t k = 0;
+    for (int64_t t = c; t < tiles; t += cores, ++k) {
+      int64_t first = t * block, count = std::min(block, out[0] - first);
+      // Every block writes the same interior positions of its slot, so the
+      // border, zero since the kernel started, is never written.
+      mlir::npu::DmaLoadOp::create(
+          b, loc, pp.input, first * inStride[0],
+          SmallVector<int64_t>{count, in[1], in[2], in[3]},
+          SmallVector<int64_t>(inStride.begin(), inStride.end()), "f32",
+          slot[k % 2] + interior * 4, "f32",
+          fill && k == 0 ? SmallVector<int64_t>{0, 2} : SmallVector<int64_t>{}, -1,
+          b.getDenseI64ArrayAttr(SmallVector<int64_t>(outStride.begin(), outStride.end())));
+      mlir::npu::DmaStoreOp::create(b, loc, plan.outBinding, first * outStride[0],
+                                    SmallVector<int64_t>{1, 1, 1, count * outStride[0]},
+                                    SmallVector<int64_t>{0, 0, 0, 1}, "f32", slot[k % 2], "f32",
+                                    SmallVector<int64_t>{}, -1, nullptr);
+    }
+  }
+  return kernel;
+}
+
 } // namespace
 
 mlir::npu::KernelOp scheduleMovement(OpBuilder &b, Location loc, const KernelPlan &plan,
                                      const nuri::npu::TargetDescription &target,
                                      std::string &reason) {
+  if (plan.pad)
+    return schedulePad(b, loc, plan, target, reason);
   return plan.reduce ? scheduleReduce(b, loc, plan, target, reason)
                      : scheduleTranspose(b, loc, plan, target, reason);
 }

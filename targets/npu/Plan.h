@@ -100,12 +100,34 @@ struct TransposePlan {
   std::vector<int64_t> outShape, inputStrides;
 };
 
+/// Zero padding (an argument inserted into zeros): blocks of the outermost
+/// dim, which is not padded; the interior is written through SRAM strides
+/// and the border of the block's SRAM slot stays zero.
+struct PadPlan {
+  int64_t input;
+  float value = 0.0f; // what the border holds (0, or -inf before a max pool)
+  std::vector<int64_t> inShape, outShape, offsets; // at most 4 dims
+};
+
+/// A per-channel window on the vector engine: a depthwise convolution
+/// (each tap's input times that tap's per-channel weight, summed) or a max
+/// pool, over the padded [1, C, Hp, Wp] input. The output is the
+/// row-major [C, OH * OW] view; each tap's shifted input is gathered by DMA.
+struct WindowPlan {
+  bool max;
+  int64_t input, weights; // weights: [C, KH, KW], -1 for a pool
+  int64_t channels, hp, wp, kh, kw, sh, sw, dh, dw, oh, ow;
+  int64_t taps() const { return kh * kw; }
+};
+
 struct KernelPlan {
   std::string name;
   std::vector<std::string> nodes;
   std::optional<MatmulPlan> matmul;
   std::optional<ReducePlan> reduce;
   std::optional<TransposePlan> transpose;
+  std::optional<PadPlan> pad;
+  std::optional<WindowPlan> window;
   int64_t rows = 0, cols = 0; // the output as a [rows, cols] matrix
   // Where element (r, c) of that matrix is in DRAM: r*cols + c, or, for a
   // convolution's [pixels, filters] view of an NCHW output, c*rows + r.
@@ -122,7 +144,7 @@ mlir::npu::KernelOp scheduleKernel(mlir::OpBuilder &builder, mlir::Location loc,
                                    const KernelPlan &plan, const nuri::npu::TargetDescription &target,
                                    std::string &reason);
 
-/// Row reductions and transposes: DMA and the vector engine only.
+/// Row reductions, transposes and padding: DMA and the vector engine only.
 mlir::npu::KernelOp scheduleMovement(mlir::OpBuilder &builder, mlir::Location loc,
                                      const KernelPlan &plan,
                                      const nuri::npu::TargetDescription &target,

@@ -58,6 +58,8 @@ struct Geometry {
                                                         : rows) *
                            4);
     total += plan.epilogue.temps * alignUp(rows * tc * 4);
+    if (plan.window) // each tap's input, and a column of weights per tap
+      total += 2 * plan.window->taps() * (alignUp(tr * tc * 4) + (plan.window->max ? 0 : alignUp(tr * 4)));
     return total;
   }
 };
@@ -115,6 +117,8 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
     }
     return best;
   }
+  if (plan.window) // blocks of channels (two per core), every pixel
+    return {std::max<int64_t>(1, ceilDiv(plan.rows, 2 * cores)), plan.cols, 0};
   // Elementwise: about four tiles per core so loads, compute and stores
   // overlap, rows of at most 8192 columns.
   int64_t tc = std::min<int64_t>(plan.cols, 8192);
@@ -134,6 +138,10 @@ public:
   int64_t aSlot[2] = {0, 0}, bSlot[2] = {0, 0}, resultSlot[2] = {0, 0};
   std::vector<std::array<int64_t, 2>> inputSlot;
   std::vector<int64_t> tempAddr;
+  // Window plans: per tap and slot, the shifted input; per slot, the
+  // weights as one column per tap.
+  std::vector<std::array<int64_t, 2>> tapSlot;
+  int64_t weightSlot[2] = {0, 0};
 
   void emit(const std::vector<Tile> &tiles) {
     std::vector<int64_t> steps, base;
@@ -145,10 +153,12 @@ public:
       steps.push_back(s);
       total += s;
     }
-    bool hasVector = !plan.epilogue.steps.empty();
+    bool hasVector = !plan.epilogue.steps.empty() || plan.window;
     int64_t n = tiles.size();
     // DMA queue.
     for (int64_t t = 0; t < n; ++t) {
+      if (plan.window)
+        loadWindow(tiles[t], t);
       loadInputs(tiles[t], t);
       for (int64_t j = 0; j < steps[t]; ++j)
         loadOperands(tiles[t], base[t] + j, j);
@@ -193,10 +203,14 @@ public:
         Waits waits;
         if (plan.matmul)
           waits.push_back({MM, base[t] + steps[t]});
-        if (!plan.epilogue.inputs.empty())
+        if (!plan.epilogue.inputs.empty() || plan.window)
           waits.push_back({plan.matmul ? EPI : LOAD, t + 1});
         if (!plan.matmul && t >= 2)
           waits.push_back({STORE, t - 1});
+        if (plan.window) {
+          windowProgram(tiles[t], t, waits, plan.epilogue.steps.empty());
+          waits.clear();
+        }
         vectorProgram(tiles[t], t, waits);
       }
   }
@@ -261,11 +275,70 @@ private:
                                     flat(waits), signal, nullptr);
   }
 
+  /// Each tap's input for the tile's channels (all pixels), gathered with
+  /// the window's strides, and the tile's weights as [tap][channel].
+  void loadWindow(const Tile &tile, int64_t t) {
+    const WindowPlan &w = *plan.window;
+    bool lastIsHere = plan.epilogue.inputs.empty();
+    for (int64_t r = 0; r < w.kh; ++r)
+      for (int64_t q = 0; q < w.kw; ++q) {
+        int64_t tap = r * w.kw + q;
+        bool last = lastIsHere && w.max && tap + 1 == w.taps();
+        Waits waits;
+        if (tap == 0 && t >= 2)
+          waits.push_back({VEC, t - 1}); // the vector engine is done with this slot
+        mlir::npu::DmaLoadOp::create(
+            b, loc, w.input, (tile.r0 * w.hp + r * w.dh) * w.wp + q * w.dw,
+            SmallVector<int64_t>{tile.rs, w.oh, w.ow, 1},
+            SmallVector<int64_t>{w.hp * w.wp, w.sh * w.wp, w.sw, 0}, "f32", tapSlot[tap][t % 2],
+            "f32", flat(waits), last ? LOAD : -1, nullptr);
+      }
+    if (!w.max)
+      mlir::npu::DmaLoadOp::create(b, loc, w.weights, tile.r0 * w.taps(),
+                                   SmallVector<int64_t>{1, 1, w.taps(), tile.rs},
+                                   SmallVector<int64_t>{0, 0, 1, w.taps()}, "f32",
+                                   weightSlot[t % 2], "f32", SmallVector<int64_t>{},
+                                   lastIsHere ? LOAD : -1, nullptr);
+  }
+
+  /// acc = sum over taps of input * weight column, or max over taps; into
+  /// the result slot (the epilogue's accumulator).
+  void windowProgram(const Tile &tile, int64_t t, const Waits &waits, bool signalsVec) {
+    const WindowPlan &w = *plan.window;
+    int64_t acc = resultSlot[t % 2], taps = w.taps();
+    bool first = true;
+    auto vec = [&](StringRef op, int64_t dst, int64_t a, int64_t bAddr, StringRef mode,
+                   bool last) {
+      mlir::npu::VectorOp::create(b, loc, op, "f32", "f32", dst, a, bAddr, tile.rs, tile.cs, mode,
+                                  llvm::APFloat(0.0f),
+                                  first ? flat(waits) : SmallVector<int64_t>{},
+                                  last && signalsVec ? VEC : -1);
+      first = false;
+    };
+    if (w.max) {
+      if (taps == 1)
+        vec("copy", acc, tapSlot[0][t % 2], 0, "full", true);
+      for (int64_t tap = 1; tap < taps; ++tap)
+        vec("max", acc, tap == 1 ? tapSlot[0][t % 2] : acc, tapSlot[tap][t % 2], "full",
+            tap + 1 == taps);
+      return;
+    }
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      int64_t x = tapSlot[tap][t % 2], column = weightSlot[t % 2] + tap * tile.rs * 4;
+      if (tap == 0) {
+        vec("mul", acc, x, column, "column", taps == 1);
+        continue;
+      }
+      vec("mul", x, x, column, "column", false);
+      vec("add", acc, acc, x, "full", tap + 1 == taps);
+    }
+  }
+
   void loadInputs(const Tile &tile, int64_t t) {
     const auto &inputs = plan.epilogue.inputs;
     for (size_t i = 0; i < inputs.size(); ++i) {
       Waits waits;
-      if (i == 0 && t >= 2)
+      if (i == 0 && t >= 2 && !plan.window)
         waits.push_back({VEC, t - 1}); // the vector engine is done with this slot
       int64_t signal = i + 1 == inputs.size() ? (plan.matmul ? EPI : LOAD) : -1;
       int64_t sram = inputSlot[i][t % 2];
@@ -418,7 +491,7 @@ mlir::npu::KernelOp createKernel(OpBuilder &builder, Location loc, const KernelP
 
 mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const KernelPlan &plan,
                              const nuri::npu::TargetDescription &target, std::string &reason) {
-  if (plan.reduce || plan.transpose)
+  if (plan.reduce || plan.transpose || plan.pad)
     return scheduleMovement(builder, loc, plan, target, reason);
   Geometry g = chooseGeometry(plan, target);
   int64_t budget = target.scratchpadBytes;
@@ -426,7 +499,14 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
   const std::optional<ConvShape> &conv = plan.matmul ? plan.matmul->conv : std::nullopt;
   int64_t window = conv ? conv->kh * conv->kw : 1, rowQuantum = conv ? conv->ow : 1;
   while (g.bytes(plan) > budget) {
-    if (conv && g.tk > window)
+    if (plan.window) {
+      if (g.tr == 1) {
+        reason = "one channel of the window does not fit the " + std::to_string(budget) +
+                 "-byte scratchpad";
+        return nullptr;
+      }
+      g.tr = ceilDiv(g.tr, 2);
+    } else if (conv && g.tk > window)
       g.tk = std::max<int64_t>(1, g.tk / window / 2) * window;
     else if (!conv && g.tk > (int64_t)target.matrixRows)
       g.tk = std::max<int64_t>(target.matrixRows, g.tk / 2);
@@ -479,6 +559,16 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
     for (int p = 0; p < 2; ++p)
       layout.inputSlot[i][p] =
           allocate("in" + std::to_string(i) + "_" + std::to_string(p), elements * 4);
+  }
+  if (const auto &w = plan.window) {
+    layout.tapSlot.resize(w->taps());
+    for (int64_t tap = 0; tap < w->taps(); ++tap)
+      for (int p = 0; p < 2; ++p)
+        layout.tapSlot[tap][p] = allocate(
+            "tap" + std::to_string(tap) + "_" + std::to_string(p), g.tr * g.tc * 4);
+    if (!w->max)
+      for (int p = 0; p < 2; ++p)
+        layout.weightSlot[p] = allocate("weights" + std::to_string(p), w->taps() * g.tr * 4);
   }
   for (int i = 0; i < plan.epilogue.temps; ++i)
     layout.tempAddr.push_back(allocate("tmp" + std::to_string(i), g.slotRows(plan) * g.tc * 4));

@@ -73,7 +73,7 @@ func.func private @reduction(%x: tensor<4x8xf32>) -> tensor<8xf32> attributes {n
 }
 
 // CHECK-LABEL: func.func private @reduce_then_scale
-// CHECK-SAME: nuri.npu_fallback = "an op after a reduction or transpose"
+// CHECK-SAME: nuri.npu_fallback = "an op after a reduction, transpose or padding"
 func.func private @reduce_then_scale(%x: tensor<4x8xf32>) -> tensor<4xf32> attributes {nuri.nodes = ["m"]} {
   %zero = arith.constant 0.0 : f32
   %half = arith.constant 0.5 : f32
