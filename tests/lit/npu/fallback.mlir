@@ -5,13 +5,13 @@
 // CHECK-NOT: npu.kernel
 
 // CHECK-LABEL: func.func private @pool
-// CHECK-SAME: nuri.npu_fallback = "the NPU has no lowering for 'linalg.pooling_nchw_max'"
+// CHECK-SAME: nuri.npu_fallback = "the NPU has no lowering for 'linalg.pooling_nchw_sum'"
 func.func private @pool(%x: tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32> attributes {nuri.nodes = ["p"]} {
-  %ninf = arith.constant 0xFF800000 : f32
+  %ninf = arith.constant 0.0 : f32
   %w = tensor.empty() : tensor<2x2xf32>
   %e = tensor.empty() : tensor<1x4x4x4xf32>
   %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
-  %p = linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<1x4x8x8xf32>, tensor<2x2xf32>) outs(%f : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %p = linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%x, %w : tensor<1x4x8x8xf32>, tensor<2x2xf32>) outs(%f : tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
   return %p : tensor<1x4x4x4xf32>
 }
 
