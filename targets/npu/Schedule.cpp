@@ -174,7 +174,9 @@ public:
       for (int64_t t = 0; t < n; ++t)
         for (int64_t j = 0; j < steps[t]; ++j) {
           int64_t s = base[t] + j;
-          Waits waits{{LOAD, s + 1}};
+          // A wide convolution's steps signal LOAD once per tap.
+          int64_t loadsPerStep = wideConv(plan) ? wideConv(plan)->window() : 1;
+          Waits waits{{LOAD, (s + 1) * loadsPerStep}};
           if (j == 0 && t >= 2)
             waits.push_back({STORE, t - 1});
           int64_t k0 = j * g.tk, ks = std::min(g.tk, plan.matmul->k - k0);
@@ -187,10 +189,13 @@ public:
                 int64_t tap = r * cv->kw + q;
                 bool first = tap == 0, last = tap + 1 == cv->window();
                 int64_t shift = r * cv->dh * cv->wp + q * cv->dw;
+                Waits tapWaits{{LOAD, s * loadsPerStep + tap + 1}};
+                if (first)
+                  tapWaits = waits, tapWaits[0].second = s * loadsPerStep + 1;
                 mlir::npu::MatMulOp::create(
                     b, loc, aSlot[s % 2] + shift * cs * 2, bSlot[s % 2] + tap * cs * tiles[t].cs * 2,
                     resultSlot[t % 2], m, cs, tiles[t].cs, "bf16", j > 0 || !first,
-                    first ? flat(waits) : SmallVector<int64_t>{}, last ? MM : -1);
+                    flat(tapWaits), last ? MM : -1);
               }
             continue;
           }
@@ -409,12 +414,15 @@ private:
     mlir::npu::DmaLoadOp::create(b, loc, mm.aBinding, (c0 * cv.hp + oh0) * cv.wp, sizes, strides,
                                  "f32", aSlot[s % 2], "bf16", flat(waits), -1,
                                  b.getDenseI64ArrayAttr(sramStrides));
-    // W[c, r, s, f] of the chunk as [tap][c][f].
+    // W[c, r, s, f] of the chunk as [tap][c][f], one load per tap, each
+    // signalling LOAD: the matrix engine starts on tap 0 while the other
+    // taps' weights stream in.
     int64_t filters = mm.n;
-    SmallVector<int64_t> wSizes{window, cs, tile.cs, 1},
-        wStrides{filters, window * filters, 1, 0};
-    mlir::npu::DmaLoadOp::create(b, loc, mm.bBinding, c0 * window * filters + tile.c0, wSizes,
-                                 wStrides, "f32", bSlot[s % 2], "bf16", {}, LOAD, nullptr);
+    for (int64_t tap = 0; tap < window; ++tap)
+      mlir::npu::DmaLoadOp::create(
+          b, loc, mm.bBinding, (c0 * window + tap) * filters + tile.c0,
+          SmallVector<int64_t>{1, 1, cs, tile.cs}, SmallVector<int64_t>{0, 0, window * filters, 1},
+          "f32", bSlot[s % 2] + tap * cs * tile.cs * 2, "bf16", {}, LOAD, nullptr);
   }
 
   void store(const Tile &tile, int64_t t, int64_t waitOn, int64_t count) {
