@@ -31,17 +31,19 @@ func.func private @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<8x3x3x16xf32>, %b:
 // CHECK: npu.core 0 {
 // The input rows, channels innermost (SRAM strides 1, Wp*C, C).
 // CHECK: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 8, 3, 10, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 80, 8, 0>, sram_type = "bf16", strides = array<i64: 100, 10, 1, 0>}
-// The weights as [tap][c][f]; signals LOAD.
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 9, 8, 16, 1>, {{.*}} strides = array<i64: 16, 144, 1, 0>}
+// The weights as [tap][c][f], one load per tap, each signalling LOAD, so
+// tap 0's matmul starts while the other taps' weights stream in.
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 1, 8, 16>, sram = 512 : i64, sram_type = "bf16", strides = array<i64: 0, 0, 144, 1>}
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 16 : i64, signal = 0 : i64, sizes = array<i64: 1, 1, 8, 16>, sram = 768 : i64
 // The row of results, back to NCHW.
 // CHECK: npu.dma_store {binding = 3 : i64, dram_type = "f32", offset = 0 : i64, signal = 4 : i64, sizes = array<i64: 16, 1, 8, 1>, {{.*}} sram_strides = array<i64: 1, 160, 16, 0>, sram_type = "f32", strides = array<i64: 64, 8, 1, 0>
 // Nine taps: tap (r, s) reads the input rows shifted by r*Wp + s (times 8
 // channels x 2 bytes), 8 wide pixels, K = 8 channels; the last signals MM.
 // CHECK-NEXT: npu.matmul {a = 0 : i64, accumulate = false, {{.*}} k = 8 : i64, m = 8 : i64, n = 16 : i64, waits = array<i64: 0, 1>}
-// CHECK-NEXT: npu.matmul {a = 16 : i64, accumulate = true
+// CHECK-NEXT: npu.matmul {a = 16 : i64, accumulate = true{{.*}}waits = array<i64: 0, 2>}
 // CHECK-NEXT: npu.matmul {a = 32 : i64, accumulate = true
 // CHECK-NEXT: npu.matmul {a = 160 : i64, accumulate = true
-// CHECK: npu.matmul {a = 352 : i64, accumulate = true, {{.*}} signal = 1 : i64}
+// CHECK: npu.matmul {a = 352 : i64, accumulate = true, {{.*}} signal = 1 : i64, waits = array<i64: 0, 9>}
 // The bias is one value per filter: a row of the [pixels, filters] view.
 // CHECK-NEXT: npu.vector {{{.*}}broadcast = "row", cols = 16 : i64, {{.*}} op = "add", rows = 8 : i64
 
