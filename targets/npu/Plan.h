@@ -61,10 +61,11 @@ struct ElementwiseProgram {
 /// DMA per (r, s) into an im2col tile.
 ///
 /// A stride-1 convolution is "wide" instead: a tile's input rows are loaded
-/// once, channels innermost, as a [rows * Wp, channels] matrix; the
-/// window position (r, s) is then the same matrix shifted by r*dh*Wp + s*dw
-/// rows, so each tap is one dense matmul on it and nothing is gathered
-/// twice. The output is computed over the padded width Wp (the extra
+/// channels innermost as a [rows * Wp, kw * channels] matrix whose column
+/// block s is the input shifted s*dw pixels; row r of the window is then
+/// that matrix moved down r*dh*Wp rows, so each row of the window is one
+/// dense matmul with K = kw * channels and the input is read kw times, not
+/// kh * kw. The output is computed over the padded width Wp (the extra
 /// columns are never stored).
 struct ConvShape {
   int64_t channels, hp, wp, kh, kw, ow;

@@ -38,6 +38,10 @@ const ConvShape *wideConv(const KernelPlan &plan) {
 
 struct Geometry {
   int64_t tr, tc, tk; // tile rows, cols, and K chunk (matmul)
+  // A wide convolution: kw shifted copies of the input side by side, one
+  // matmul per row of the window (K = kw x channels), or one copy and a
+  // matmul per tap (the input read once: better when DMA is the limit).
+  bool merge = false;
   /// SRAM rows of a full tile: tr, or the wide layout's rows.
   int64_t slotRows(const KernelPlan &plan) const {
     const ConvShape *cv = wideConv(plan);
@@ -45,7 +49,8 @@ struct Geometry {
   }
   int64_t aBytes(const KernelPlan &plan) const {
     const ConvShape *cv = wideConv(plan);
-    return cv ? cv->inputRows(tr / cv->ow) * cv->wp * (tk / cv->window()) * 2 : tr * tk * 2;
+    return cv ? cv->inputRows(tr / cv->ow) * cv->wp * (merge ? cv->kw : 1) * (tk / cv->window()) * 2
+              : tr * tk * 2;
   }
   int64_t bytes(const KernelPlan &plan) const {
     int64_t total = 0, rows = slotRows(plan);
@@ -70,20 +75,22 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
     const MatmulPlan &mm = *plan.matmul;
     int64_t rows = t.matrixRows, cols = t.matrixCols;
     // K chunks: a matmul's about eight chunks of whole passes of the array;
-    // a convolution's whole channels: for a wide one each tap is a matmul
-    // of K = the chunk's channels (two passes), for im2col K = channels x
-    // window (about four).
-    auto geometryFor = [&](int64_t pm, int64_t pn) -> Geometry {
+    // a convolution's whole channels: for a wide one each row of the window
+    // is a matmul of K = kw x the chunk's channels, for im2col K = channels
+    // x window; about four passes either way.
+    auto geometryFor = [&](int64_t pm, int64_t pn, bool merge) -> Geometry {
       if (mm.conv) {
         int64_t window = mm.conv->window();
-        int64_t channels =
-            std::min(mm.conv->channels,
-                     mm.conv->wide() ? 2 * rows : std::max<int64_t>(1, 4 * rows / window));
+        int64_t most = std::max<int64_t>(
+            1, !mm.conv->wide() ? 4 * rows / window : merge ? 4 * rows / mm.conv->kw : 2 * rows);
+        // Chunks of equal size: 512 channels in chunks of at most 170 are
+        // four of 128, not three of 170 and one of 2.
+        int64_t channels = ceilDiv(mm.conv->channels, ceilDiv(mm.conv->channels, most));
         int64_t tr = ceilDiv(ceilDiv(mm.m, pm), mm.conv->ow) * mm.conv->ow;
-        return {tr, ceilDiv(mm.n, pn), channels * window};
+        return {tr, ceilDiv(mm.n, pn), channels * window, merge};
       }
       int64_t tk = std::min<int64_t>(mm.k, std::max<int64_t>(rows, ceilDiv(ceilDiv(mm.k, 8), rows) * rows));
-      return {ceilDiv(mm.m, pm), ceilDiv(mm.n, pn), tk};
+      return {ceilDiv(mm.m, pm), ceilDiv(mm.n, pn), tk, false};
     };
     // Split the output over the pm x pn grid of cores (one tile each) with
     // the least estimated time: the larger of a core's matrix cycles (by
@@ -94,27 +101,35 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
     double bestTime = 0, bestBytes = 0;
     // A batch of matrices shares the cores: each gets cores / batch.
     int64_t share = std::max<int64_t>(1, cores / mm.batch);
-    for (int64_t pm = 1; pm <= share; ++pm) {
-      if (share % pm)
-        continue;
-      int64_t pn = share / pm;
-      if (pm > mm.m || pn > mm.n)
-        continue;
-      Geometry g = geometryFor(pm, pn);
-      int64_t chunks = ceilDiv(mm.k, g.tk), matrix = 0;
-      double bytes = double(g.tk) * g.tc * 4 * chunks + double(g.tr) * g.tc * 4;
-      if (const ConvShape *cv = mm.conv && mm.conv->wide() ? &*mm.conv : nullptr) {
-        int64_t m = cv->wideRows(g.tr / cv->ow), cs = g.tk / cv->window();
-        matrix = chunks * cv->window() * (ceilDiv(cs, rows) * ceilDiv(g.tc, cols) * m + rows + cols);
-        bytes += double(cv->channels) * cv->inputRows(g.tr / cv->ow) * cv->wp * 4;
-      } else {
-        matrix = chunks * (ceilDiv(g.tk, rows) * ceilDiv(g.tc, cols) * g.tr + rows + cols);
-        bytes += double(g.tr) * mm.k * 4;
+    bool wide = mm.conv && mm.conv->wide();
+    for (int merge = 0; merge <= (wide ? 1 : 0); ++merge)
+      for (int64_t pm = 1; pm <= share; ++pm) {
+        if (share % pm)
+          continue;
+        int64_t pn = share / pm;
+        if (pm > mm.m || pn > mm.n)
+          continue;
+        Geometry g = geometryFor(pm, pn, merge);
+        int64_t chunks = ceilDiv(mm.k, g.tk), matrix = 0, descriptors = 0;
+        double bytes = double(g.tk) * g.tc * 4 * chunks + double(g.tr) * g.tc * 4;
+        if (wide) {
+          const ConvShape *cv = &*mm.conv;
+          int64_t m = cv->wideRows(g.tr / cv->ow), cs = g.tk / cv->window();
+          int64_t copies = merge ? cv->kw : 1, k = copies * cs;
+          matrix = chunks * cv->window() / copies *
+                   (ceilDiv(k, rows) * ceilDiv(g.tc, cols) * m + rows + cols);
+          bytes += double(cv->channels) * cv->inputRows(g.tr / cv->ow) * cv->wp * copies * 4;
+          descriptors = chunks * (copies + cv->kh);
+        } else {
+          matrix = chunks * (ceilDiv(g.tk, rows) * ceilDiv(g.tc, cols) * g.tr + rows + cols);
+          bytes += double(g.tr) * mm.k * 4;
+          descriptors = 2 * chunks;
+        }
+        double time =
+            std::max<double>(matrix, bytes / rate + double(descriptors) * t.descriptorCycles);
+        if (bestTime == 0 || time < bestTime || (time == bestTime && bytes < bestBytes))
+          best = g, bestTime = time, bestBytes = bytes;
       }
-      double time = std::max<double>(matrix, bytes / rate);
-      if (bestTime == 0 || time < bestTime || (time == bestTime && bytes < bestBytes))
-        best = g, bestTime = time, bestBytes = bytes;
-    }
     return best;
   }
   if (plan.window) // blocks of channels (two per core), every pixel
@@ -174,29 +189,45 @@ public:
       for (int64_t t = 0; t < n; ++t)
         for (int64_t j = 0; j < steps[t]; ++j) {
           int64_t s = base[t] + j;
-          // A wide convolution's steps signal LOAD once per tap.
-          int64_t loadsPerStep = wideConv(plan) ? wideConv(plan)->window() : 1;
+          // A wide convolution's steps signal LOAD once per row of the window.
+          int64_t loadsPerStep = wideConv(plan) ? wideConv(plan)->kh : 1;
           Waits waits{{LOAD, (s + 1) * loadsPerStep}};
           if (j == 0 && t >= 2)
             waits.push_back({STORE, t - 1});
           int64_t k0 = j * g.tk, ks = std::min(g.tk, plan.matmul->k - k0);
           if (const ConvShape *cv = wideConv(plan)) {
-            // One matmul per tap on the shifted input rows; the step's
-            // last signals MM.
+            // One matmul per row r of the window: the kw shifted copies of
+            // the input rows, moved down r*dh rows, times the weights of the
+            // row's taps; the step's last signals MM.
             int64_t cs = ks / cv->window(), m = cv->wideRows(tiles[t].rs / cv->ow);
-            for (int64_t r = 0; r < cv->kh; ++r)
-              for (int64_t q = 0; q < cv->kw; ++q) {
-                int64_t tap = r * cv->kw + q;
-                bool first = tap == 0, last = tap + 1 == cv->window();
-                int64_t shift = r * cv->dh * cv->wp + q * cv->dw;
-                Waits tapWaits{{LOAD, s * loadsPerStep + tap + 1}};
-                if (first)
-                  tapWaits = waits, tapWaits[0].second = s * loadsPerStep + 1;
-                mlir::npu::MatMulOp::create(
-                    b, loc, aSlot[s % 2] + shift * cs * 2, bSlot[s % 2] + tap * cs * tiles[t].cs * 2,
-                    resultSlot[t % 2], m, cs, tiles[t].cs, "bf16", j > 0 || !first,
-                    flat(tapWaits), last ? MM : -1);
-              }
+            if (!g.merge) {
+              // One matmul per tap (r, q) on the rows shifted r*dh*Wp + q*dw.
+              for (int64_t r = 0; r < cv->kh; ++r)
+                for (int64_t q = 0; q < cv->kw; ++q) {
+                  int64_t tap = r * cv->kw + q;
+                  bool first = tap == 0, last = tap + 1 == cv->window();
+                  Waits tapWaits{{LOAD, s * loadsPerStep + r + 1}};
+                  if (first && j == 0 && t >= 2)
+                    tapWaits.push_back({STORE, t - 1});
+                  int64_t shift = r * cv->dh * cv->wp + q * cv->dw;
+                  mlir::npu::MatMulOp::create(
+                      b, loc, aSlot[s % 2] + shift * cs * 2,
+                      bSlot[s % 2] + tap * cs * tiles[t].cs * 2, resultSlot[t % 2], m, cs,
+                      tiles[t].cs, "bf16", j > 0 || !first, flat(tapWaits), last ? MM : -1);
+                }
+              continue;
+            }
+            int64_t k = cv->kw * cs;
+            for (int64_t r = 0; r < cv->kh; ++r) {
+              bool first = r == 0, last = r + 1 == cv->kh;
+              Waits rowWaits{{LOAD, s * loadsPerStep + r + 1}};
+              if (first && j == 0 && t >= 2)
+                rowWaits.push_back({STORE, t - 1});
+              mlir::npu::MatMulOp::create(
+                  b, loc, aSlot[s % 2] + r * cv->dh * cv->wp * k * 2,
+                  bSlot[s % 2] + r * k * tiles[t].cs * 2, resultSlot[t % 2], m, k, tiles[t].cs,
+                  "bf16", j > 0 || !first, flat(rowWaits), last ? MM : -1);
+            }
             continue;
           }
           mlir::npu::MatMulOp::create(b, loc, aSlot[s % 2], bSlot[s % 2], resultSlot[t % 2],
@@ -402,27 +433,35 @@ private:
   }
 
   /// A wide convolution's step: the chunk's channels of the tile's input
-  /// rows, channels innermost ([rows * Wp, cs]), and its weights as one
-  /// [cs, tile cols] block per tap.
+  /// rows, kw copies side by side, copy s shifted s*dw pixels
+  /// ([rows * Wp, kw * cs], element (p, s*cs + c) = X[c][p + s*dw]), and
+  /// its weights as one [cs, tile cols] block per tap.
   void wideLoads(const ConvShape &cv, const Tile &tile, int64_t k0, int64_t ks, int64_t s,
                  const Waits &waits) {
     const MatmulPlan &mm = *plan.matmul;
     int64_t window = cv.window(), c0 = k0 / window, cs = ks / window;
-    int64_t oh0 = tile.r0 / cv.ow, rows = cv.inputRows(tile.rs / cv.ow);
-    SmallVector<int64_t> sizes{cs, rows, cv.wp, 1}, strides{cv.hp * cv.wp, cv.wp, 1, 0},
-        sramStrides{1, cv.wp * cs, cs, 0};
-    mlir::npu::DmaLoadOp::create(b, loc, mm.aBinding, (c0 * cv.hp + oh0) * cv.wp, sizes, strides,
-                                 "f32", aSlot[s % 2], "bf16", flat(waits), -1,
-                                 b.getDenseI64ArrayAttr(sramStrides));
-    // W[c, r, s, f] of the chunk as [tap][c][f], one load per tap, each
-    // signalling LOAD: the matrix engine starts on tap 0 while the other
-    // taps' weights stream in.
+    int64_t copies = g.merge ? cv.kw : 1, k = copies * cs;
+    int64_t oh0 = tile.r0 / cv.ow, pixels = cv.inputRows(tile.rs / cv.ow) * cv.wp;
+    for (int64_t q = 0; q < copies; ++q) {
+      // The copy's last q*dw pixels would come from past the block; no
+      // matmul reads them.
+      SmallVector<int64_t> sizes{cs, 1, pixels - q * cv.dw, 1}, strides{cv.hp * cv.wp, 0, 1, 0},
+          sramStrides{1, 0, k, 0};
+      mlir::npu::DmaLoadOp::create(b, loc, mm.aBinding, (c0 * cv.hp + oh0) * cv.wp + q * cv.dw,
+                                   sizes, strides, "f32", aSlot[s % 2] + q * cs * 2, "bf16",
+                                   q == 0 ? flat(waits) : SmallVector<int64_t>{}, -1,
+                                   b.getDenseI64ArrayAttr(sramStrides));
+    }
+    // W[c, r, s, f] of the chunk as [r][s][c][f], one load per row of the
+    // window, each signalling LOAD: the matrix engine starts on row 0 while
+    // the other rows' weights stream in.
     int64_t filters = mm.n;
-    for (int64_t tap = 0; tap < window; ++tap)
+    for (int64_t r = 0; r < cv.kh; ++r)
       mlir::npu::DmaLoadOp::create(
-          b, loc, mm.bBinding, (c0 * window + tap) * filters + tile.c0,
-          SmallVector<int64_t>{1, 1, cs, tile.cs}, SmallVector<int64_t>{0, 0, window * filters, 1},
-          "f32", bSlot[s % 2] + tap * cs * tile.cs * 2, "bf16", {}, LOAD, nullptr);
+          b, loc, mm.bBinding, (c0 * window + r * cv.kw) * filters + tile.c0,
+          SmallVector<int64_t>{1, cv.kw, cs, tile.cs},
+          SmallVector<int64_t>{0, filters, window * filters, 1}, "f32",
+          bSlot[s % 2] + r * cv.kw * cs * tile.cs * 2, "bf16", {}, LOAD, nullptr);
   }
 
   void store(const Tile &tile, int64_t t, int64_t waitOn, int64_t count) {
