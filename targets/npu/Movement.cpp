@@ -52,13 +52,8 @@ mlir::npu::KernelOp scheduleReduce(OpBuilder &b, Location loc, const KernelPlan 
   auto kernel = createKernel(b, loc, plan, target, SEMAPHORES);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&kernel.getBody().front());
-  int64_t next = 0, in[2], out[2];
-  auto allocate = [&](StringRef name, int64_t bytes) {
-    mlir::npu::SramBufferOp::create(b, loc, name, next, bytes);
-    int64_t at = next;
-    next += alignUp(bytes);
-    return at;
-  };
+  int64_t in[2], out[2];
+  SramAllocator allocate(b, loc);
   for (int p = 0; p < 2; ++p) {
     in[p] = allocate("in" + std::to_string(p), tr * plan.cols * 4);
     out[p] = allocate("out" + std::to_string(p), tr * 4);
@@ -99,6 +94,41 @@ mlir::npu::KernelOp scheduleReduce(OpBuilder &b, Location loc, const KernelPlan 
   return kernel;
 }
 
+/// A DMA kernel over blocks of the outermost of `units` units of
+/// `unitBytes` each: two SRAM slots, blocks dealt to the cores in turn; per
+/// core `prologue(slots, slotBytes)` once, then `emit(k, first, count, slot)` per
+/// block (k counts the core's blocks). Null with `reason` when one unit
+/// does not fit.
+template <typename Prologue, typename Emit>
+mlir::npu::KernelOp blockKernel(OpBuilder &b, Location loc, const KernelPlan &plan,
+                                const nuri::npu::TargetDescription &target, int64_t units,
+                                int64_t unitBytes, StringRef what, std::string &reason,
+                                Prologue prologue, Emit emit) {
+  int64_t block = blockSize(units, 2 * unitBytes, target.scratchpadBytes, target.cores);
+  if (block == 0) {
+    reason = ("a " + what + " block does not fit the scratchpad").str();
+    return nullptr;
+  }
+  auto kernel = createKernel(b, loc, plan, target, 1);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&kernel.getBody().front());
+  SramAllocator allocate(b, loc);
+  std::array<int64_t, 2> slots{allocate("block0", block * unitBytes),
+                               allocate("block1", block * unitBytes)};
+  int64_t tiles = ceilDiv(units, block);
+  int64_t cores = std::min<int64_t>(target.cores, tiles);
+  for (int64_t c = 0; c < cores; ++c) {
+    auto core = mlir::npu::CoreOp::create(b, loc, c);
+    OpBuilder::InsertionGuard coreGuard(b);
+    b.setInsertionPointToStart(&core.getBody().emplaceBlock());
+    prologue(slots, block * unitBytes);
+    int64_t k = 0;
+    for (int64_t t = c; t < tiles; t += cores, ++k)
+      emit(k, t * block, std::min(block, units - t * block), slots[k % 2]);
+  }
+  return kernel;
+}
+
 mlir::npu::KernelOp scheduleTranspose(OpBuilder &b, Location loc, const KernelPlan &plan,
                                       const nuri::npu::TargetDescription &target,
                                       std::string &reason) {
@@ -110,37 +140,14 @@ mlir::npu::KernelOp scheduleTranspose(OpBuilder &b, Location loc, const KernelPl
   shape.resize(4, 1);
   strides.resize(4, 0);
   int64_t inner = shape[1] * shape[2] * shape[3];
-  int64_t block = blockSize(shape[0], 2 * inner * 4, target.scratchpadBytes, target.cores);
-  if (block == 0) {
-    reason = "a transposed block does not fit the scratchpad";
-    return nullptr;
-  }
-  auto kernel = createKernel(b, loc, plan, target, 1);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&kernel.getBody().front());
-  int64_t slot[2] = {0, alignUp(block * inner * 4)};
-  mlir::npu::SramBufferOp::create(b, loc, "block0", slot[0], block * inner * 4);
-  mlir::npu::SramBufferOp::create(b, loc, "block1", slot[1], block * inner * 4);
-  int64_t tiles = ceilDiv(shape[0], block);
-  int64_t cores = std::min<int64_t>(target.cores, tiles);
-  for (int64_t c = 0; c < cores; ++c) {
-    auto core = mlir::npu::CoreOp::create(b, loc, c);
-    OpBuilder::InsertionGuard coreGuard(b);
-    b.setInsertionPointToStart(&core.getBody().emplaceBlock());
-    int64_t k = 0;
-    for (int64_t t = c; t < tiles; t += cores, ++k) {
-      int64_t first = t * block, count = std::min(block, shape[0] - first);
-      SmallVector<int64_t> sizes{count, shape[1], shape[2], shape[3]};
-      mlir::npu::DmaLoadOp::create(b, loc, tp.input, first * strides[0], sizes,
-                                   SmallVector<int64_t>(strides.begin(), strides.end()), "f32",
-                                   slot[k % 2], "f32", SmallVector<int64_t>{}, -1, nullptr);
-      mlir::npu::DmaStoreOp::create(b, loc, plan.outBinding, first * inner,
-                                    SmallVector<int64_t>{1, 1, 1, count * inner},
-                                    SmallVector<int64_t>{0, 0, 0, 1}, "f32", slot[k % 2], "f32",
-                                    SmallVector<int64_t>{}, -1, nullptr);
-    }
-  }
-  return kernel;
+  return blockKernel(
+      b, loc, plan, target, shape[0], inner * 4, "transposed", reason, [](auto, int64_t) {},
+      [&](int64_t, int64_t first, int64_t count, int64_t slot) {
+        createDma(b, loc, true, tp.input, first * strides[0],
+                  {count, shape[1], shape[2], shape[3]}, strides, slot, "f32", {}, -1);
+        createDma(b, loc, false, plan.outBinding, first * inner, {1, 1, 1, count * inner},
+                  {0, 0, 0, 1}, slot, "f32", {}, -1);
+      });
 }
 
 mlir::npu::KernelOp schedulePad(OpBuilder &b, Location loc, const KernelPlan &plan,
@@ -158,51 +165,28 @@ mlir::npu::KernelOp schedulePad(OpBuilder &b, Location loc, const KernelPlan &pl
   int64_t interior = 0;
   for (int d = 1; d < 4; ++d)
     interior += offsets[d] * outStride[d];
-  int64_t block = blockSize(out[0], 2 * outStride[0] * 4, target.scratchpadBytes, target.cores);
-  if (block == 0) {
-    reason = "a padded block does not fit the scratchpad";
-    return nullptr;
-  }
-  auto kernel = createKernel(b, loc, plan, target, 1);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&kernel.getBody().front());
-  int64_t bytes = block * outStride[0] * 4;
-  int64_t slot[2] = {0, alignUp(bytes)};
-  mlir::npu::SramBufferOp::create(b, loc, "block0", slot[0], bytes);
-  mlir::npu::SramBufferOp::create(b, loc, "block1", slot[1], bytes);
-  int64_t tiles = ceilDiv(out[0], block);
-  int64_t cores = std::min<int64_t>(target.cores, tiles);
-  for (int64_t c = 0; c < cores; ++c) {
-    auto core = mlir::npu::CoreOp::create(b, loc, c);
-    OpBuilder::InsertionGuard coreGuard(b);
-    b.setInsertionPointToStart(&core.getBody().emplaceBlock());
-    // A border other than zero: the vector engine adds it to the zeroed
-    // slots once (semaphore 0) before the first block is written.
-    bool fill = pp.value != 0.0f;
-    if (fill)
-      for (int p = 0; p < 2; ++p)
-        mlir::npu::VectorOp::create(b, loc, "add", "f32", "f32", slot[p], slot[p], 0, 1,
-                                    bytes / 4, "scalar", llvm::APFloat(pp.value),
-                                    SmallVector<int64_t>{}, 0);
-    int64_t k = 0;
-    for (int64_t t = c; t < tiles; t += cores, ++k) {
-      int64_t first = t * block, count = std::min(block, out[0] - first);
-      // Every block writes the same interior positions of its slot, so the
-      // border, zero since the kernel started, is never written.
-      mlir::npu::DmaLoadOp::create(
-          b, loc, pp.input, first * inStride[0],
-          SmallVector<int64_t>{count, in[1], in[2], in[3]},
-          SmallVector<int64_t>(inStride.begin(), inStride.end()), "f32",
-          slot[k % 2] + interior * 4, "f32",
-          fill && k == 0 ? SmallVector<int64_t>{0, 2} : SmallVector<int64_t>{}, -1,
-          b.getDenseI64ArrayAttr(SmallVector<int64_t>(outStride.begin(), outStride.end())));
-      mlir::npu::DmaStoreOp::create(b, loc, plan.outBinding, first * outStride[0],
-                                    SmallVector<int64_t>{1, 1, 1, count * outStride[0]},
-                                    SmallVector<int64_t>{0, 0, 0, 1}, "f32", slot[k % 2], "f32",
-                                    SmallVector<int64_t>{}, -1, nullptr);
-    }
-  }
-  return kernel;
+  // A border other than zero: the vector engine adds it to the zeroed slots
+  // once (semaphore 0) before the first block is written. Every block
+  // writes the same interior positions of its slot, so the border is never
+  // written.
+  bool fill = pp.value != 0.0f;
+  return blockKernel(
+      b, loc, plan, target, out[0], outStride[0] * 4, "padded", reason,
+      [&](std::array<int64_t, 2> slots, int64_t slotBytes) {
+        if (fill)
+          for (int64_t slot : slots)
+            mlir::npu::VectorOp::create(b, loc, "add", "f32", "f32", slot, slot, 0, 1,
+                                        slotBytes / 4, "scalar", llvm::APFloat(pp.value),
+                                        SmallVector<int64_t>{}, 0);
+      },
+      [&](int64_t k, int64_t first, int64_t count, int64_t slot) {
+        createDma(b, loc, true, pp.input, first * inStride[0], {count, in[1], in[2], in[3]},
+                  inStride, slot + interior * 4, "f32",
+                  fill && k == 0 ? SmallVector<int64_t>{0, 2} : SmallVector<int64_t>{}, -1,
+                  outStride);
+        createDma(b, loc, false, plan.outBinding, first * outStride[0],
+                  {1, 1, 1, count * outStride[0]}, {0, 0, 0, 1}, slot, "f32", {}, -1);
+      });
 }
 
 } // namespace

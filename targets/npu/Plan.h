@@ -151,6 +151,27 @@ mlir::npu::KernelOp scheduleMovement(mlir::OpBuilder &builder, mlir::Location lo
                                      const nuri::npu::TargetDescription &target,
                                      std::string &reason);
 
+/// One DMA instruction: a load (DRAM -> SRAM) or a store, f32 in DRAM;
+/// `sramStrides` empty for the dense SRAM side.
+void createDma(mlir::OpBuilder &b, mlir::Location loc, bool load, int64_t binding,
+               int64_t offset, llvm::ArrayRef<int64_t> sizes, llvm::ArrayRef<int64_t> strides,
+               int64_t sram, llvm::StringRef sramType, llvm::ArrayRef<int64_t> waits,
+               int64_t signal, llvm::ArrayRef<int64_t> sramStrides = {});
+
+/// A kernel's static scratchpad: npu.sram_buffers one after another, 64-byte
+/// aligned (all live for the whole kernel).
+class SramAllocator {
+public:
+  SramAllocator(mlir::OpBuilder &b, mlir::Location loc) : b(b), loc(loc) {}
+  /// Declares a buffer and returns its address.
+  int64_t operator()(llvm::StringRef name, int64_t bytes);
+
+private:
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  int64_t next = 0;
+};
+
 /// The kernel op with the plan's name, nodes and counters, its block ready.
 mlir::npu::KernelOp createKernel(mlir::OpBuilder &builder, mlir::Location loc,
                                  const KernelPlan &plan,

@@ -269,13 +269,8 @@ private:
   /// A [rs, cs] block at (r0, c0) of a row-major [*, ld] binding.
   void dma(bool load, int64_t binding, int64_t offset, int64_t rs, int64_t cs, int64_t ld,
            int64_t sram, StringRef sramType, const Waits &waits, int64_t signal) {
-    SmallVector<int64_t> sizes{1, 1, rs, cs}, strides{0, 0, ld, 1};
-    if (load)
-      mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
-                                   flat(waits), signal, nullptr);
-    else
-      mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
-                                    flat(waits), signal, nullptr);
+    createDma(b, loc, load, binding, offset, {1, 1, rs, cs}, {0, 0, ld, 1}, sram, sramType,
+              flat(waits), signal);
   }
 
   /// A tile of the [rows, cols] output view (or of an operand of its shape).
@@ -283,32 +278,17 @@ private:
                int64_t signal) {
     if (const ConvShape *cv = wideConv(plan)) {
       // NCHW rows of the tile <-> the wide [rows * Wp, cols] layout.
-      int64_t ohs = tile.rs / cv->ow;
-      SmallVector<int64_t> sizes{tile.cs, ohs, cv->ow, 1}, strides{plan.rows, cv->ow, 1, 0},
-          sramStrides{1, cv->wp * tile.cs, tile.cs, 0};
-      int64_t offset = tile.c0 * plan.rows + tile.r0;
-      auto attr = b.getDenseI64ArrayAttr(sramStrides);
-      if (load)
-        mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, "f32",
-                                     flat(waits), signal, attr);
-      else
-        mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, "f32",
-                                      flat(waits), signal, attr);
+      createDma(b, loc, load, binding, tile.c0 * plan.rows + tile.r0,
+                {tile.cs, tile.rs / cv->ow, cv->ow, 1}, {plan.rows, cv->ow, 1, 0}, sram, "f32",
+                flat(waits), signal, {1, cv->wp * tile.cs, tile.cs, 0});
       return;
     }
-    SmallVector<int64_t> sizes{1, 1, tile.rs, tile.cs};
-    SmallVector<int64_t> strides{0, 0, plan.cols, 1};
-    int64_t offset = tile.r0 * plan.cols + tile.c0;
-    if (plan.columnMajor) {
-      strides = {0, 0, 1, plan.rows};
-      offset = tile.c0 * plan.rows + tile.r0;
-    }
-    if (load)
-      mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, "f32",
-                                   flat(waits), signal, nullptr);
+    if (plan.columnMajor)
+      createDma(b, loc, load, binding, tile.c0 * plan.rows + tile.r0, {1, 1, tile.rs, tile.cs},
+                {0, 0, 1, plan.rows}, sram, "f32", flat(waits), signal);
     else
-      mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, "f32",
-                                    flat(waits), signal, nullptr);
+      createDma(b, loc, load, binding, tile.r0 * plan.cols + tile.c0, {1, 1, tile.rs, tile.cs},
+                {0, 0, plan.cols, 1}, sram, "f32", flat(waits), signal);
   }
 
   /// Each tap's input for the tile's channels (all pixels), gathered with
@@ -524,6 +504,26 @@ private:
 
 } // namespace
 
+void createDma(OpBuilder &b, Location loc, bool load, int64_t binding, int64_t offset,
+               ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides, int64_t sram,
+               StringRef sramType, ArrayRef<int64_t> waits, int64_t signal,
+               ArrayRef<int64_t> sramStrides) {
+  DenseI64ArrayAttr strided = sramStrides.empty() ? nullptr : b.getDenseI64ArrayAttr(sramStrides);
+  if (load)
+    mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
+                                 waits, signal, strided);
+  else
+    mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
+                                  waits, signal, strided);
+}
+
+int64_t SramAllocator::operator()(StringRef name, int64_t bytes) {
+  mlir::npu::SramBufferOp::create(b, loc, name, next, bytes);
+  int64_t at = next;
+  next += alignUp(bytes);
+  return at;
+}
+
 mlir::npu::KernelOp createKernel(OpBuilder &builder, Location loc, const KernelPlan &plan,
                                  const nuri::npu::TargetDescription &target, int64_t semaphores) {
   SmallVector<Attribute> nodes;
@@ -582,13 +582,7 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
   builder.setInsertionPointToStart(&kernel.getBody().front());
 
   CoreEmitter layout(builder, loc, plan, g);
-  int64_t next = 0;
-  auto allocate = [&](StringRef name, int64_t bytes) {
-    mlir::npu::SramBufferOp::create(builder, loc, name, next, bytes);
-    int64_t at = next;
-    next += alignUp(bytes);
-    return at;
-  };
+  SramAllocator allocate(builder, loc);
   for (int p = 0; p < 2; ++p) {
     std::string suffix = std::to_string(p);
     if (plan.matmul) {
