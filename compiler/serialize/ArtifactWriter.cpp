@@ -146,6 +146,7 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
         return false;
       }
       std::vector<uint32_t> bindings;
+      std::vector<flatbuffers::Offset<fb::TensorSignature>> results;
       for (Value v : call.getOperands()) {
         if (!bufferOf.count(v)) {
           error = "operand of " + call.getCallee().str() + " has no buffer";
@@ -156,6 +157,13 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       for (Value r : call.getResults()) {
         uint32_t id = newBuffer(fb::BufferKind::Transient, 0, r);
         bindings.push_back(id);
+        // What the dispatch writes, for tracing (string and unknown element
+        // types are left out: they are compared by no tool).
+        auto resultType = cast<RankedTensorType>(r.getType());
+        fb::DType dtype;
+        if (resultType.hasStaticShape() && dtypeOf(resultType.getElementType(), dtype))
+          results.push_back(fb::CreateTensorSignature(
+              fbb, 0, dtype, fbb.CreateVector(resultType.getShape().vec()), id));
         auto type = cast<RankedTensorType>(r.getType());
         if (type.hasStaticShape())
           continue;
@@ -183,7 +191,8 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
           fbb.CreateVector(bindings), fbb.CreateVector(nodes),
           hasFallback ? (int32_t)fallback->second.executable : -1,
           hasFallback ? fallback->second.entry : 0,
-          hasFallback ? (uint32_t)fallback->second.workgroups : 0);
+          hasFallback ? (uint32_t)fallback->second.workgroups : 0,
+          results.size() == call.getNumResults() ? fbb.CreateVector(results) : 0);
       commandTypes.push_back(fb::Command::Dispatch);
       commands.push_back(d.Union());
       continue;

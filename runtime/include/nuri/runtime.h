@@ -320,6 +320,40 @@ NURI_API nuri_status_t nuri_session_output_shape(nuri_session_t session,
                                                  size_t index, int64_t *dims,
                                                  size_t rank);
 
+//===----------------------------------------------------------------------===//
+// Dispatch tracing (nuri-compare): off by default and free when off. With a
+// hook set, the session submits and waits for each dispatch on its own and
+// then calls the hook with the buffers the dispatch wrote; the hook may read
+// them (and, to test a comparison tool, write them). A hook's error status
+// stops the invoke and is returned from it.
+//===----------------------------------------------------------------------===//
+
+typedef struct nuri_dispatch_result_s {
+  nuri_buffer_t buffer;  // device buffer (map it to read)
+  nuri_dtype_t dtype;
+  const int64_t *shape;  // static shape
+  size_t rank;
+} nuri_dispatch_result_t;
+
+typedef struct nuri_dispatch_info_s {
+  uint32_t index;       // the dispatch's ordinal in the host program: 0, 1, ...
+  const char *name;     // its entry point in the executable that ran it
+  const char *format;   // that executable's format ("elf-x86_64-so", "npu-isa-v1")
+  const char *const *nodes;  // the ONNX nodes it computes
+  size_t node_count;
+  const nuri_dispatch_result_t *results;
+  size_t result_count;
+  double seconds;       // host wall time from submit to completion
+} nuri_dispatch_info_t;
+
+typedef nuri_status_t (*nuri_dispatch_hook_t)(void *user,
+                                              const nuri_dispatch_info_t *info);
+
+// NULL `hook` turns tracing off.
+NURI_API nuri_status_t nuri_session_set_dispatch_hook(nuri_session_t session,
+                                                      nuri_dispatch_hook_t hook,
+                                                      void *user);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif
