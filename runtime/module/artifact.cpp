@@ -40,6 +40,7 @@ private:
                                  const TensorSignature *signature);
   nuri_status_t checkExecutables();
   nuri_status_t checkCommands();
+  nuri_status_t checkResults(uint32_t c, const Dispatch *dispatch);
 
   const char *name_;
   const Model *model_;
@@ -278,6 +279,7 @@ nuri_status_t Checker::checkCommands() {
         CHECK(id < bufferCount_, "dispatch %u binds buffer %u of %u", c, id, bufferCount_);
         CHECK(ready(id), "dispatch %u binds buffer %u before it is allocated", c, id);
       }
+      NURI_RETURN_IF_ERROR(checkResults(c, dispatch));
       break;
     }
     case Command::Allocate: {
@@ -327,6 +329,64 @@ nuri_status_t Checker::checkCommands() {
       return fail("command %u has unknown type %u", c,
                   static_cast<unsigned>(types->Get(c)));
     }
+  }
+  return nullptr;
+}
+
+// Dispatch.results describes the last results.length bindings (the buffers
+// the dispatch writes) for tracing; each must fit the buffer it names.
+nuri_status_t Checker::checkResults(uint32_t c, const Dispatch *dispatch) {
+  auto *results = dispatch->results();
+  if (!results)
+    return nullptr;
+  size_t bindings = count(dispatch->bindings());
+  CHECK(results->size() <= bindings,
+        "dispatch %u describes %u results but has %zu bindings", c,
+        results->size(), bindings);
+  size_t first = bindings - results->size();
+  auto *buffers = model_->program()->buffers();
+  for (uint32_t r = 0; r < results->size(); ++r) {
+    const TensorSignature *result = results->Get(r);
+    CHECK(result, "dispatch %u result %u is missing", c, r);
+    uint32_t id = result->buffer();
+    CHECK(id < bufferCount_, "dispatch %u result %u is buffer %u of %u", c, r,
+          id, bufferCount_);
+    uint32_t bound = dispatch->bindings()->Get(first + r);
+    CHECK(id == bound,
+          "dispatch %u result %u is buffer %u but binding %zu is buffer %u", c,
+          r, id, first + r, bound);
+    auto dtype = static_cast<nuri_dtype_t>(result->dtype());
+    CHECK(dtype == NURI_DTYPE_STRING || nuri_dtype_size(dtype) != 0,
+          "dispatch %u result %u has unknown dtype %u", c, r,
+          static_cast<unsigned>(result->dtype()));
+    CHECK(dtype != NURI_DTYPE_STRING ||
+              (result->string_bytes() >= 1 &&
+               result->string_bytes() <= kMaxStringBytes),
+          "dispatch %u result %u is a string tensor with string_bytes %u "
+          "(must be 1..%u)",
+          c, r, result->string_bytes(), kMaxStringBytes);
+    size_t rank = count(result->shape());
+    CHECK(rank <= kMaxRank, "dispatch %u result %u has rank %zu (at most %zu)",
+          c, r, rank, kMaxRank);
+    uint64_t elements = 1;
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t dim = result->shape()->Get(d);
+      CHECK(dim >= 0 && static_cast<uint64_t>(dim) <= kMaxBufferBytes,
+            "dispatch %u result %u has invalid dimension %lld", c, r,
+            (long long)dim);
+      elements *= static_cast<uint64_t>(dim);
+      CHECK(elements <= kMaxBufferBytes,
+            "dispatch %u result %u has too many elements", c, r);
+    }
+    // At most kMaxBufferBytes (2^44) elements of at most kMaxStringBytes
+    // (2^16) bytes: the product cannot wrap.
+    uint64_t bytes = elements * elementBytes(result);
+    uint64_t size = buffers->Get(id)->size();
+    // A run-time-sized buffer (size 0, sized by an Allocate) has no bound here.
+    CHECK(size == 0 || bytes <= size,
+          "dispatch %u result %u is %s with %llu bytes but buffer %u has %llu",
+          c, r, nuri_dtype_name(dtype), (unsigned long long)bytes, id,
+          (unsigned long long)size);
   }
   return nullptr;
 }

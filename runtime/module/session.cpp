@@ -3,6 +3,7 @@
 
 #include "hal/guard.h"
 
+#include <chrono>
 #include <set>
 
 using namespace nuri;
@@ -24,6 +25,9 @@ struct nuri_session_s : RefCounted {
   std::vector<nuri_buffer_t> transients;
   // Per output, its shape after the last invoke (run-time shapes resolved).
   std::vector<std::vector<int64_t>> outputShapes;
+  // Dispatch tracing (nuri_session_set_dispatch_hook); null: off.
+  nuri_dispatch_hook_t hook = nullptr;
+  void *hookUser = nullptr;
   ~nuri_session_s() {
     for (nuri_executable_t executable : executables)
       releaseObject(executable);
@@ -213,9 +217,54 @@ nuri_status_t allocationSize(nuri_session_t session, nuri_buffer_t dimsBuffer,
   return nullptr;
 }
 
+/// Calls the session's hook for dispatch command `c`, the `ordinal`-th
+/// dispatch, which has just completed in `seconds`.
+nuri_status_t traceDispatch(nuri_session_t session, nuri_dispatch_hook_t hook,
+                            void *user, size_t c, uint32_t ordinal,
+                            const Dispatch *dispatch,
+                            const std::vector<nuri_buffer_t> &table,
+                            double seconds) {
+  const nuri_session_s::Choice &choice = session->dispatches[c];
+  const Executable *executable =
+      session->module->model->executables()->Get(choice.executable);
+  std::vector<const char *> nodes;
+  if (dispatch->nodes())
+    for (const flatbuffers::String *node : *dispatch->nodes())
+      nodes.push_back(node ? node->c_str() : "");
+  std::vector<nuri_dispatch_result_t> results;
+  if (dispatch->results())
+    for (const TensorSignature *result : *dispatch->results()) {
+      nuri_dispatch_result_t r{};
+      r.buffer = table[result->buffer()];
+      r.dtype = static_cast<nuri_dtype_t>(result->dtype());
+      r.rank = result->shape() ? result->shape()->size() : 0;
+      r.shape = r.rank ? result->shape()->data() : nullptr;
+      results.push_back(r);
+    }
+  nuri_dispatch_info_t info{};
+  info.index = ordinal;
+  info.name = executable->entry_points()->Get(choice.entry)->c_str();
+  info.format = executable->format()->c_str();
+  info.nodes = nodes.data();
+  info.node_count = nodes.size();
+  info.results = results.data();
+  info.result_count = results.size();
+  info.seconds = seconds;
+  return hook(user, &info);
+}
+
 } // namespace
 
 extern "C" {
+
+nuri_status_t nuri_session_set_dispatch_hook(nuri_session_t session,
+                                             nuri_dispatch_hook_t hook,
+                                             void *user) {
+  NURI_CHECK_ARG(session, "nuri_session_set_dispatch_hook: NULL session");
+  session->hook = hook;
+  session->hookUser = hook ? user : nullptr;
+  return nullptr;
+}
 
 nuri_status_t nuri_session_create(nuri_module_t module, nuri_device_t device,
                                   nuri_session_t *out_session) {
@@ -320,15 +369,23 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
     }
     NURI_RETURN_IF_ERROR(nuri_command_buffer_create(session->device, &cb));
     // Runs what is recorded so far and waits for it: the host reads dims
-    // that dispatches wrote.
+    // that dispatches wrote. With `seconds`, also measures the wall time
+    // from the submit to the end of the wait.
     nuri_semaphore_t done = nullptr;
     uint64_t doneValue = 0;
-    auto flush = [&]() -> nuri_status_t {
+    auto flush = [&](double *seconds = nullptr) -> nuri_status_t {
       if (!done)
         NURI_RETURN_IF_ERROR(nuri_semaphore_create(session->device, 0, &done));
+      std::chrono::steady_clock::time_point start;
+      if (seconds)
+        start = std::chrono::steady_clock::now();
       NURI_RETURN_IF_ERROR(
           nuri_device_submit(session->device, cb, nullptr, 0, done, ++doneValue));
       NURI_RETURN_IF_ERROR(nuri_semaphore_wait(done, doneValue, NURI_TIMEOUT_INFINITE));
+      if (seconds)
+        *seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
       nuri_command_buffer_release(cb);
       cb = nullptr;
       return nuri_command_buffer_create(session->device, &cb);
@@ -339,6 +396,12 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
     } semaphoreGuard{done};
     size_t commandCount = program->commands() ? program->commands()->size() : 0;
     std::vector<nuri_buffer_t> bindings;
+    // Read once: a hook that sets another hook (or none) affects the next
+    // invoke, not this one.
+    const nuri_dispatch_hook_t hook = session->hook;
+    void *const hookUser = session->hookUser;
+    const bool tracing = hook != nullptr;
+    uint32_t dispatchOrdinal = 0;
     for (size_t c = 0; c < commandCount; ++c) {
       switch (program->commands_type()->Get(c)) {
       case Command::Dispatch: {
@@ -349,9 +412,21 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
           for (uint32_t id : *dispatch->bindings())
             bindings.push_back(table[id]);
         const nuri_session_s::Choice &choice = session->dispatches[c];
+        // Tracing times each dispatch alone: run the copies and barriers
+        // recorded before it first.
+        if (tracing && nuri_command_buffer_command_count(cb) > 0)
+          NURI_RETURN_IF_ERROR(flush());
         NURI_RETURN_IF_ERROR(nuri_command_buffer_dispatch(
             cb, session->executables[choice.executable], choice.entry,
             choice.workgroups, bindings.data(), bindings.size()));
+        if (tracing) {
+          double seconds = 0;
+          NURI_RETURN_IF_ERROR(flush(&seconds));
+          NURI_RETURN_IF_ERROR(traceDispatch(session, hook, hookUser, c,
+                                             dispatchOrdinal, dispatch, table,
+                                             seconds));
+        }
+        ++dispatchOrdinal;
         break;
       }
       case Command::Copy: {

@@ -294,6 +294,79 @@ TEST_F(ArtifactTest, RejectsOutOfRangeIndices) {
   }
 }
 
+// Dispatch.results (tracing) must describe the dispatch's last bindings and
+// fit their buffers.
+TEST_F(ArtifactTest, RejectsBadDispatchResults) {
+  using artifact::DType;
+  // commands: 0 add (0,1 -> 3), 2 add (3,2 -> 4), 4 scale (4 -> 5)
+  ASSERT_EQ(NURI_OK, load(traced(addModel()).serialize()).code);
+  struct Case {
+    const char *name;
+    void (*mutate)(TestModel &);
+    const char *message;
+  };
+  const Case cases[] = {
+      {"too many",
+       [](TestModel &m) {
+         m.commands[4].results = {{"", DType::F32, {1}, 4},
+                                  {"", DType::F32, {1}, 5},
+                                  {"", DType::F32, {1}, 5}};
+       },
+       "test.nuri: dispatch 4 describes 3 results but has 2 bindings"},
+      {"buffer", [](TestModel &m) { m.commands[0].results[0].buffer = 99; },
+       "dispatch 0 result 0 is buffer 99 of 7"},
+      {"not the binding",
+       [](TestModel &m) { m.commands[2].results[0].buffer = 3; },
+       "dispatch 2 result 0 is buffer 3 but binding 2 is buffer 4"},
+      {"not the last bindings",
+       [](TestModel &m) {
+         m.commands[2].results = {{"", DType::F32, {1}, 4},
+                                  {"", DType::F32, {1}, 4}};
+       },
+       "dispatch 2 result 0 is buffer 4 but binding 1 is buffer 2"},
+      {"dtype",
+       [](TestModel &m) { m.commands[0].results[0].dtype = DType(99); },
+       "dispatch 0 result 0 has unknown dtype 99"},
+      {"string width",
+       [](TestModel &m) { m.commands[0].results[0].dtype = DType::STRING; },
+       "dispatch 0 result 0 is a string tensor with string_bytes 0"},
+      {"negative dim",
+       [](TestModel &m) { m.commands[4].results[0].shape = {4, -1}; },
+       "dispatch 4 result 0 has invalid dimension -1"},
+      {"rank",
+       [](TestModel &m) {
+         m.commands[4].results[0].shape = std::vector<int64_t>(17, 1);
+       },
+       "dispatch 4 result 0 has rank 17"},
+      {"too large",
+       [](TestModel &m) { m.commands[4].results[0].shape = {2, kElements}; },
+       "dispatch 4 result 0 is f32 with 8192 bytes but buffer 5 has 4096"},
+      {"too large dtype",
+       [](TestModel &m) { m.commands[2].results[0].dtype = DType::F64; },
+       "dispatch 2 result 0 is f64 with 8192 bytes but buffer 4 has 4096"},
+  };
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.name);
+    TestModel model = traced(addModel());
+    c.mutate(model);
+    StatusResult result = load(model.serialize());
+    EXPECT_EQ(NURI_DATA_LOSS, result.code);
+    EXPECT_NE(std::string::npos, result.message.find(c.message))
+        << result.message;
+  }
+  // A result may be smaller than its buffer, have any rank, or describe a
+  // buffer sized at run time (no bound at load time).
+  TestModel smaller = traced(addModel());
+  smaller.commands[4].results[0].shape = {2, 4, 8};
+  smaller.commands[2].results[0].dtype = DType::I8;
+  StatusResult loaded = load(smaller.serialize());
+  EXPECT_EQ(NURI_OK, loaded.code) << loaded.message;
+  TestModel allocated = allocateModel();
+  allocated.commands[1].results = {{"y", DType::F32, {2 * kElements}, 2}};
+  loaded = load(allocated.serialize());
+  EXPECT_EQ(NURI_OK, loaded.code) << loaded.message;
+}
+
 TEST_F(ArtifactTest, AllocateSizesOutputsFromRunTimeDims) {
   nuri_module_t module = nullptr;
   StatusResult loaded = load(allocateModel().serialize(), &module);

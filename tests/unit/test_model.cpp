@@ -44,13 +44,21 @@ std::vector<uint8_t> TestModel::serialize() const {
   std::vector<flatbuffers::Offset<void>> cmds;
   for (const TestCommand &c : commands) {
     types.push_back(static_cast<uint8_t>(c.type));
-    if (c.type == Command::Dispatch)
+    if (c.type == Command::Dispatch) {
+      flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>>
+          nodes;
+      flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<TensorSignature>>>
+          results;
+      if (!c.nodes.empty())
+        nodes = fbb.CreateVectorOfStrings(c.nodes);
+      if (!c.results.empty())
+        results = signatures(c.results);
       cmds.push_back(CreateDispatch(fbb, c.executable, c.entry, c.workgroups,
-                                    fbb.CreateVector(c.bindings), 0,
+                                    fbb.CreateVector(c.bindings), nodes,
                                     c.fallbackExecutable, c.fallbackEntry,
-                                    c.fallbackWorkgroups)
+                                    c.fallbackWorkgroups, results)
                          .Union());
-    else if (c.type == Command::Copy)
+    } else if (c.type == Command::Copy)
       cmds.push_back(CreateCopy(fbb, c.source, c.sourceOffset, c.target,
                                 c.targetOffset, c.size)
                          .Union());
@@ -126,6 +134,18 @@ TestModel addModel(uint32_t workgroups) {
   copy.size = bytes;
   TestCommand barrier{Command::Barrier};
   m.commands = {add1, barrier, add2, barrier, scale, copy};
+  return m;
+}
+
+TestModel traced(TestModel m) {
+  const char *names[] = {"add1", "add2", "scale"};
+  size_t n = 0;
+  for (TestCommand &c : m.commands)
+    if (c.type == Command::Dispatch) {
+      c.nodes = {names[n++ % 3]};
+      uint32_t written = c.bindings.back();
+      c.results = {{"", DType::F32, {kElements}, written}};
+    }
   return m;
 }
 

@@ -43,6 +43,10 @@ struct TestCommand {
   // Another implementation for devices that cannot load `executable`.
   int32_t fallbackExecutable = -1;
   uint32_t fallbackEntry = 0, fallbackWorkgroups = 0;
+  // The ONNX nodes it computes, and the buffers it writes (the last
+  // results.size() bindings; empty: no results vector in the artifact).
+  std::vector<std::string> nodes;
+  std::vector<TestTensor> results;
   // Copy (and Allocate: target is the buffer sized from `dims`)
   uint32_t source = 0, target = 0;
   // Allocate
@@ -70,6 +74,11 @@ std::vector<uint8_t> kernelLibrary();
 //   "copy" = x             (a copy command)
 // with barriers between dependent commands.
 TestModel addModel(uint32_t workgroups = 4);
+
+// `m` (addModel() or one derived from it) with its dispatches naming their
+// nodes ("add1", "add2", "scale" in order) and describing their results
+// (the last binding, f32[1024]).
+TestModel traced(TestModel m);
 
 // inputs x: f32[1024], n: i64[1]; output "y" = 2 * x of run-time shape [n],
 // its buffer sized by an Allocate command from n.

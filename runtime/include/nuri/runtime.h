@@ -324,8 +324,11 @@ NURI_API nuri_status_t nuri_session_output_shape(nuri_session_t session,
 // Dispatch tracing (nuri-compare): off by default and free when off. With a
 // hook set, the session submits and waits for each dispatch on its own and
 // then calls the hook with the buffers the dispatch wrote; the hook may read
-// them (and, to test a comparison tool, write them). A hook's error status
-// stops the invoke and is returned from it.
+// them (and, to test a comparison tool, write them: later dispatches and the
+// outputs see the change). A hook's error status (nuri_make_status in
+// hal/driver.h) stops the invoke and is returned from it unchanged, with no
+// outputs. Everything `info` points to is valid only during the call; the
+// hook must not invoke the same session. The hook is read once per invoke.
 //===----------------------------------------------------------------------===//
 
 typedef struct nuri_dispatch_result_s {
@@ -341,9 +344,12 @@ typedef struct nuri_dispatch_info_s {
   const char *format;   // that executable's format ("elf-x86_64-so", "npu-isa-v1")
   const char *const *nodes;  // the ONNX nodes it computes
   size_t node_count;
+  // The buffers it wrote (Dispatch.results); none for an artifact without them.
   const nuri_dispatch_result_t *results;
   size_t result_count;
-  double seconds;       // host wall time from submit to completion
+  // Host wall time from submit to completion of this dispatch alone (earlier
+  // copies and barriers are submitted before it, later commands after it).
+  double seconds;
 } nuri_dispatch_info_t;
 
 typedef nuri_status_t (*nuri_dispatch_hook_t)(void *user,
