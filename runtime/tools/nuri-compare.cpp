@@ -47,6 +47,10 @@ const char *const kUsage =
     "  --max-rel-l2 X          bf16 tolerance (default 3e-2)\n"
     "  --inject-fault DEVICE:N TEST ONLY: add 1 to dispatch N's results on DEVICE, to\n"
     "                          check that a divergence is found and located\n"
+    "  --isolate               feed every dispatch the reference's inputs (its results\n"
+    "                          replace the device's after they are recorded), so each\n"
+    "                          dispatch's error is its own, not accumulated; the model\n"
+    "                          outputs are then not compared\n"
     "  --quiet                 print only the verdict and errors\n"
     "\n"
     "Exit status: 0 all within tolerance, 1 a divergence or regression,\n"
@@ -127,7 +131,7 @@ struct Options {
   Fault fault;
   double errorGrowth = 0.5, timeGrowth = 0.5;
   uint64_t seed = 1;
-  bool quiet = false;
+  bool quiet = false, isolate = false;
 };
 
 /// Compiles an .onnx model next to the reports (or in a temporary folder).
@@ -164,12 +168,17 @@ ModelReport compareArtifact(const std::string &name, const std::string &artifact
       order.push_back(d);
   for (const std::string &device : order) {
     DeviceRun run;
-    if (!runOnDevice(artifact, device, inputs, o.fault, run, r.error))
+    const DeviceRun *feed = o.isolate && !r.runs.empty() ? &r.runs[0] : nullptr;
+    if (!runOnDevice(artifact, device, inputs, o.fault, run, r.error, feed))
       return r;
     r.runs.push_back(std::move(run));
   }
-  for (size_t k = 1; k < r.runs.size(); ++k)
+  r.isolated = o.isolate;
+  for (size_t k = 1; k < r.runs.size(); ++k) {
     r.compared.push_back(compareRuns(r.runs[0], r.runs[k], o.tolerance));
+    if (o.isolate) // the outputs are the reference's own by construction
+      r.compared.back().outputs.clear();
+  }
   return r;
 }
 
@@ -240,6 +249,8 @@ int main(int argc, char **argv) {
       if (colon == std::string::npos || colon == 0 || !end || *end || n < 0)
         usage("--inject-fault '" + spec + "': expected DEVICE:DISPATCH, e.g. npu-sim:3");
       o.fault = Fault{spec.substr(0, colon), n};
+    } else if (a == "--isolate") {
+      o.isolate = true;
     } else if (a == "--quiet") {
       o.quiet = true;
     } else if (!a.empty() && a[0] == '-') {

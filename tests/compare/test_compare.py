@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """nuri-compare end to end: resnet18 and bert4 across cpu and npu-sim are within tolerance (exit 0); an
-injected fault on npu-sim is found at the dispatch it was put in, with that dispatch's ONNX nodes (exit 1);
-a usage error exits 2; the HTML report is one self-contained file.
+injected fault on npu-sim is found at the dispatch it was put in, with that dispatch's ONNX nodes (exit 1),
+and with --isolate it is the only divergent dispatch; a usage error exits 2; the HTML report is one
+self-contained file.
 
     /usr/bin/python3 tests/compare/test_compare.py BUILD_DIR WORKDIR
 """
@@ -78,6 +79,18 @@ def main():
     earlier = [d for d in cmp.get("dispatches", []) if d["index"] < fault]
     check(all(d["pass"] for d in earlier), f"the {len(earlier)} dispatches before it stay within tolerance",
           failures)
+
+    # Isolated (--isolate): every dispatch is fed the reference's inputs, so the fault shows at dispatch 7
+    # alone and nothing after it is blamed.
+    out_iso = os.path.join(work, "fault-isolated")
+    shutil.rmtree(out_iso, ignore_errors=True)
+    rc, _ = run([tool, os.path.join(models, "bert4.onnx"), "--devices", "cpu,npu-sim", "--isolate",
+                 "--inject-fault", f"npu-sim:{fault}", "--report", out_iso, "--quiet"])
+    iso = json.load(open(os.path.join(out_iso, "report.json"))) if rc in (0, 1) else {}
+    icmp = iso.get("models", [{}])[0].get("comparisons", [{}])[0] if iso else {}
+    failing = [d["index"] for d in icmp.get("dispatches", []) if not d["pass"]]
+    check(rc == 1 and failing == [fault] and iso["models"][0].get("isolated") is True,
+          f"--isolate: only dispatch {fault} diverges (failing: {failing}, exit {rc})", failures)
 
     # The HTML report: one file, nothing fetched from anywhere.
     html_path = os.path.join(out, "report.html")

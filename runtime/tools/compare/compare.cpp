@@ -59,6 +59,7 @@ float fromHalf(uint16_t h) { // IEEE binary16
 struct HookState {
   DeviceRun *run;
   const Fault *fault;
+  const DeviceRun *feed; // isolation: the reference's results replace ours
   bool lowPrecision = false;
 };
 
@@ -92,9 +93,14 @@ nuri_status_t traceDispatch(void *user, const nuri_dispatch_info_t *info) {
   for (size_t i = 0; i < info->node_count; ++i)
     d.nodes.push_back(info->nodes[i]);
   d.seconds = info->seconds;
-  // Computed in bf16 on the NPU, or downstream of something that was.
-  state->lowPrecision |= d.format == "npu-isa-v1";
+  // Computed in bf16 on the NPU, or (unless each dispatch is isolated)
+  // downstream of something that was.
+  bool npu = d.format == "npu-isa-v1";
+  state->lowPrecision = (state->lowPrecision && !state->feed) || npu;
   d.lowPrecision = state->lowPrecision;
+  const DispatchRun *fed = state->feed && info->index < state->feed->dispatches.size()
+                               ? &state->feed->dispatches[info->index]
+                               : nullptr;
   bool inject = state->fault->device == state->run->device &&
                 state->fault->dispatch == int64_t(info->index);
   for (size_t i = 0; i < info->result_count; ++i) {
@@ -109,6 +115,10 @@ nuri_status_t traceDispatch(void *user, const nuri_dispatch_info_t *info) {
     t.shape.assign(r.shape, r.shape + r.rank);
     uint64_t bytes = t.count() * nuri_dtype_size(r.dtype);
     t.data.assign(static_cast<uint8_t *>(host), static_cast<uint8_t *>(host) + bytes);
+    // Isolation: later dispatches read what the reference computed, so each
+    // dispatch's comparison shows its own error alone.
+    if (fed && i < fed->results.size() && fed->results[i].data.size() == bytes)
+      std::memcpy(host, fed->results[i].data.data(), bytes);
     d.results.push_back(std::move(t));
   }
   state->run->dispatches.push_back(std::move(d));
@@ -258,7 +268,7 @@ bool prepareInputs(const std::string &artifact, const std::vector<std::string> &
 
 bool runOnDevice(const std::string &artifact, const std::string &device,
                  const std::vector<HostTensor> &inputs, const Fault &fault, DeviceRun &out,
-                 std::string &error) {
+                 std::string &error, const DeviceRun *feed) {
   out = DeviceRun{};
   out.device = device;
   Runtime rt;
@@ -277,7 +287,7 @@ bool runOnDevice(const std::string &artifact, const std::string &device,
     return fail(s, "load");
   if (nuri_status_t s = nuri_session_create(rt.module, rt.device, &rt.session))
     return fail(s, "session");
-  HookState state{&out, &fault};
+  HookState state{&out, &fault, feed};
   if (nuri_status_t s = nuri_session_set_dispatch_hook(rt.session, traceDispatch, &state))
     return fail(s, "tracing");
   nuri_status_free(nuri_device_profile_reset(rt.device)); // no counters on the cpu: ignored

@@ -46,10 +46,13 @@ struct Fault {
 };
 
 /// Runs the artifact at `artifact` on `device` with `inputs` (in model
-/// order), tracing every dispatch. Returns false with `error` set.
+/// order), tracing every dispatch. With `feed` (a reference run of the same
+/// artifact), each dispatch's results are replaced by the reference's after
+/// they are recorded, so every dispatch runs on the reference's inputs and
+/// its error is its own. Returns false with `error` set.
 bool runOnDevice(const std::string &artifact, const std::string &device,
                  const std::vector<HostTensor> &inputs, const Fault &fault, DeviceRun &out,
-                 std::string &error);
+                 std::string &error, const DeviceRun *feed = nullptr);
 
 /// The model's inputs: from files where given (NAME=FILE), else seeded
 /// random values (floats uniform in [-1, 1), integers in [0, 4), bools).

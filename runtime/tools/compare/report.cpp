@@ -109,7 +109,8 @@ std::string toJson(const std::vector<ModelReport> &reports, const std::string &m
     out += (i ? "," : "") + std::string("{\"name\":\"") + escapeJson(r.name) +
            "\",\"artifact\":\"" + escapeJson(r.artifact) + "\",\"reference\":\"" +
            escapeJson(r.reference) + "\",\"pass\":" + (r.pass() ? "true" : "false") +
-           ",\"tolerance\":\"" + escapeJson(toleranceText(r.tolerance)) + "\"";
+           ",\"tolerance\":\"" + escapeJson(toleranceText(r.tolerance)) + "\"" +
+           ",\"isolated\":" + (r.isolated ? "true" : "false");
     if (!r.error.empty())
       out += ",\"error\":\"" + escapeJson(r.error) + "\"";
     out += ",\"regressions\":[";
@@ -162,6 +163,9 @@ std::string toMarkdown(const std::vector<ModelReport> &reports, const std::strin
                     (all ? "all within tolerance" : "**divergence or regression**") + "\n\n";
   if (!reports.empty())
     out += "Tolerances: " + toleranceText(reports[0].tolerance) + ".\n\n";
+  if (!reports.empty() && reports[0].isolated)
+    out += "Isolated: every dispatch was fed the reference's inputs, so each error is the "
+           "kernel's own, not accumulated along the graph.\n\n";
   out += "| model | device vs reference | result | first divergent dispatch | ONNX nodes | worst error |\n";
   out += "|---|---|---|---|---|---|\n";
   for (const ModelReport &r : reports) {

@@ -20,6 +20,7 @@ struct ModelReport {
   std::vector<DeviceComparison> compared; // one per other device
   std::vector<std::string> regressions;   // against a baseline
   std::string error;                      // a run that failed
+  bool isolated = false;                  // each dispatch fed the reference's inputs
   bool pass() const;
 };
 
