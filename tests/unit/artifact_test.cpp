@@ -14,17 +14,6 @@ namespace {
 using artifact::BufferKind;
 using artifact::Command;
 
-struct StatusResult {
-  nuri_status_code_t code;
-  std::string message;
-};
-
-StatusResult take(nuri_status_t status) {
-  StatusResult result{nuri_status_code(status), nuri_status_message(status)};
-  nuri_status_free(status);
-  return result;
-}
-
 class ArtifactTest : public ::testing::Test {
 protected:
   void SetUp() override { ASSERT_EQ(nullptr, nuri_instance_create(&instance)); }

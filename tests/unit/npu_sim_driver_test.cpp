@@ -21,17 +21,6 @@ namespace {
 namespace isa = nuri::npu::isa;
 using artifact::Command;
 
-struct StatusResult {
-  nuri_status_code_t code;
-  std::string message;
-};
-
-StatusResult take(nuri_status_t status) {
-  StatusResult result{nuri_status_code(status), nuri_status_message(status)};
-  nuri_status_free(status);
-  return result;
-}
-
 //===-- building npu-isa-v1 programs -------------------------------------===//
 
 using Builder = flatbuffers::FlatBufferBuilder;

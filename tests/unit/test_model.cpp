@@ -206,4 +206,10 @@ TestModel fallbackModel(const std::string &target, const std::string &format,
   return m;
 }
 
+StatusResult take(nuri_status_t status) {
+  StatusResult result{nuri_status_code(status), nuri_status_message(status)};
+  nuri_status_free(status);
+  return result;
+}
+
 } // namespace nuri::test

@@ -3,6 +3,7 @@
 #ifndef NURI_TESTS_UNIT_TEST_MODEL_H
 #define NURI_TESTS_UNIT_TEST_MODEL_H
 
+#include "nuri/runtime.h"
 #include "nuri/schemas/artifact_generated.h"
 
 #include <cstdint>
@@ -101,6 +102,13 @@ TestModel fallbackModel(const std::string &target, const std::string &format,
 // and "scale2_f32" that compute what test_kernels.c's entries do; with
 // fallbackModel("npu", "npu-isa-v1", ...) it makes an npu,cpu artifact.
 std::vector<uint8_t> npuAddScaleProgram();
+
+/// A status's code and message; frees the status.
+struct StatusResult {
+  nuri_status_code_t code;
+  std::string message;
+};
+StatusResult take(nuri_status_t status);
 
 std::vector<uint8_t> readFile(const std::string &path);
 void writeFile(const std::string &path, const std::vector<uint8_t> &bytes);

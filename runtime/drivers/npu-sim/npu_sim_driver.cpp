@@ -68,16 +68,6 @@ struct Event {
   bool host;
 };
 
-void addStats(npu::KernelStats &into, const npu::KernelStats &from) {
-  into.cycles += from.cycles;
-  into.rooflineCycles += from.rooflineCycles;
-  into.macs += from.macs;
-  into.dramBytes += from.dramBytes;
-  into.minDramBytes += from.minDramBytes;
-  for (int q = 0; q < 3; ++q)
-    into.busyCycles[q] += from.busyCycles[q];
-  into.instructions += from.instructions;
-}
 
 struct NpuSimDevice {
   const nuri_device_vtable_t *cpu = nullptr;
@@ -332,8 +322,8 @@ nuri_status_t runNpu(NpuSimDevice *d, const nuri_hal_command_t &command,
                             kernelName.c_str(), error.c_str());
   KernelCounters &counters = d->kernel(kernelName);
   counters.invocations += 1;
-  addStats(counters.stats, stats);
-  addStats(d->total, stats);
+  counters.stats.add(stats);
+  d->total.add(stats);
   d->npuDispatches += 1;
   uint64_t base = d->now;
   d->now += stats.cycles;

@@ -1025,14 +1025,16 @@ bool Program::run(size_t kernel, const std::vector<DramBinding> &bindings, Kerne
     impl->pool.push_back(std::move(sram));
   }
 
-  stats.cycles += kd.cycles;
-  stats.rooflineCycles += kd.roofline;
-  stats.macs += kd.macs;
-  stats.dramBytes += kd.dramBytes;
-  stats.minDramBytes += kd.minDramBytes;
+  KernelStats run;
+  run.cycles = kd.cycles;
+  run.rooflineCycles = kd.roofline;
+  run.macs = kd.macs;
+  run.dramBytes = kd.dramBytes;
+  run.minDramBytes = kd.minDramBytes;
   for (int q = 0; q < 3; ++q)
-    stats.busyCycles[q] += kd.busy[q];
-  stats.instructions += kd.insts.size();
+    run.busyCycles[q] = kd.busy[q];
+  run.instructions = kd.insts.size();
+  stats.add(run);
   return true;
 }
 

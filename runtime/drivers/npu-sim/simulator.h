@@ -33,6 +33,18 @@ struct KernelStats {
   uint64_t minDramBytes = 0;
   uint64_t busyCycles[3] = {0, 0, 0}; // per QueueKind, summed over cores
   uint64_t instructions = 0;
+
+  /// Adds another run's counters (kernels run one after another).
+  void add(const KernelStats &other) {
+    cycles += other.cycles;
+    rooflineCycles += other.rooflineCycles;
+    macs += other.macs;
+    dramBytes += other.dramBytes;
+    minDramBytes += other.minDramBytes;
+    for (int q = 0; q < 3; ++q)
+      busyCycles[q] += other.busyCycles[q];
+    instructions += other.instructions;
+  }
 };
 
 /// One executed instruction, for traces: core, queue, start and end cycle
