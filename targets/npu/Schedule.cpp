@@ -38,10 +38,13 @@ const ConvShape *wideConv(const KernelPlan &plan) {
 
 struct Geometry {
   int64_t tr, tc, tk; // tile rows, cols, and K chunk (matmul)
-  // A wide convolution: kw shifted copies of the input side by side, one
-  // matmul per row of the window (K = kw x channels), or one copy and a
-  // matmul per tap (the input read once: better when DMA is the limit).
+  // A wide convolution: one matmul per row of the window (K = kw x
+  // channels) over the input stored channels innermost, its rows read
+  // a_stride = channels apart so that they overlap (with dilation, kw
+  // shifted copies side by side instead); or a matmul per tap.
   bool merge = false;
+  /// Copies of the input a wide convolution's A slot holds.
+  int64_t copies(const ConvShape &cv) const { return merge && cv.dw != 1 ? cv.kw : 1; }
   /// SRAM rows of a full tile: tr, or the wide layout's rows.
   int64_t slotRows(const KernelPlan &plan) const {
     const ConvShape *cv = wideConv(plan);
@@ -49,7 +52,7 @@ struct Geometry {
   }
   int64_t aBytes(const KernelPlan &plan) const {
     const ConvShape *cv = wideConv(plan);
-    return cv ? cv->inputRows(tr / cv->ow) * cv->wp * (merge ? cv->kw : 1) * (tk / cv->window()) * 2
+    return cv ? cv->inputRows(tr / cv->ow) * cv->wp * copies(*cv) * (tk / cv->window()) * 2
               : tr * tk * 2;
   }
   int64_t bytes(const KernelPlan &plan) const {
@@ -69,66 +72,113 @@ struct Geometry {
   }
 };
 
+/// The estimated time (cycles) and DRAM bytes of one core of a matmul
+/// kernel: `tiles` tiles of geometry g one after another, loads running
+/// ahead of the matrix engine. DMA-bound, the core takes all its transfers
+/// plus the last chunk's compute; matrix-bound, the first chunk's loads,
+/// all the compute and the last store.
+struct Estimate {
+  double time = 0, bytes = 0;
+};
+
+Estimate estimateMatmul(const KernelPlan &plan, const nuri::npu::TargetDescription &t,
+                        const Geometry &g, int64_t tiles, double rate) {
+  const MatmulPlan &mm = *plan.matmul;
+  int64_t rows = t.matrixRows, cols = t.matrixCols;
+  int64_t chunks = ceilDiv(mm.k, g.tk), matrix = 0, aDesc = chunks, bDesc = chunks;
+  double aBytes = double(g.tr) * mm.k * 4, bBytes = double(mm.k) * g.tc * 4;
+  if (const ConvShape *cv = wideConv(plan)) {
+    int64_t m = cv->wideRows(g.tr / cv->ow), cs = g.tk / cv->window();
+    int64_t taps = g.merge ? cv->kw : 1, k = taps * cs;
+    matrix = chunks * cv->window() / taps *
+             (ceilDiv(k, rows) * ceilDiv(g.tc, cols) * m + rows + cols);
+    aBytes = double(cv->channels) * cv->inputRows(g.tr / cv->ow) * cv->wp * g.copies(*cv) * 4;
+    aDesc = chunks * g.copies(*cv);
+    bDesc = chunks * cv->kh;
+  } else {
+    matrix = chunks * (ceilDiv(g.tk, rows) * ceilDiv(g.tc, cols) * g.tr + rows + cols);
+    if (mm.conv)
+      aDesc = chunks * mm.conv->window();
+  }
+  double epiBytes = 0;
+  for (const EInput &in : plan.epilogue.inputs)
+    epiBytes += (in.mode == Broadcast::Full  ? double(g.tr) * g.tc
+                 : in.mode == Broadcast::Row ? g.tc
+                                             : g.tr) *
+                4;
+  double storeBytes = double(g.tr) * g.tc * 4;
+  auto cost = [&](double bytes, double descriptors) {
+    return bytes / rate + descriptors * t.descriptorCycles;
+  };
+  // With one K chunk and one column block per core, the weights stay in
+  // SRAM from tile to tile (CoreEmitter::residentWeights).
+  int64_t bLoads = chunks == 1 && mm.batch == 1 ? 1 : tiles;
+  double perTile = aBytes + epiBytes + storeBytes;
+  double perTileDesc = aDesc + plan.epilogue.inputs.size() + 1;
+  Estimate e;
+  e.bytes = tiles * perTile + bLoads * bBytes;
+  double dma = cost(e.bytes, tiles * perTileDesc + bLoads * bDesc);
+  double first = cost((aBytes + bBytes) / chunks, double(aDesc + bDesc) / chunks);
+  e.time = std::max(dma + double(matrix) / chunks,
+                    first + double(tiles) * matrix + cost(storeBytes, 1));
+  return e;
+}
+
 Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescription &t) {
   int64_t cores = t.cores;
   if (plan.matmul) {
     const MatmulPlan &mm = *plan.matmul;
-    int64_t rows = t.matrixRows, cols = t.matrixCols;
+    int64_t rows = t.matrixRows;
     // K chunks: a matmul's about eight chunks of whole passes of the array;
     // a convolution's whole channels: for a wide one each row of the window
     // is a matmul of K = kw x the chunk's channels, for im2col K = channels
     // x window; about four passes either way.
-    auto geometryFor = [&](int64_t pm, int64_t pn, bool merge) -> Geometry {
+    // `chunks` = 0 picks the default count, else K is split in about that
+    // many chunks (fewer fills of the array against less overlap).
+    auto geometryFor = [&](int64_t rowTiles, int64_t pn, bool merge, int64_t chunks) -> Geometry {
       if (mm.conv) {
         int64_t window = mm.conv->window();
         int64_t most = std::max<int64_t>(
             1, !mm.conv->wide() ? 4 * rows / window : merge ? 4 * rows / mm.conv->kw : 2 * rows);
+        if (chunks)
+          most = ceilDiv(mm.conv->channels, chunks);
         // Chunks of equal size: 512 channels in chunks of at most 170 are
         // four of 128, not three of 170 and one of 2.
         int64_t channels = ceilDiv(mm.conv->channels, ceilDiv(mm.conv->channels, most));
-        int64_t tr = ceilDiv(ceilDiv(mm.m, pm), mm.conv->ow) * mm.conv->ow;
+        int64_t tr = ceilDiv(ceilDiv(mm.m, rowTiles), mm.conv->ow) * mm.conv->ow;
         return {tr, ceilDiv(mm.n, pn), channels * window, merge};
       }
       int64_t tk = std::min<int64_t>(mm.k, std::max<int64_t>(rows, ceilDiv(ceilDiv(mm.k, 8), rows) * rows));
-      return {ceilDiv(mm.m, pm), ceilDiv(mm.n, pn), tk, false};
+      if (chunks)
+        tk = std::min<int64_t>(mm.k, ceilDiv(ceilDiv(mm.k, chunks), rows) * rows);
+      return {ceilDiv(mm.m, rowTiles), ceilDiv(mm.n, pn), tk, false};
     };
-    // Split the output over the pm x pn grid of cores (one tile each) with
-    // the least estimated time: the larger of a core's matrix cycles (by
-    // the target's cost of a matmul) and its DRAM bytes over its share of
-    // the bandwidth; then the fewer bytes.
+    // Split the output over a pm x pn grid of cores, each core's block in
+    // `split` tiles of rows so that loads and stores overlap the matrix
+    // engine; the least estimated time wins, then the fewer bytes.
     double rate = std::min<double>(t.dmaBytesPerCycle, t.dramBytesPerCycle() / cores);
     Geometry best{1, 1, 1};
     double bestTime = 0, bestBytes = 0;
     // A batch of matrices shares the cores: each gets cores / batch.
     int64_t share = std::max<int64_t>(1, cores / mm.batch);
     bool wide = mm.conv && mm.conv->wide();
-    for (int merge = 0; merge <= (wide ? 1 : 0); ++merge)
+    int64_t quantum = mm.conv ? mm.conv->ow : 1;
+    // Merged rows read the input once unless dilated, so they always win.
+    for (int merge = wide && mm.conv->dw == 1 ? 1 : 0; merge <= (wide ? 1 : 0); ++merge)
       for (int64_t pm = 1; pm <= share; ++pm) {
         if (share % pm)
           continue;
         int64_t pn = share / pm;
-        if (pm > mm.m || pn > mm.n)
-          continue;
-        Geometry g = geometryFor(pm, pn, merge);
-        int64_t chunks = ceilDiv(mm.k, g.tk), matrix = 0, descriptors = 0;
-        double bytes = double(g.tk) * g.tc * 4 * chunks + double(g.tr) * g.tc * 4;
-        if (wide) {
-          const ConvShape *cv = &*mm.conv;
-          int64_t m = cv->wideRows(g.tr / cv->ow), cs = g.tk / cv->window();
-          int64_t copies = merge ? cv->kw : 1, k = copies * cs;
-          matrix = chunks * cv->window() / copies *
-                   (ceilDiv(k, rows) * ceilDiv(g.tc, cols) * m + rows + cols);
-          bytes += double(cv->channels) * cv->inputRows(g.tr / cv->ow) * cv->wp * copies * 4;
-          descriptors = chunks * (copies + cv->kh);
-        } else {
-          matrix = chunks * (ceilDiv(g.tk, rows) * ceilDiv(g.tc, cols) * g.tr + rows + cols);
-          bytes += double(g.tr) * mm.k * 4;
-          descriptors = 2 * chunks;
-        }
-        double time =
-            std::max<double>(matrix, bytes / rate + double(descriptors) * t.descriptorCycles);
-        if (bestTime == 0 || time < bestTime || (time == bestTime && bytes < bestBytes))
-          best = g, bestTime = time, bestBytes = bytes;
+        for (int64_t split = 1; split <= (mm.batch == 1 ? 4 : 1); ++split)
+          for (int64_t chunks : {0, 1, 2, 4}) {
+            if (pm * split * quantum > mm.m || pn > mm.n)
+              continue;
+            Geometry g = geometryFor(pm * split, pn, merge, chunks);
+            int64_t tiles = ceilDiv(mm.m, g.tr) * ceilDiv(mm.n, g.tc);
+            Estimate e = estimateMatmul(plan, t, g, ceilDiv(tiles, share), rate);
+            if (bestTime == 0 || e.time < bestTime || (e.time == bestTime && e.bytes < bestBytes))
+              best = g, bestTime = e.time, bestBytes = e.bytes;
+          }
       }
     return best;
   }
@@ -170,6 +220,13 @@ public:
     }
     bool hasVector = !plan.epilogue.steps.empty() || plan.window;
     int64_t n = tiles.size();
+    // One K chunk per tile and the same columns (filters) in every tile:
+    // the weights are loaded once, into the first B slot.
+    resident = plan.matmul && plan.matmul->batch == 1 && n > 1 &&
+               std::all_of(tiles.begin(), tiles.end(), [&](const Tile &tile) {
+                 return tile.c0 == tiles[0].c0 && tile.cs == tiles[0].cs;
+               }) &&
+               std::all_of(steps.begin(), steps.end(), [](int64_t s) { return s == 1; });
     // DMA queue.
     for (int64_t t = 0; t < n; ++t) {
       if (plan.window)
@@ -189,9 +246,7 @@ public:
       for (int64_t t = 0; t < n; ++t)
         for (int64_t j = 0; j < steps[t]; ++j) {
           int64_t s = base[t] + j;
-          // A wide convolution's steps signal LOAD once per row of the window.
-          int64_t loadsPerStep = wideConv(plan) ? wideConv(plan)->kh : 1;
-          Waits waits{{LOAD, (s + 1) * loadsPerStep}};
+          Waits waits{{LOAD, ready[s].back()}};
           if (j == 0 && t >= 2)
             waits.push_back({STORE, t - 1});
           int64_t k0 = j * g.tk, ks = std::min(g.tk, plan.matmul->k - k0);
@@ -206,32 +261,37 @@ public:
                 for (int64_t q = 0; q < cv->kw; ++q) {
                   int64_t tap = r * cv->kw + q;
                   bool first = tap == 0, last = tap + 1 == cv->window();
-                  Waits tapWaits{{LOAD, s * loadsPerStep + r + 1}};
+                  Waits tapWaits{{LOAD, ready[s][r]}};
                   if (first && j == 0 && t >= 2)
                     tapWaits.push_back({STORE, t - 1});
                   int64_t shift = r * cv->dh * cv->wp + q * cv->dw;
                   mlir::npu::MatMulOp::create(
                       b, loc, aSlot[s % 2] + shift * cs * 2,
-                      bSlot[s % 2] + tap * cs * tiles[t].cs * 2, resultSlot[t % 2], m, cs,
-                      tiles[t].cs, "bf16", j > 0 || !first, flat(tapWaits), last ? MM : -1);
+                      bAddress(s) + tap * cs * tiles[t].cs * 2, resultSlot[t % 2], m, cs,
+                      tiles[t].cs, "bf16", j > 0 || !first, flat(tapWaits), last ? MM : -1,
+                      nullptr);
                 }
               continue;
             }
-            int64_t k = cv->kw * cs;
+            // A row of the SRAM layout holds `width` elements: one pixel's
+            // channels, or the kw copies'.
+            int64_t k = cv->kw * cs, width = g.copies(*cv) * cs;
+            IntegerAttr lda = width == k ? nullptr : b.getI64IntegerAttr(width);
             for (int64_t r = 0; r < cv->kh; ++r) {
               bool first = r == 0, last = r + 1 == cv->kh;
-              Waits rowWaits{{LOAD, s * loadsPerStep + r + 1}};
+              Waits rowWaits{{LOAD, ready[s][r]}};
               if (first && j == 0 && t >= 2)
                 rowWaits.push_back({STORE, t - 1});
               mlir::npu::MatMulOp::create(
-                  b, loc, aSlot[s % 2] + r * cv->dh * cv->wp * k * 2,
-                  bSlot[s % 2] + r * k * tiles[t].cs * 2, resultSlot[t % 2], m, k, tiles[t].cs,
-                  "bf16", j > 0 || !first, flat(rowWaits), last ? MM : -1);
+                  b, loc, aSlot[s % 2] + r * cv->dh * cv->wp * width * 2,
+                  bAddress(s) + r * k * tiles[t].cs * 2, resultSlot[t % 2], m, k, tiles[t].cs,
+                  "bf16", j > 0 || !first, flat(rowWaits), last ? MM : -1, lda);
             }
             continue;
           }
-          mlir::npu::MatMulOp::create(b, loc, aSlot[s % 2], bSlot[s % 2], resultSlot[t % 2],
-                                tiles[t].rs, ks, tiles[t].cs, "bf16", j > 0, flat(waits), MM);
+          mlir::npu::MatMulOp::create(b, loc, aSlot[s % 2], bAddress(s), resultSlot[t % 2],
+                                tiles[t].rs, ks, tiles[t].cs, "bf16", j > 0, flat(waits), MM,
+                                nullptr);
         }
     // Vector queue.
     if (hasVector)
@@ -257,6 +317,16 @@ private:
   Location loc;
   const KernelPlan &plan;
   const Geometry &g;
+  bool resident = false;
+  // Per matrix step: the LOAD count after which its operands are in SRAM,
+  // one per row of the window for a wide convolution (its weights stream
+  // in row by row), else one.
+  std::vector<SmallVector<int64_t, 7>> ready;
+  int64_t loads = 0;
+
+  int64_t bAddress(int64_t s) const { return resident ? bSlot[0] : bSlot[s % 2]; }
+  /// Whether step s loads weights (else they are resident from step 0).
+  bool loadsWeights(int64_t s) const { return !resident || s == 0; }
 
   static SmallVector<int64_t> flat(const Waits &waits) {
     SmallVector<int64_t> v;
@@ -382,20 +452,24 @@ private:
       wideLoads(*cv, tile, k0, ks, s, waits);
       return;
     }
+    bool weights = loadsWeights(s);
     if (mm.conv)
-      im2col(tile, k0, ks, aSlot[s % 2], waits);
+      im2col(tile, k0, ks, aSlot[s % 2], waits, weights ? -1 : LOAD);
     else
       dma(true, mm.aBinding, tile.r0 * mm.k + k0, tile.rs, ks, mm.k, aSlot[s % 2], "bf16", waits,
-          -1); // rows of all batches are consecutive in A too
+          weights ? -1 : LOAD); // rows of all batches are consecutive in A too
     int64_t batchOffset = mm.batch > 1 ? tile.r0 / mm.m * mm.k * mm.n : 0;
-    dma(true, mm.bBinding, batchOffset + k0 * mm.n + tile.c0, ks, tile.cs, mm.n, bSlot[s % 2],
-        "bf16", {}, LOAD);
+    if (weights)
+      dma(true, mm.bBinding, batchOffset + k0 * mm.n + tile.c0, ks, tile.cs, mm.n, bAddress(s),
+          "bf16", {}, LOAD);
+    ready.push_back({++loads});
   }
 
   /// The A chunk of a convolution: channels [k0, k0+ks) / window of the
   /// tile's output rows, one DMA per window position (r, s) writing column
   /// (c*window + r*kw + s) of the [rows, ks] bf16 tile.
-  void im2col(const Tile &tile, int64_t k0, int64_t ks, int64_t sram, const Waits &waits) {
+  void im2col(const Tile &tile, int64_t k0, int64_t ks, int64_t sram, const Waits &waits,
+              int64_t signal) {
     const ConvShape &cv = *plan.matmul->conv;
     int64_t window = cv.kh * cv.kw, c0 = k0 / window, cs = ks / window;
     int64_t oh0 = tile.r0 / cv.ow, ohs = tile.rs / cv.ow;
@@ -408,7 +482,8 @@ private:
         mlir::npu::DmaLoadOp::create(b, loc, plan.matmul->aBinding, offset, sizes, strides, "f32",
                                      sram + (r * cv.kw + s) * 2, "bf16",
                                      r == 0 && s == 0 ? flat(waits) : SmallVector<int64_t>{},
-                                     -1, b.getDenseI64ArrayAttr(sramStrides));
+                                     r + 1 == cv.kh && s + 1 == cv.kw ? signal : -1,
+                                     b.getDenseI64ArrayAttr(sramStrides));
       }
   }
 
@@ -420,8 +495,9 @@ private:
                  const Waits &waits) {
     const MatmulPlan &mm = *plan.matmul;
     int64_t window = cv.window(), c0 = k0 / window, cs = ks / window;
-    int64_t copies = g.merge ? cv.kw : 1, k = copies * cs;
+    int64_t copies = g.copies(cv), k = copies * cs;
     int64_t oh0 = tile.r0 / cv.ow, pixels = cv.inputRows(tile.rs / cv.ow) * cv.wp;
+    bool weights = loadsWeights(s);
     for (int64_t q = 0; q < copies; ++q) {
       // The copy's last q*dw pixels would come from past the block; no
       // matmul reads them.
@@ -429,19 +505,29 @@ private:
           sramStrides{1, 0, k, 0};
       mlir::npu::DmaLoadOp::create(b, loc, mm.aBinding, (c0 * cv.hp + oh0) * cv.wp + q * cv.dw,
                                    sizes, strides, "f32", aSlot[s % 2] + q * cs * 2, "bf16",
-                                   q == 0 ? flat(waits) : SmallVector<int64_t>{}, -1,
+                                   q == 0 ? flat(waits) : SmallVector<int64_t>{},
+                                   !weights && q + 1 == copies ? LOAD : -1,
                                    b.getDenseI64ArrayAttr(sramStrides));
+    }
+    SmallVector<int64_t, 7> rowsReady;
+    if (!weights) {
+      rowsReady.assign(cv.kh, ++loads);
+      ready.push_back(rowsReady);
+      return;
     }
     // W[c, r, s, f] of the chunk as [r][s][c][f], one load per row of the
     // window, each signalling LOAD: the matrix engine starts on row 0 while
     // the other rows' weights stream in.
     int64_t filters = mm.n;
-    for (int64_t r = 0; r < cv.kh; ++r)
+    for (int64_t r = 0; r < cv.kh; ++r) {
       mlir::npu::DmaLoadOp::create(
           b, loc, mm.bBinding, (c0 * window + r * cv.kw) * filters + tile.c0,
           SmallVector<int64_t>{1, cv.kw, cs, tile.cs},
           SmallVector<int64_t>{0, filters, window * filters, 1}, "f32",
-          bSlot[s % 2] + r * cv.kw * cs * tile.cs * 2, "bf16", {}, LOAD, nullptr);
+          bAddress(s) + r * cv.kw * cs * tile.cs * 2, "bf16", {}, LOAD, nullptr);
+      rowsReady.push_back(++loads);
+    }
+    ready.push_back(rowsReady);
   }
 
   void store(const Tile &tile, int64_t t, int64_t waitOn, int64_t count) {

@@ -73,7 +73,8 @@ struct Writer {
     if (auto mm = dyn_cast<mlir::npu::MatMulOp>(op))
       return sync(op, fbisa::Op::MatMul,
                   fbisa::CreateMatMul(fbb, mm.getA(), mm.getB(), mm.getC(), mm.getM(), mm.getK(),
-                                    mm.getN(), dtype(mm.getInType()), mm.getAccumulate())
+                                    mm.getN(), dtype(mm.getInType()), mm.getAccumulate(),
+                                    mm.getAStride().value_or(0))
                       .Union());
     if (auto v = dyn_cast<mlir::npu::VectorOp>(op)) {
       auto names = mlir::npu::vectorOpNames();

@@ -102,12 +102,12 @@ TI storeS(uint32_t binding, Desc d, DType dramType, uint32_t sram, DType sramTyp
 }
 
 TI matmul(uint32_t a, uint32_t b, uint32_t c, uint32_t m, uint32_t k, uint32_t n,
-          DType in = DType::BF16, bool accumulate = false) {
+          DType in = DType::BF16, bool accumulate = false, uint32_t aStride = 0) {
   TI t;
   t.queue = 1;
   t.type = isa::Op::MatMul;
   t.make = [=](Builder &fb) {
-    return isa::CreateMatMul(fb, a, b, c, m, k, n, in, accumulate).Union();
+    return isa::CreateMatMul(fb, a, b, c, m, k, n, in, accumulate, aStride).Union();
   };
   return t;
 }
@@ -654,6 +654,64 @@ TEST(NpuSimTest, MatMulBf16MatchesScalarReference) {
   }
 }
 
+// a_stride < k: row i of A starts i * a_stride elements in, so rows
+// overlap (a stride-1 convolution's shifted windows); bf16 and int8.
+TEST(NpuSimTest, MatMulWithOverlappingRowsMatchesScalarReference) {
+  std::mt19937 rng(4);
+  TargetDescription t = smallTarget();
+  const uint32_t m = 6, k = 12, n = 5, lda = 4, span = (m - 1) * lda + k;
+  for (DType in : {DType::BF16, DType::I8}) {
+    uint32_t a = 0, b = 16384, c = 32768;
+    KSpec ks;
+    ks.semaphores = 2;
+    DType dram = in == DType::I8 ? DType::I8 : DType::F32;
+    DType acc = in == DType::I8 ? DType::I32 : DType::F32;
+    ks.insts = {load(0, dense(span), dram, a, in).sig(0),
+                load(1, dense(k * n), dram, b, in).sig(0),
+                matmul(a, b, c, m, k, n, in, false, lda).wait(0, 2).sig(1),
+                store(2, dense(m * n), acc, c, acc).wait(1, 1)};
+    auto p = mustLoad(assemble(t, {ks}));
+    ASSERT_TRUE(p);
+    std::vector<std::vector<float>> buf = {randomFloats(span, rng), randomFloats(k * n, rng),
+                                           std::vector<float>(m * n)};
+    if (in == DType::I8) {
+      // Small integers in the int8 bytes of the buffers.
+      std::vector<std::vector<float>> bytes(3);
+      for (int i = 0; i < 2; ++i) {
+        bytes[i].assign(buf[i].size(), 0.0f);
+        auto *q = reinterpret_cast<int8_t *>(bytes[i].data());
+        for (size_t j = 0; j < buf[i].size(); ++j)
+          q[j] = int8_t(int(buf[i][j] * 100) % 100);
+      }
+      bytes[2] = buf[2];
+      buf = bytes;
+    }
+    std::vector<float> want(m * n);
+    for (uint32_t i = 0; i < m; ++i)
+      for (uint32_t j = 0; j < n; ++j) {
+        if (in == DType::I8) {
+          const auto *qa = reinterpret_cast<const int8_t *>(buf[0].data());
+          const auto *qb = reinterpret_cast<const int8_t *>(buf[1].data());
+          int32_t sum = 0;
+          for (uint32_t kk = 0; kk < k; ++kk)
+            sum += int32_t(qa[i * lda + kk]) * int32_t(qb[kk * n + j]);
+          std::memcpy(&want[i * n + j], &sum, 4);
+          continue;
+        }
+        float sum = 0.0f;
+        for (uint32_t kk = 0; kk < k; ++kk)
+          sum = sum + roundTo(DType::BF16, buf[0][i * lda + kk]) *
+                          roundTo(DType::BF16, buf[1][kk * n + j]);
+        want[i * n + j] = sum;
+      }
+    ASSERT_TRUE(runKernel(*p, buf));
+    if (in == DType::I8)
+      EXPECT_EQ(0, std::memcmp(want.data(), buf[2].data(), want.size() * 4));
+    else
+      expectSameFloats(want, buf[2], "matmul with a_stride 4");
+  }
+}
+
 TEST(NpuSimTest, MatMulInt8AccumulatesInWrappingInt32) {
   std::mt19937 rng(3);
   TargetDescription t = smallTarget();
@@ -874,6 +932,9 @@ TEST(NpuSimTest, RejectsBadInstructions) {
   EXPECT_TRUE(has(e, "dst [0, 32) partially overlaps b [0, 16)")) << e;
   e = one(matmul(0, 1024, 16, 4, 4, 4));
   EXPECT_TRUE(has(e, "queue 1 instruction 0: C [16, 80) overlaps A [0, 32)")) << e;
+  // A's span is (m - 1) * a_stride + k elements: 3 * 10000 + 4 bf16.
+  e = one(matmul(8192, 0, 2048, 4, 4, 4, DType::BF16, false, 10000));
+  EXPECT_TRUE(has(e, "queue 1 instruction 0: A [8192, 68200) is outside")) << e;
   // Wrong queues.
   e = one(matmul(0, 1024, 2048, 4, 4, 4).in(2));
   EXPECT_TRUE(has(e, "kernel k core 0 queue 2 instruction 0: MatMul outside the matrix queue")) << e;

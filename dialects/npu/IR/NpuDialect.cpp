@@ -182,7 +182,10 @@ LogicalResult MatMulOp::verify() {
   if (failed(checkSizes(*this, {sv(getM()), sv(getK()), sv(getN())})))
     return failure();
   int64_t in = typeBytes(getInType());
-  int64_t aBytes = sv(getM()) * sv(getK()) * in, bBytes = sv(getK()) * sv(getN()) * in,
+  int64_t lda = getAStride() ? sv(*getAStride()) : sv(getK());
+  if (lda < 1)
+    return emitOpError() << "a_stride must be at least 1, not " << lda;
+  int64_t aBytes = ((sv(getM()) - 1) * lda + sv(getK())) * in, bBytes = sv(getK()) * sv(getN()) * in,
           cBytes = sv(getM()) * sv(getN()) * 4;
   if (failed(checkRange(*this, "A", sv(getA()), aBytes)) ||
       failed(checkRange(*this, "B", sv(getB()), bBytes)) ||

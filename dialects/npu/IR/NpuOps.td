@@ -105,11 +105,14 @@ def Npu_MatMulOp : Npu_Instruction<"matmul"> {
   let summary = "Matrix engine: C[m,n] (+)= A[m,k] * B[k,n]";
   let description = [{
     A and B are `in_type` ("bf16" with an f32 accumulator, "i8" with i32);
-    all three are dense row-major tiles in SRAM.
+    B and C are dense row-major tiles in SRAM, A's rows are `a_stride`
+    elements apart (absent: k, dense; less than k: overlapping rows, the
+    shifted windows of a convolution's input).
   }];
   let arguments = !con((ins I64Attr:$a, I64Attr:$b, I64Attr:$c,
                             I64Attr:$m, I64Attr:$k, I64Attr:$n,
-                            StrAttr:$in_type, BoolAttr:$accumulate), Npu_Sync);
+                            StrAttr:$in_type, BoolAttr:$accumulate), Npu_Sync,
+                       (ins OptionalAttr<I64Attr>:$a_stride));
 }
 
 def Npu_VectorOp : Npu_Instruction<"vector"> {

@@ -77,7 +77,7 @@ struct Inst {
   uint64_t sram = 0, dramBytes = 0;
   // MatMul.
   uint64_t a = 0, b = 0, c = 0;
-  uint32_t m = 0, k = 0, n = 0;
+  uint32_t m = 0, k = 0, n = 0, lda = 0;
   bool int8 = false, accumulate = false;
   // Vector / Reduce (dst, a, b, src in a).
   isa::VectorOp vop = isa::VectorOp::Copy;
@@ -332,7 +332,8 @@ void matmul(const Inst &in, uint8_t *sram, Scratch &s) {
     s.fa.resize(mk);
     s.fb.resize(kn);
     s.fc.resize(mn);
-    toF32(sram + in.a, DType::BF16, mk, s.fa.data());
+    for (uint32_t i = 0; i < in.m; ++i)
+      toF32(sram + in.a + uint64_t(i) * in.lda * 2, DType::BF16, in.k, s.fa.data() + size_t(i) * in.k);
     toF32(sram + in.b, DType::BF16, kn, s.fb.data());
     if (in.accumulate)
       std::memcpy(s.fc.data(), sram + in.c, mn * 4);
@@ -347,8 +348,9 @@ void matmul(const Inst &in, uint8_t *sram, Scratch &s) {
   s.ic.resize(mn);
   const int8_t *a = reinterpret_cast<const int8_t *>(sram + in.a);
   const int8_t *b = reinterpret_cast<const int8_t *>(sram + in.b);
-  for (size_t i = 0; i < mk; ++i)
-    s.ia[i] = uint32_t(int32_t(a[i]));
+  for (uint32_t i = 0; i < in.m; ++i)
+    for (uint32_t j = 0; j < in.k; ++j)
+      s.ia[size_t(i) * in.k + j] = uint32_t(int32_t(a[uint64_t(i) * in.lda + j]));
   for (size_t i = 0; i < kn; ++i)
     s.ib[i] = uint32_t(int32_t(b[i]));
   if (in.accumulate)
@@ -688,11 +690,14 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
           in.m = op->m();
           in.k = op->k();
           in.n = op->n();
+          in.lda = op->a_stride() ? op->a_stride() : in.k;
           if (!in.m || !in.k || !in.n)
             return fail("MatMul with a zero size (m " + std::to_string(in.m) + ", k " +
                         std::to_string(in.k) + ", n " + std::to_string(in.n) + ")");
-          uint64_t es = typeBytes(t), ab, bb, cb;
-          if (!bytesOf({in.m, in.k, es}, "A", ab) || !bytesOf({in.k, in.n, es}, "B", bb) ||
+          uint64_t es = typeBytes(t), ab, bb, cb, span;
+          // A spans (m - 1) rows of a_stride elements and one of k.
+          if (!bytesOf({uint64_t(in.m) - 1, in.lda}, "A", span) ||
+              !bytesOf({span + in.k, es}, "A", ab) || !bytesOf({in.k, in.n, es}, "B", bb) ||
               !bytesOf({in.m, in.n, 4}, "C", cb) || !sramRange("A", in.a, ab) ||
               !sramRange("B", in.b, bb) || !sramRange("C", in.c, cb) ||
               !disjoint("C", in.c, cb, "A", in.a, ab, false) ||

@@ -60,6 +60,27 @@ npu.kernel @d attributes {sram_bytes = 65536, semaphores = 1, macs = 0, min_dram
 npu.kernel @d attributes {sram_bytes = 65536, semaphores = 1, macs = 0, min_dram_bytes = 0, nodes = []} {
   npu.sram_buffer "all" at 0 size 65536
   npu.core 0 {
+    // With a_stride 64, A spans 15 * 64 + 16 bf16 (1952 bytes) from 0: C at 1024 is on it.
+    // expected-error @+1 {{accumulator C overlaps an input}}
+    npu.matmul {a = 0, a_stride = 64, b = 8192, c = 1024, m = 16, k = 16, n = 16, in_type = "bf16", accumulate = false}
+  }
+}
+
+// -----
+
+npu.kernel @d attributes {sram_bytes = 65536, semaphores = 1, macs = 0, min_dram_bytes = 0, nodes = []} {
+  npu.sram_buffer "all" at 0 size 65536
+  npu.core 0 {
+    // expected-error @+1 {{a_stride must be at least 1, not 0}}
+    npu.matmul {a = 0, a_stride = 0, b = 8192, c = 16384, m = 16, k = 16, n = 16, in_type = "bf16", accumulate = false}
+  }
+}
+
+// -----
+
+npu.kernel @d attributes {sram_bytes = 65536, semaphores = 1, macs = 0, min_dram_bytes = 0, nodes = []} {
+  npu.sram_buffer "all" at 0 size 65536
+  npu.core 0 {
     // expected-error @+1 {{input type must be bf16 or i8, not f32}}
     npu.matmul {a = 0, b = 1024, c = 4096, m = 16, k = 16, n = 16, in_type = "f32", accumulate = false}
   }

@@ -26,34 +26,57 @@ func.func private @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<8x3x3x16xf32>, %b:
 }
 // CHECK-LABEL: npu.kernel @conv attributes {macs = 73728 : i64
 // Eight cores, one output row each (the fastest grid for 64 pixels x 16
-// filters). The input slot holds 3 rows x 10 columns of 3 shifted copies of
-// the 8 channels (bf16), so each row of the window is one matmul, K = 24.
-// CHECK: npu.sram_buffer "a0" at 0 size 1440
+// filters). The input slot holds 3 rows x 10 columns of the 8 channels
+// (bf16), channels innermost; each row of the window is one matmul, K = 24,
+// whose A rows overlap: pixel p's row starts a_stride = 8 elements after
+// pixel p-1's, so its 24 elements are pixels p, p+1, p+2.
+// CHECK: npu.sram_buffer "a0" at 0 size 480
 // CHECK: npu.core 0 {
 // The bias (a row of the [pixels, filters] view) signals EPI (2).
 // CHECK-NEXT: npu.dma_load {binding = 2 : i64, {{.*}} signal = 2 : i64
-// Copy s of the input rows starts s pixels later, channels innermost
-// (SRAM strides 1 per channel, 24 per pixel), at column block 8*s.
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 8, 1, 30, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 24, 0>, sram_type = "bf16", strides = array<i64: 100, 0, 1, 0>}
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 1 : i64, sizes = array<i64: 8, 1, 29, 1>, sram = 16 : i64, sram_strides = array<i64: 1, 0, 24, 0>
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 2 : i64, sizes = array<i64: 8, 1, 28, 1>, sram = 32 : i64
+// The input rows, read once (SRAM strides 1 per channel, 8 per pixel).
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 8, 1, 30, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 8, 0>, sram_type = "bf16", strides = array<i64: 100, 0, 1, 0>}
 // The weights of each row of the window as [s][c][f], each load
 // signalling LOAD (0): row 0's matmul starts while rows 1 and 2 stream in.
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 8, 16>, sram = 1472 : i64, sram_type = "bf16", strides = array<i64: 0, 16, 144, 1>}
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 8, 16>, sram = 512 : i64, sram_type = "bf16", strides = array<i64: 0, 16, 144, 1>}
 // CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 48 : i64, signal = 0 : i64
 // CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 96 : i64, signal = 0 : i64
 // The row of results, back to NCHW.
 // CHECK-NEXT: npu.dma_store {binding = 3 : i64, dram_type = "f32", offset = 0 : i64, signal = 4 : i64, sizes = array<i64: 16, 1, 8, 1>, {{.*}} sram_strides = array<i64: 1, 160, 16, 0>, sram_type = "f32", strides = array<i64: 64, 8, 1, 0>
-// Row r of the window reads the copies r*Wp = 10r pixels down (x 24 x 2
-// bytes): 8 wide pixels, K = 24; the last signals MM (1).
-// CHECK-NEXT: npu.matmul {a = 0 : i64, accumulate = false, b = 1472 : i64, {{.*}} k = 24 : i64, m = 8 : i64, n = 16 : i64, waits = array<i64: 0, 1>}
-// CHECK-NEXT: npu.matmul {a = 480 : i64, accumulate = true, b = 2240 : i64, {{.*}} waits = array<i64: 0, 2>}
-// CHECK-NEXT: npu.matmul {a = 960 : i64, accumulate = true, b = 3008 : i64, {{.*}} signal = 1 : i64, waits = array<i64: 0, 3>}
+// Row r of the window starts r*Wp = 10r pixels down (x 8 x 2 bytes): 8
+// wide pixels, K = 24; the last signals MM (1).
+// CHECK-NEXT: npu.matmul {a = 0 : i64, a_stride = 8 : i64, accumulate = false, b = 512 : i64, {{.*}} k = 24 : i64, m = 8 : i64, n = 16 : i64, waits = array<i64: 0, 1>}
+// CHECK-NEXT: npu.matmul {a = 160 : i64, a_stride = 8 : i64, accumulate = true, b = 1280 : i64, {{.*}} waits = array<i64: 0, 2>}
+// CHECK-NEXT: npu.matmul {a = 320 : i64, a_stride = 8 : i64, accumulate = true, b = 2048 : i64, {{.*}} signal = 1 : i64, waits = array<i64: 0, 3>}
 // CHECK-NEXT: npu.vector {{{.*}}broadcast = "row", cols = 16 : i64, {{.*}} op = "add", rows = 8 : i64
 
-// With 512 channels on a 7x7 image the weights dominate DRAM traffic, so the
-// schedule reads the input once (no shifted copies) and issues one matmul
-// per tap: two chunks of 256 channels x 9 taps on each core.
+// A dilated convolution (dilation 2) cannot overlap rows: its A slot holds
+// kw = 3 copies of the input side by side, copy s shifted 2s pixels.
+#xd = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5 * 2, d3 + d6 * 2)>
+func.func private @dilated(%x: tensor<1x4x7x7xf32>, %w: tensor<4x3x3x8xf32>) -> tensor<1x8x3x3xf32> attributes {nuri.nodes = ["cd"]} {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x3x3xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x8x3x3xf32>) -> tensor<1x8x3x3xf32>
+  %c = linalg.generic {indexing_maps = [#xd, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x4x7x7xf32>, tensor<4x3x3x8xf32>) outs(%f : tensor<1x8x3x3xf32>) attrs = {nuri.conv} {
+  ^bb0(%a: f32, %k: f32, %o: f32):
+    %m = arith.mulf %a, %k : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8x3x3xf32>
+  return %c : tensor<1x8x3x3xf32>
+}
+// CHECK-LABEL: npu.kernel @dilated
+// CHECK: npu.core 0 {
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, {{.*}} sram = 0 : i64, sram_strides = array<i64: 1, 0, 12, 0>
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 2 : i64, {{.*}} sram = 8 : i64, sram_strides = array<i64: 1, 0, 12, 0>
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 4 : i64, {{.*}} sram = 16 : i64, sram_strides = array<i64: 1, 0, 12, 0>
+// CHECK-NOT: a_stride
+// CHECK: npu.matmul {{{.*}}k = 12 : i64
+// CHECK: npu.core 1 {
+
+// With 512 channels on a 7x7 image the weights dominate DRAM traffic: each
+// core computes 64 filters over all pixels, in four chunks of 128 channels
+// (double buffered) of one matmul per row of the window (K = 3 x 128).
 func.func private @deep(%x: tensor<1x512x9x9xf32>, %w: tensor<512x3x3x512xf32>) -> tensor<1x512x7x7xf32> attributes {nuri.nodes = ["c"]} {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x512x7x7xf32>
@@ -67,10 +90,10 @@ func.func private @deep(%x: tensor<1x512x9x9xf32>, %w: tensor<512x3x3x512xf32>) 
   return %c : tensor<1x512x7x7xf32>
 }
 // CHECK-LABEL: npu.kernel @deep
-// CHECK: npu.sram_buffer "a0" at 0 size 41472
+// CHECK: npu.sram_buffer "a0" at 0 size 20736
 // CHECK: npu.core 0 {
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 256, 1, 81, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 256, 0>
-// CHECK-COUNT-18: npu.matmul {{{.*}}k = 256 : i64, m = 61 : i64, n = 64 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 128, 1, 81, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 128, 0>
+// CHECK-COUNT-12: npu.matmul {{{.*}}a_stride = 128 : i64{{.*}}k = 384 : i64, m = 61 : i64, n = 64 : i64
 // CHECK-NOT: npu.matmul
 // CHECK: npu.core 1 {
 
