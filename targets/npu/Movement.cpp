@@ -80,7 +80,7 @@ mlir::npu::KernelOp scheduleReduce(OpBuilder &b, Location loc, const KernelPlan 
           b, loc, plan.reduce->input, mine[t].first * plan.cols,
           SmallVector<int64_t>{1, 1, mine[t].second, plan.cols},
           SmallVector<int64_t>{0, 0, plan.cols, 1}, "f32", in[t % 2], "f32",
-          flat({{VEC, t >= 2 ? t - 1 : 0}}), LOAD, nullptr);
+          flat({{VEC, t >= 2 ? t - 1 : 0}}), LOAD, nullptr, nullptr);
       if (t >= 1)
         store(t - 1);
     }

@@ -152,11 +152,13 @@ mlir::npu::KernelOp scheduleMovement(mlir::OpBuilder &builder, mlir::Location lo
                                      std::string &reason);
 
 /// One DMA instruction: a load (DRAM -> SRAM) or a store, f32 in DRAM;
-/// `sramStrides` empty for the dense SRAM side.
+/// `sramStrides` empty for the dense SRAM side; `multicast` empty for a
+/// load to this core alone, else [first, count, stride] (loads only).
 void createDma(mlir::OpBuilder &b, mlir::Location loc, bool load, int64_t binding,
                int64_t offset, llvm::ArrayRef<int64_t> sizes, llvm::ArrayRef<int64_t> strides,
                int64_t sram, llvm::StringRef sramType, llvm::ArrayRef<int64_t> waits,
-               int64_t signal, llvm::ArrayRef<int64_t> sramStrides = {});
+               int64_t signal, llvm::ArrayRef<int64_t> sramStrides = {},
+               llvm::ArrayRef<int64_t> multicast = {});
 
 /// A kernel's static scratchpad: npu.sram_buffers one after another, 64-byte
 /// aligned (all live for the whole kernel).

@@ -72,6 +72,29 @@ struct Geometry {
   }
 };
 
+/// The multicast groups of a matmul's grid of tiles, rowTiles x colTiles,
+/// tile (i, j) on core (i * colTiles + j) % cores. With cores = pm x
+/// colTiles, core (i mod pm, j) computes rows i and columns j: its A loads
+/// are those of the colTiles cores of its row of the grid, its B loads
+/// those of the pm cores of its column, when these run the same loads in
+/// the same order (as many tiles each, or the weights loaded once).
+struct Sharing {
+  int64_t pm = 1, pn = 1;
+  bool a = false, b = false;
+};
+
+Sharing sharingFor(const MatmulPlan &mm, int64_t rowTiles, int64_t colTiles, int64_t cores,
+                   int64_t chunks) {
+  Sharing s;
+  if (mm.batch != 1 || cores % colTiles || cores / colTiles > rowTiles)
+    return s;
+  s.pm = cores / colTiles;
+  s.pn = colTiles;
+  s.a = s.pn > 1;
+  s.b = s.pm > 1 && (rowTiles % s.pm == 0 || chunks == 1);
+  return s;
+}
+
 /// The estimated time (cycles) and DRAM bytes of one core of a matmul
 /// kernel: `tiles` tiles of geometry g one after another, loads running
 /// ahead of the matrix engine. DMA-bound, the core takes all its transfers
@@ -82,7 +105,11 @@ struct Estimate {
 };
 
 Estimate estimateMatmul(const KernelPlan &plan, const nuri::npu::TargetDescription &t,
-                        const Geometry &g, int64_t tiles, double rate) {
+                        const Geometry &g, int64_t tiles, int64_t cores, const Sharing &sh) {
+  // A core's share of the DRAM bandwidth, pooled by a multicast's group.
+  double share = t.dramBytesPerCycle() / cores;
+  auto rate = [&](int64_t group) { return std::min<double>(t.dmaBytesPerCycle, group * share); };
+  double aRate = rate(sh.a ? sh.pn : 1), bRate = rate(sh.b ? sh.pm : 1), ownRate = rate(1);
   const MatmulPlan &mm = *plan.matmul;
   int64_t rows = t.matrixRows, cols = t.matrixCols;
   int64_t chunks = ceilDiv(mm.k, g.tk), matrix = 0, aDesc = chunks, bDesc = chunks;
@@ -107,20 +134,19 @@ Estimate estimateMatmul(const KernelPlan &plan, const nuri::npu::TargetDescripti
                                              : g.tr) *
                 4;
   double storeBytes = double(g.tr) * g.tc * 4;
-  auto cost = [&](double bytes, double descriptors) {
-    return bytes / rate + descriptors * t.descriptorCycles;
-  };
+  double d = t.descriptorCycles;
   // With one K chunk and one column block per core, the weights stay in
-  // SRAM from tile to tile (CoreEmitter::residentWeights).
+  // SRAM from tile to tile (CoreEmitter::resident).
   int64_t bLoads = chunks == 1 && mm.batch == 1 ? 1 : tiles;
-  double perTile = aBytes + epiBytes + storeBytes;
-  double perTileDesc = aDesc + plan.epilogue.inputs.size() + 1;
+  double ownBytes = epiBytes + storeBytes;
+  double ownDesc = plan.epilogue.inputs.size() + 1;
   Estimate e;
-  e.bytes = tiles * perTile + bLoads * bBytes;
-  double dma = cost(e.bytes, tiles * perTileDesc + bLoads * bDesc);
-  double first = cost((aBytes + bBytes) / chunks, double(aDesc + bDesc) / chunks);
+  e.bytes = tiles * (aBytes / (sh.a ? sh.pn : 1) + ownBytes) + bLoads * bBytes / (sh.b ? sh.pm : 1);
+  double dma = tiles * (aBytes / aRate + ownBytes / ownRate + (aDesc + ownDesc) * d) +
+               bLoads * (bBytes / bRate + bDesc * d);
+  double first = (aBytes / aRate + bBytes / bRate) / chunks + double(aDesc + bDesc) / chunks * d;
   e.time = std::max(dma + double(matrix) / chunks,
-                    first + double(tiles) * matrix + cost(storeBytes, 1));
+                    first + double(tiles) * matrix + storeBytes / ownRate + d);
   return e;
 }
 
@@ -156,7 +182,6 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
     // Split the output over a pm x pn grid of cores, each core's block in
     // `split` tiles of rows so that loads and stores overlap the matrix
     // engine; the least estimated time wins, then the fewer bytes.
-    double rate = std::min<double>(t.dmaBytesPerCycle, t.dramBytesPerCycle() / cores);
     Geometry best{1, 1, 1};
     double bestTime = 0, bestBytes = 0;
     // A batch of matrices shares the cores: each gets cores / batch.
@@ -174,8 +199,11 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
             if (pm * split * quantum > mm.m || pn > mm.n)
               continue;
             Geometry g = geometryFor(pm * split, pn, merge, chunks);
-            int64_t tiles = ceilDiv(mm.m, g.tr) * ceilDiv(mm.n, g.tc);
-            Estimate e = estimateMatmul(plan, t, g, ceilDiv(tiles, share), rate);
+            int64_t rowTiles = ceilDiv(mm.m, g.tr) * mm.batch, colTiles = ceilDiv(mm.n, g.tc);
+            int64_t used = std::min<int64_t>(cores, rowTiles * colTiles);
+            Sharing sh = sharingFor(mm, rowTiles, colTiles, used, ceilDiv(mm.k, g.tk));
+            Estimate e =
+                estimateMatmul(plan, t, g, ceilDiv(rowTiles * colTiles, used), used, sh);
             if (bestTime == 0 || e.time < bestTime || (e.time == bestTime && e.bytes < bestBytes))
               best = g, bestTime = e.time, bestBytes = e.bytes;
           }
@@ -207,6 +235,10 @@ public:
   // weights as one column per tap.
   std::vector<std::array<int64_t, 2>> tapSlot;
   int64_t weightSlot[2] = {0, 0};
+  // Multicast groups ([first, count, stride], empty: private) of the A
+  // loads (the cores that share this core's rows) and of the B loads (the
+  // cores that share its columns).
+  SmallVector<int64_t, 3> aGroup, bGroup;
 
   void emit(const std::vector<Tile> &tiles) {
     std::vector<int64_t> steps, base;
@@ -338,9 +370,13 @@ private:
 
   /// A [rs, cs] block at (r0, c0) of a row-major [*, ld] binding.
   void dma(bool load, int64_t binding, int64_t offset, int64_t rs, int64_t cs, int64_t ld,
-           int64_t sram, StringRef sramType, const Waits &waits, int64_t signal) {
+           int64_t sram, StringRef sramType, const Waits &waits, int64_t signal,
+           ArrayRef<int64_t> group = {}) {
     createDma(b, loc, load, binding, offset, {1, 1, rs, cs}, {0, 0, ld, 1}, sram, sramType,
-              flat(waits), signal);
+              flat(waits), signal, {}, group);
+  }
+  DenseI64ArrayAttr groupAttr(ArrayRef<int64_t> group) {
+    return group.empty() ? nullptr : b.getDenseI64ArrayAttr(group);
   }
 
   /// A tile of the [rows, cols] output view (or of an operand of its shape).
@@ -377,14 +413,14 @@ private:
             b, loc, w.input, (tile.r0 * w.hp + r * w.dh) * w.wp + q * w.dw,
             SmallVector<int64_t>{tile.rs, w.oh, w.ow, 1},
             SmallVector<int64_t>{w.hp * w.wp, w.sh * w.wp, w.sw, 0}, "f32", tapSlot[tap][t % 2],
-            "f32", flat(waits), last ? LOAD : -1, nullptr);
+            "f32", flat(waits), last ? LOAD : -1, nullptr, nullptr);
       }
     if (!w.max)
       mlir::npu::DmaLoadOp::create(b, loc, w.weights, tile.r0 * w.taps(),
                                    SmallVector<int64_t>{1, 1, w.taps(), tile.rs},
                                    SmallVector<int64_t>{0, 0, 1, w.taps()}, "f32",
                                    weightSlot[t % 2], "f32", SmallVector<int64_t>{},
-                                   lastIsHere ? LOAD : -1, nullptr);
+                                   lastIsHere ? LOAD : -1, nullptr, nullptr);
   }
 
   /// acc = sum over taps of input * weight column, or max over taps; into
@@ -457,11 +493,11 @@ private:
       im2col(tile, k0, ks, aSlot[s % 2], waits, weights ? -1 : LOAD);
     else
       dma(true, mm.aBinding, tile.r0 * mm.k + k0, tile.rs, ks, mm.k, aSlot[s % 2], "bf16", waits,
-          weights ? -1 : LOAD); // rows of all batches are consecutive in A too
+          weights ? -1 : LOAD, aGroup); // rows of all batches are consecutive in A too
     int64_t batchOffset = mm.batch > 1 ? tile.r0 / mm.m * mm.k * mm.n : 0;
     if (weights)
       dma(true, mm.bBinding, batchOffset + k0 * mm.n + tile.c0, ks, tile.cs, mm.n, bAddress(s),
-          "bf16", {}, LOAD);
+          "bf16", {}, LOAD, bGroup);
     ready.push_back({++loads});
   }
 
@@ -483,7 +519,7 @@ private:
                                      sram + (r * cv.kw + s) * 2, "bf16",
                                      r == 0 && s == 0 ? flat(waits) : SmallVector<int64_t>{},
                                      r + 1 == cv.kh && s + 1 == cv.kw ? signal : -1,
-                                     b.getDenseI64ArrayAttr(sramStrides));
+                                     b.getDenseI64ArrayAttr(sramStrides), groupAttr(aGroup));
       }
   }
 
@@ -507,7 +543,7 @@ private:
                                    sizes, strides, "f32", aSlot[s % 2] + q * cs * 2, "bf16",
                                    q == 0 ? flat(waits) : SmallVector<int64_t>{},
                                    !weights && q + 1 == copies ? LOAD : -1,
-                                   b.getDenseI64ArrayAttr(sramStrides));
+                                   b.getDenseI64ArrayAttr(sramStrides), groupAttr(aGroup));
     }
     SmallVector<int64_t, 7> rowsReady;
     if (!weights) {
@@ -524,7 +560,8 @@ private:
           b, loc, mm.bBinding, (c0 * window + r * cv.kw) * filters + tile.c0,
           SmallVector<int64_t>{1, cv.kw, cs, tile.cs},
           SmallVector<int64_t>{0, filters, window * filters, 1}, "f32",
-          bAddress(s) + r * cv.kw * cs * tile.cs * 2, "bf16", {}, LOAD, nullptr);
+          bAddress(s) + r * cv.kw * cs * tile.cs * 2, "bf16", {}, LOAD, nullptr,
+          groupAttr(bGroup));
       rowsReady.push_back(++loads);
     }
     ready.push_back(rowsReady);
@@ -593,11 +630,12 @@ private:
 void createDma(OpBuilder &b, Location loc, bool load, int64_t binding, int64_t offset,
                ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides, int64_t sram,
                StringRef sramType, ArrayRef<int64_t> waits, int64_t signal,
-               ArrayRef<int64_t> sramStrides) {
+               ArrayRef<int64_t> sramStrides, ArrayRef<int64_t> multicast) {
   DenseI64ArrayAttr strided = sramStrides.empty() ? nullptr : b.getDenseI64ArrayAttr(sramStrides);
   if (load)
     mlir::npu::DmaLoadOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
-                                 waits, signal, strided);
+                                 waits, signal, strided,
+                                 multicast.empty() ? nullptr : b.getDenseI64ArrayAttr(multicast));
   else
     mlir::npu::DmaStoreOp::create(b, loc, binding, offset, sizes, strides, "f32", sram, sramType,
                                   waits, signal, strided);
@@ -700,6 +738,10 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
   for (int i = 0; i < plan.epilogue.temps; ++i)
     layout.tempAddr.push_back(allocate("tmp" + std::to_string(i), g.slotRows(plan) * g.tc * 4));
 
+  Sharing sh;
+  if (plan.matmul)
+    sh = sharingFor(*plan.matmul, ceilDiv(height, g.tr) * batch, ceilDiv(plan.cols, g.tc), cores,
+                    ceilDiv(plan.matmul->k, g.tk));
   for (int64_t c = 0; c < cores; ++c) {
     auto core = mlir::npu::CoreOp::create(builder, loc, c);
     OpBuilder::InsertionGuard coreGuard(builder);
@@ -708,6 +750,10 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
     for (size_t t = c; t < tiles.size(); t += cores)
       mine.push_back(tiles[t]);
     CoreEmitter emitter = layout;
+    if (sh.a)
+      emitter.aGroup = {c / sh.pn * sh.pn, sh.pn, 1};
+    if (sh.b)
+      emitter.bGroup = {c % sh.pn, sh.pm, sh.pn};
     emitter.emit(mine);
   }
   return kernel;

@@ -55,10 +55,13 @@ struct Writer {
     if (auto load = dyn_cast<mlir::npu::DmaLoadOp>(op)) {
       auto d = descriptor(load.getOffset(), load.getSizes(), load.getStrides());
       auto st = sramStrides(load.getSramStrides());
+      std::optional<fbisa::Multicast> group;
+      if (auto mc = load.getMulticast())
+        group = fbisa::Multicast((*mc)[0], (*mc)[1], (*mc)[2]);
       return sync(op, fbisa::Op::DmaLoad,
                   fbisa::CreateDmaLoad(fbb, load.getBinding(), &d, dtype(load.getDramType()),
                                        load.getSram(), dtype(load.getSramType()),
-                                       st ? &*st : nullptr)
+                                       st ? &*st : nullptr, group ? &*group : nullptr)
                       .Union());
     }
     if (auto store = dyn_cast<mlir::npu::DmaStoreOp>(op)) {

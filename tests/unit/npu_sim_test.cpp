@@ -74,6 +74,19 @@ TI store(uint32_t binding, Desc d, DType dramType, uint32_t sram, DType sramType
   return t;
 }
 
+/// A multicast DmaLoad to cores first, first + stride, ... (count).
+TI loadM(uint32_t binding, Desc d, uint32_t sram, isa::Multicast group) {
+  TI t;
+  t.queue = 0;
+  t.type = isa::Op::DmaLoad;
+  t.make = [=](Builder &b) {
+    isa::Descriptor desc = toDesc(d);
+    return isa::CreateDmaLoad(b, binding, &desc, DType::F32, sram, DType::F32, nullptr, &group)
+        .Union();
+  };
+  return t;
+}
+
 using SStr = std::array<uint32_t, 4>;
 
 /// A DmaLoad / DmaStore with sram_strides.
@@ -1210,6 +1223,71 @@ TEST(NpuSimTest, DramBandwidthIsSharedByActiveCores) {
   KernelStats s;
   ASSERT_TRUE(runKernel(*p, buf, &s));
   EXPECT_EQ(32u + 22, s.cycles); // ceil(4000 / 187.5) = 22 (21.33)
+}
+
+// One multicast load fills the same SRAM address of both cores from one
+// read of DRAM, at the pooled rate of the two cores' shares.
+TEST(NpuSimTest, MulticastLoadReachesEveryMemberAndReadsDramOnce) {
+  TargetDescription t = smallTarget(); // DMA 8 B/cycle per core, DRAM 12 B/cycle
+  const uint32_t n = 1000;             // 4000 bytes
+  std::mt19937 rng(5);
+  auto kernel = [&](bool multicast) {
+    KSpec ks;
+    ks.cores = 2;
+    ks.semaphores = 1;
+    for (uint32_t c = 0; c < 2; ++c) {
+      ks.insts.push_back(multicast ? loadM(0, dense(n), 0, isa::Multicast(0, 2, 1)).on(c).sig(0)
+                                   : load(0, dense(n), DType::F32, 0, DType::F32).on(c).sig(0));
+      ks.insts.push_back(store(1, dense(n, c * n), DType::F32, 0, DType::F32).on(c).wait(0, 1));
+    }
+    return assemble(t, {ks});
+  };
+  auto shared = mustLoad(kernel(true)), own = mustLoad(kernel(false));
+  ASSERT_TRUE(shared && own);
+  std::vector<std::vector<float>> buf = {randomFloats(n, rng), std::vector<float>(2 * n)};
+  KernelStats s, o;
+  ASSERT_TRUE(runKernel(*shared, buf, &s));
+  for (uint32_t c = 0; c < 2; ++c)
+    EXPECT_EQ(0, std::memcmp(buf[0].data(), buf[1].data() + c * n, n * 4)) << "core " << c;
+  ASSERT_TRUE(runKernel(*own, buf, &o));
+  EXPECT_EQ(3u * 4000, s.dramBytes); // read once, stored twice
+  EXPECT_EQ(4u * 4000, o.dramBytes);
+  // Multicast: 2 x 6 B/cycle pooled, capped at the engine's 8; then the
+  // stores at 6 each. Private: both loads at 6.
+  EXPECT_EQ(32u + 4000 / 8 + 32 + (4000 + 5) / 6, s.cycles);
+  EXPECT_EQ(2 * (32u + (4000 + 5) / 6), o.cycles);
+  EXPECT_EQ(2 * s.cycles, s.busyCycles[0]);
+}
+
+TEST(NpuSimTest, RejectsBadMulticasts) {
+  TargetDescription t = smallTarget();
+  auto program = [&](std::vector<TI> insts) {
+    KSpec ks;
+    ks.cores = 2;
+    ks.insts = std::move(insts);
+    return loadError(assemble(t, {ks}));
+  };
+  auto has = [](const std::string &error, const std::string &part) {
+    return error.find(part) != std::string::npos;
+  };
+  std::string e;
+  e = program({loadM(0, dense(4), 0, isa::Multicast(1, 1, 1))});
+  EXPECT_TRUE(has(e, "kernel k core 0 queue 0 instruction 0: multicast group (first 1, count 1, "
+                     "stride 1) does not hold this core")) << e;
+  e = program({loadM(0, dense(4), 0, isa::Multicast(0, 3, 1))});
+  EXPECT_TRUE(has(e, "multicast reaches core 2, but the kernel has 2")) << e;
+  e = program({loadM(0, dense(4), 0, isa::Multicast(0, 2, 0))});
+  EXPECT_TRUE(has(e, "multicast with count 2 and stride 0")) << e;
+  // Core 1 loads to another address: the group's loads must be the same.
+  e = program({loadM(0, dense(4), 0, isa::Multicast(0, 2, 1)).on(0),
+               loadM(0, dense(4), 64, isa::Multicast(0, 2, 1)).on(1)});
+  EXPECT_TRUE(has(e, "core 0 queue 0 instruction 0: multicast load differs from core 1's "
+                     "(queue 0 instruction 0) in the same group")) << e;
+  // Core 1 never reaches the load: an error at load time, not a hang.
+  e = program({loadM(0, dense(4), 0, isa::Multicast(0, 2, 1)).on(0),
+               load(0, dense(4), DType::F32, 0, DType::F32).on(1)});
+  EXPECT_TRUE(has(e, "core 0 queue 0 instruction 0: multicast load waits for core 1, whose dma "
+                     "queue has no such load")) << e;
 }
 
 TEST(NpuSimTest, LargeMatMulSimulatesQuickly) {

@@ -171,7 +171,29 @@ unsigned MatMulOp::queue() { return 1; }
 unsigned VectorOp::queue() { return 2; }
 unsigned ReduceOp::queue() { return 2; }
 
-LogicalResult DmaLoadOp::verify() { return verifyDma(*this); }
+LogicalResult DmaLoadOp::verify() {
+  if (failed(verifyDma(*this)))
+    return failure();
+  std::optional<ArrayRef<int64_t>> group = getMulticast();
+  if (!group)
+    return success();
+  if (group->size() != 3)
+    return emitOpError() << "multicast must be [first, count, stride], not " << group->size()
+                         << " numbers";
+  int64_t first = (*group)[0], count = (*group)[1], stride = (*group)[2];
+  if (first < 0 || count < 1 || (count > 1 && stride < 1))
+    return emitOpError() << "multicast [" << first << ", " << count << ", " << stride
+                         << "] needs first >= 0, count >= 1 and stride >= 1";
+  auto core = (*this)->getParentOfType<CoreOp>();
+  int64_t id = core ? sv(core.getId()) : first;
+  bool member = id >= first && (count == 1 ? id == first
+                                           : (id - first) % stride == 0 &&
+                                                 (id - first) / stride < count);
+  if (!member)
+    return emitOpError() << "multicast group [" << first << ", " << count << ", " << stride
+                         << "] does not hold core " << id;
+  return success();
+}
 LogicalResult DmaStoreOp::verify() { return verifyDma(*this); }
 
 LogicalResult MatMulOp::verify() {

@@ -86,11 +86,16 @@ def Npu_DmaLoadOp : Npu_Instruction<"dma_load"> {
     `sram_strides`, to element `sum(i_d * sram_strides[d])` of the SRAM side
     (an im2col gather, the interior of padded planes), converted to
     `sram_type` ("f32" to "bf16" rounds to nearest even).
+
+    With `multicast` = [first, count, stride], one read of DRAM goes to the
+    same SRAM address of cores first, first + stride, ... (count cores, this
+    one among them); each of them holds the same load, in the same order
+    among the group's multicasts, and it starts when all have reached it.
   }];
   let arguments = !con((ins I64Attr:$binding, I64Attr:$offset,
                             DenseI64ArrayAttr:$sizes, DenseI64ArrayAttr:$strides,
                             StrAttr:$dram_type, I64Attr:$sram, StrAttr:$sram_type), Npu_Sync,
-                       Npu_SramStrides);
+                       Npu_SramStrides, (ins OptionalAttr<DenseI64ArrayAttr>:$multicast));
 }
 
 def Npu_DmaStoreOp : Npu_Instruction<"dma_store"> {

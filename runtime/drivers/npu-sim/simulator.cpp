@@ -66,6 +66,8 @@ struct Inst {
   uint32_t sizes[4] = {1, 1, 1, 1};
   int64_t strides[4] = {0, 0, 0, 0};
   uint64_t sramStrides[4] = {0, 0, 0, 0};
+  // A multicast load: the group's cores (count 0: this core alone).
+  uint32_t mcFirst = 0, mcCount = 0, mcStride = 0;
   // The same copy as the loops the run executes: size-1 dimensions dropped
   // and neighbours contiguous on both sides merged (the same elements in the
   // same order), right-aligned (loop 3 innermost, unused outer loops of
@@ -463,18 +465,30 @@ struct Program::Impl {
   mutable std::vector<std::unique_ptr<std::vector<std::vector<uint8_t>>>> pool;
 
   bool loadKernel(const isa::Kernel *kernel, std::string &error);
-  uint64_t dmaCycles(uint64_t bytes, uint32_t activeCores) const;
+  uint64_t dmaCycles(uint64_t bytes, uint32_t activeCores, uint32_t group) const;
 };
 
-uint64_t Program::Impl::dmaCycles(uint64_t bytes, uint32_t activeCores) const {
-  // rate = min(bytes_per_cycle, (bandwidth / clock) / activeCores), exactly.
+uint64_t Program::Impl::dmaCycles(uint64_t bytes, uint32_t activeCores, uint32_t group) const {
+  // rate = min(bytes_per_cycle, group * (bandwidth / clock) / activeCores),
+  // exactly: a multicast to `group` cores pools their shares of DRAM.
   using u128 = unsigned __int128;
   const TargetDescription &t = target;
-  u128 scaled = u128(t.clockHz) * activeCores;
-  if (u128(t.dramBandwidth) >= u128(t.dmaBytesPerCycle) * scaled)
+  u128 scaled = u128(t.clockHz) * activeCores, bandwidth = u128(t.dramBandwidth) * group;
+  if (bandwidth >= u128(t.dmaBytesPerCycle) * scaled)
     return t.descriptorCycles + ceilDiv(bytes, t.dmaBytesPerCycle);
   u128 num = u128(bytes) * scaled;
-  return t.descriptorCycles + uint64_t((num + t.dramBandwidth - 1) / t.dramBandwidth);
+  return t.descriptorCycles + uint64_t((num + bandwidth - 1) / bandwidth);
+}
+
+/// Whether two DMA loads move the same data to the same SRAM address (the
+/// members of one multicast).
+bool sameTransfer(const Inst &a, const Inst &b) {
+  return a.kind == Kind::Load && b.kind == Kind::Load && a.binding == b.binding &&
+         a.offset == b.offset && a.dramType == b.dramType && a.sramType == b.sramType &&
+         a.sram == b.sram && a.mcFirst == b.mcFirst && a.mcCount == b.mcCount &&
+         a.mcStride == b.mcStride && std::equal(a.sizes, a.sizes + 4, b.sizes) &&
+         std::equal(a.strides, a.strides + 4, b.strides) &&
+         std::equal(a.sramStrides, a.sramStrides + 4, b.sramStrides);
 }
 
 bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
@@ -573,6 +587,28 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
             in.sramType = op->sram_type();
             in.sram = op->sram();
             ss = op->sram_strides();
+            if (const isa::Multicast *mc = op->multicast()) {
+              uint64_t last = uint64_t(mc->first()) + uint64_t(mc->stride()) * (mc->count() - 1);
+              if (mc->count() < 1 || (mc->count() > 1 && mc->stride() < 1))
+                return fail("multicast with count " + std::to_string(mc->count()) +
+                            " and stride " + std::to_string(mc->stride()) +
+                            " (count >= 1, stride >= 1)");
+              if (last >= ncores)
+                return fail("multicast reaches core " + std::to_string(last) +
+                            ", but the kernel has " + std::to_string(ncores));
+              if (c < mc->first() ||
+                  (mc->count() > 1 && ((c - mc->first()) % mc->stride() ||
+                                       (c - mc->first()) / mc->stride() >= mc->count())) ||
+                  (mc->count() == 1 && c != mc->first()))
+                return fail("multicast group (first " + std::to_string(mc->first()) + ", count " +
+                            std::to_string(mc->count()) + ", stride " +
+                            std::to_string(mc->stride()) + ") does not hold this core");
+              if (mc->count() > 1) {
+                in.mcFirst = mc->first();
+                in.mcCount = mc->count();
+                in.mcStride = mc->stride();
+              }
+            }
           } else {
             const isa::DmaStore *op = ins->op_as_DmaStore();
             in.binding = op->binding();
@@ -797,7 +833,7 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
   }
   for (auto &core : queues)
     for (Inst &in : core[0])
-      in.cost = dmaCycles(in.dramBytes, activeDmaCores);
+      in.cost = dmaCycles(in.dramBytes, activeDmaCores, std::max<uint32_t>(1, in.mcCount));
 
   // Schedule: the queue head that can start first goes next (ties: lower
   // core, then lower queue). Costs are at least 1 cycle, so a head's start
@@ -819,6 +855,46 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
     for (auto &q : core)
       total += q.size();
   kd.insts.reserve(total);
+  // When core c's queue q can start its head, from its queue and its waits;
+  // false if a wait is not yet reachable.
+  auto readyAt = [&](uint32_t c, uint32_t q, uint64_t &start) {
+    const Inst &in = queues[c][q][head[c * 3 + q]];
+    start = std::max(start, freeAt[c * 3 + q]);
+    for (const WaitOn &w : in.waits) {
+      if (w.count == 0)
+        continue;
+      const auto &s = signalsOf(c, w.id);
+      if (s.size() < w.count)
+        return false;
+      start = std::max(start, s[w.count - 1]);
+    }
+    return true;
+  };
+  // A multicast head starts when every member's DMA queue is at the same
+  // load and ready; a member at a different load of the same group is a
+  // malformed program.
+  std::string mismatch;
+  auto groupReady = [&](const Inst &in, uint64_t &start) {
+    for (uint32_t i = 0; i < in.mcCount; ++i) {
+      uint32_t d = in.mcFirst + i * in.mcStride;
+      size_t h = head[d * 3];
+      if (h >= queues[d][0].size())
+        return false;
+      const Inst &other = queues[d][0][h];
+      if (!sameTransfer(in, other)) {
+        if (other.kind == Kind::Load && other.mcCount == in.mcCount &&
+            other.mcFirst == in.mcFirst && other.mcStride == in.mcStride && mismatch.empty())
+          mismatch = kname + " core " + std::to_string(in.core) + " queue 0 instruction " +
+                     std::to_string(in.index) + ": multicast load differs from core " +
+                     std::to_string(d) + "'s (queue 0 instruction " +
+                     std::to_string(other.index) + ") in the same group";
+        return false;
+      }
+      if (!readyAt(d, 0, start))
+        return false;
+    }
+    return true;
+  };
   while (done < total) {
     bool found = false;
     uint64_t bestStart = 0;
@@ -829,17 +905,11 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
         if (h >= queues[c][q].size())
           continue;
         const Inst &in = queues[c][q][h];
-        uint64_t start = freeAt[c * 3 + q];
-        bool ready = true;
-        for (const WaitOn &w : in.waits) {
-          if (w.count == 0)
-            continue;
-          const auto &s = signalsOf(c, w.id);
-          if (s.size() < w.count) {
-            ready = false;
-            break;
-          }
-          start = std::max(start, s[w.count - 1]);
+        uint64_t start = 0;
+        bool ready = in.mcCount ? groupReady(in, start) : readyAt(c, q, start);
+        if (!mismatch.empty()) {
+          error = mismatch;
+          return false;
         }
         if (ready && (!found || start < bestStart)) {
           found = true;
@@ -855,6 +925,21 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
           if (h >= queues[c][q].size())
             continue;
           const Inst &in = queues[c][q][h];
+          if (in.mcCount)
+            for (uint32_t i = 0; i < in.mcCount; ++i) {
+              uint32_t d = in.mcFirst + i * in.mcStride;
+              size_t dh = head[d * 3];
+              if (dh < queues[d][0].size() && sameTransfer(in, queues[d][0][dh]))
+                continue;
+              error = kname + " core " + std::to_string(c) + " queue 0 instruction " +
+                      std::to_string(in.index) + ": multicast load waits for core " +
+                      std::to_string(d) + ", whose dma queue " +
+                      (dh < queues[d][0].size()
+                           ? "is at instruction " + std::to_string(queues[d][0][dh].index) +
+                                 ", which never reaches it"
+                           : std::string("has no such load"));
+              return false;
+            }
           for (const WaitOn &w : in.waits)
             if (signalsOf(c, w.id).size() < w.count) {
               error = kname + " core " + std::to_string(c) + " queue " + std::to_string(q) +
@@ -867,20 +952,27 @@ bool Program::Impl::loadKernel(const isa::Kernel *kernel, std::string &error) {
       error = kname + ": internal: no instruction can start";
       return false;
     }
-    Inst &in = queues[bc][bq][head[bc * 3 + bq]++];
-    in.start = bestStart;
-    in.end = bestStart + in.cost;
-    freeAt[bc * 3 + bq] = in.end;
-    if (in.signal >= 0) {
-      auto &s = signals[uint64_t(bc) << 16 | uint32_t(in.signal)];
-      s.insert(std::upper_bound(s.begin(), s.end(), in.end), in.end);
+    // A multicast starts on every member at once and reads DRAM once.
+    const Inst &chosen = queues[bc][bq][head[bc * 3 + bq]];
+    uint32_t members = chosen.mcCount ? chosen.mcCount : 1;
+    uint32_t first = chosen.mcCount ? chosen.mcFirst : bc, stride = chosen.mcStride;
+    if (chosen.kind == Kind::Load || chosen.kind == Kind::Store)
+      kd.dramBytes += chosen.dramBytes;
+    for (uint32_t i = 0; i < members; ++i) {
+      uint32_t c = first + i * stride;
+      Inst &in = queues[c][bq][head[c * 3 + bq]++];
+      in.start = bestStart;
+      in.end = bestStart + in.cost;
+      freeAt[c * 3 + bq] = in.end;
+      if (in.signal >= 0) {
+        auto &s = signals[uint64_t(c) << 16 | uint32_t(in.signal)];
+        s.insert(std::upper_bound(s.begin(), s.end(), in.end), in.end);
+      }
+      kd.cycles = std::max(kd.cycles, in.end);
+      kd.busy[bq] += in.cost;
+      kd.insts.push_back(std::move(in));
+      ++done;
     }
-    kd.cycles = std::max(kd.cycles, in.end);
-    kd.busy[bq] += in.cost;
-    if (in.kind == Kind::Load || in.kind == Kind::Store)
-      kd.dramBytes += in.dramBytes;
-    kd.insts.push_back(std::move(in));
-    ++done;
   }
   using u128 = unsigned __int128;
   uint64_t computeCycles = ceilDiv(kd.macs, target.peakMacsPerCycle());

@@ -127,3 +127,24 @@ npu.kernel @d attributes {sram_bytes = 4096, semaphores = 1, macs = 0, min_dram_
   npu.core 0 {
   }
 }
+
+// -----
+
+npu.kernel @d attributes {sram_bytes = 65536, semaphores = 1, macs = 0, min_dram_bytes = 0, nodes = []} {
+  npu.sram_buffer "all" at 0 size 65536
+  npu.core 1 {
+    // Cores 0, 2, 4, 6: not this one.
+    // expected-error @+1 {{multicast group [0, 4, 2] does not hold core 1}}
+    npu.dma_load {binding = 0, offset = 0, sizes = array<i64: 1, 1, 1, 16>, strides = array<i64: 0, 0, 0, 1>, dram_type = "f32", sram = 0, sram_type = "f32", multicast = array<i64: 0, 4, 2>}
+  }
+}
+
+// -----
+
+npu.kernel @d attributes {sram_bytes = 65536, semaphores = 1, macs = 0, min_dram_bytes = 0, nodes = []} {
+  npu.sram_buffer "all" at 0 size 65536
+  npu.core 0 {
+    // expected-error @+1 {{multicast must be [first, count, stride], not 2 numbers}}
+    npu.dma_load {binding = 0, offset = 0, sizes = array<i64: 1, 1, 1, 16>, strides = array<i64: 0, 0, 0, 1>, dram_type = "f32", sram = 0, sram_type = "f32", multicast = array<i64: 0, 4>}
+  }
+}

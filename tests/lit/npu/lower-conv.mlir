@@ -38,9 +38,10 @@ func.func private @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<8x3x3x16xf32>, %b:
 // CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 8, 1, 30, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 8, 0>, sram_type = "bf16", strides = array<i64: 100, 0, 1, 0>}
 // The weights of each row of the window as [s][c][f], each load
 // signalling LOAD (0): row 0's matmul starts while rows 1 and 2 stream in.
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 8, 16>, sram = 512 : i64, sram_type = "bf16", strides = array<i64: 0, 16, 144, 1>}
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 48 : i64, signal = 0 : i64
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 96 : i64, signal = 0 : i64
+// All eight cores use them: one multicast [0, 8, 1] reads them once.
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 8, 16>, sram = 512 : i64, sram_type = "bf16", strides = array<i64: 0, 16, 144, 1>}
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 48 : i64, signal = 0 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 96 : i64, signal = 0 : i64
 // The row of results, back to NCHW.
 // CHECK-NEXT: npu.dma_store {binding = 3 : i64, dram_type = "f32", offset = 0 : i64, signal = 4 : i64, sizes = array<i64: 16, 1, 8, 1>, {{.*}} sram_strides = array<i64: 1, 160, 16, 0>, sram_type = "f32", strides = array<i64: 64, 8, 1, 0>
 // Row r of the window starts r*Wp = 10r pixels down (x 8 x 2 bytes): 8
@@ -67,9 +68,9 @@ func.func private @dilated(%x: tensor<1x4x7x7xf32>, %w: tensor<4x3x3x8xf32>) -> 
 }
 // CHECK-LABEL: npu.kernel @dilated
 // CHECK: npu.core 0 {
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, {{.*}} sram = 0 : i64, sram_strides = array<i64: 1, 0, 12, 0>
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 2 : i64, {{.*}} sram = 8 : i64, sram_strides = array<i64: 1, 0, 12, 0>
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 4 : i64, {{.*}} sram = 16 : i64, sram_strides = array<i64: 1, 0, 12, 0>
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", {{.*}}offset = 0 : i64, {{.*}} sram = 0 : i64, sram_strides = array<i64: 1, 0, 12, 0>
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", {{.*}}offset = 2 : i64, {{.*}} sram = 8 : i64, sram_strides = array<i64: 1, 0, 12, 0>
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", {{.*}}offset = 4 : i64, {{.*}} sram = 16 : i64, sram_strides = array<i64: 1, 0, 12, 0>
 // CHECK-NOT: a_stride
 // CHECK: npu.matmul {{{.*}}k = 12 : i64
 // CHECK: npu.core 1 {
@@ -77,6 +78,7 @@ func.func private @dilated(%x: tensor<1x4x7x7xf32>, %w: tensor<4x3x3x8xf32>) -> 
 // With 512 channels on a 7x7 image the weights dominate DRAM traffic: each
 // core computes 64 filters over all pixels, in four chunks of 128 channels
 // (double buffered) of one matmul per row of the window (K = 3 x 128).
+// The input chunk is the same for all eight: a multicast.
 func.func private @deep(%x: tensor<1x512x9x9xf32>, %w: tensor<512x3x3x512xf32>) -> tensor<1x512x7x7xf32> attributes {nuri.nodes = ["c"]} {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x512x7x7xf32>
@@ -92,7 +94,7 @@ func.func private @deep(%x: tensor<1x512x9x9xf32>, %w: tensor<512x3x3x512xf32>) 
 // CHECK-LABEL: npu.kernel @deep
 // CHECK: npu.sram_buffer "a0" at 0 size 20736
 // CHECK: npu.core 0 {
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 128, 1, 81, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 128, 0>
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 0 : i64, sizes = array<i64: 128, 1, 81, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 128, 0>
 // CHECK-COUNT-12: npu.matmul {{{.*}}a_stride = 128 : i64{{.*}}k = 384 : i64, m = 61 : i64, n = 64 : i64
 // CHECK-NOT: npu.matmul
 // CHECK: npu.core 1 {
@@ -116,9 +118,9 @@ func.func private @conv_s2(%x: tensor<1x3x9x9xf32>, %w: tensor<3x3x3x4xf32>) -> 
 // Tap (0, 0): rows of 4 pixels, stride 2 in both directions, 3 channels,
 // written to column c*9 of the [pixels, 27] im2col tile (a 4x2 grid of
 // cores: one output row and two filters each).
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 1, 4, 3, 1>, sram = 0 : i64, sram_strides = array<i64: 108, 27, 9, 0>, sram_type = "bf16", strides = array<i64: 18, 2, 81, 0>}
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 2, 1>, offset = 0 : i64, sizes = array<i64: 1, 4, 3, 1>, sram = 0 : i64, sram_strides = array<i64: 108, 27, 9, 0>, sram_type = "bf16", strides = array<i64: 18, 2, 81, 0>}
 // Tap (0, 1) starts one column (and one bf16 element of the tile) later.
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 1 : i64, {{.*}} sram = 2 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", {{.*}}offset = 1 : i64, {{.*}} sram = 2 : i64
 // CHECK: npu.matmul {{{.*}}k = 27 : i64, m = 4 : i64, n = 2 : i64
 
 // Row statistics: a max over the last dim (from -inf) is a Reduce.

@@ -22,8 +22,10 @@ func.func private @dispatch_0(%a: tensor<256x512xf32>, %b: tensor<512x384xf32>, 
 // The kernel keeps the dispatch's name and its MACs (256*512*384) and
 // minimum DRAM traffic (A, B, bias and C once, in f32).
 // CHECK-LABEL: npu.kernel @dispatch_0 attributes {macs = 50331648 : i64, min_dram_bytes = 1705472 : i64, nodes = ["mm", "relu"], semaphores = 5 : i64, sram_bytes = 33554432 : i64}
-// Eight datacenter cores split the 256x384 output 2x4 (A is read twice, B
-// four times: the cheapest grid): tiles of 128x96, K in chunks of 128.
+// Eight datacenter cores split the 256x384 output 2x4: tiles of 128x96, K
+// in chunks of 128. Core (i, j) = 4i + j multicasts its A chunks to the
+// four cores of its grid row ([4i, 4, 1]) and its B chunks to the two of
+// its grid column ([j, 2, 4]): DRAM is read once per chunk.
 // Operand slots are double-buffered in bf16; the accumulator is f32.
 // CHECK: npu.sram_buffer "a0" at 0 size 32768
 // CHECK: npu.sram_buffer "b0" at 32768 size 24576
@@ -38,8 +40,8 @@ func.func private @dispatch_0(%a: tensor<256x512xf32>, %b: tensor<512x384xf32>, 
 // CHECK: npu.core 0 {
 // The bias slice, then A and B chunks; B's load signals LOAD (0).
 // CHECK-NEXT: npu.dma_load {binding = 2 : i64, dram_type = "f32", offset = 0 : i64, signal = 2 : i64, sizes = array<i64: 1, 1, 1, 96>
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 1, 1, 128, 128>, sram = 0 : i64, sram_type = "bf16", strides = array<i64: 0, 0, 512, 1>}
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 1, 128, 96>, sram = 32768 : i64, sram_type = "bf16", strides = array<i64: 0, 0, 384, 1>}
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 4, 1>, offset = 0 : i64, sizes = array<i64: 1, 1, 128, 128>, sram = 0 : i64, sram_type = "bf16", strides = array<i64: 0, 0, 512, 1>}
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 0, 2, 4>, offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 1, 128, 96>, sram = 32768 : i64, sram_type = "bf16", strides = array<i64: 0, 0, 384, 1>}
 // CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}} offset = 128 : i64, sizes = array<i64: 1, 1, 128, 128>
 // The third chunk reuses slot 0 once the first matmul signalled MM (1).
 // CHECK: npu.dma_load {binding = 0 : i64, {{.*}} offset = 256 : i64, {{.*}} waits = array<i64: 1, 1>}
@@ -54,6 +56,12 @@ func.func private @dispatch_0(%a: tensor<256x512xf32>, %b: tensor<512x384xf32>, 
 // broadcast along rows, relu as max with 0 written back into the accumulator.
 // CHECK-NEXT: npu.vector {a = 57344 : i64, b = {{[0-9]+}} : i64, broadcast = "row", cols = 96 : i64, {{.*}} op = "add", rows = 128 : i64, {{.*}} waits = array<i64: 1, 4, 2, 1>}
 // CHECK-NEXT: npu.vector {{{.*}}broadcast = "scalar", {{.*}} dst = 57344 : i64, {{.*}} op = "max", {{.*}} signal = 3 : i64
+// Core 6 = (1, 2): rows 128.. with the grid row 4..7, columns 192.. with
+// the grid column 2, 6.
+// CHECK: npu.core 6 {
+// CHECK-NEXT: npu.dma_load {binding = 2 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 4, 4, 1>, offset = 65536 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 2, 2, 4>, offset = 192 : i64
 // CHECK: npu.core 7 {
 // CHECK-NOT: npu.core 8
 
