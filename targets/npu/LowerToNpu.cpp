@@ -542,9 +542,24 @@ bool matchConv(linalg::GenericOp generic, KernelPlan &plan, std::string &reason)
   cv.kw = wt.getDimSize(2);
   cv.ow = ot.getDimSize(3);
   int64_t pixels = ot.getDimSize(2) * ot.getDimSize(3), filters = ot.getDimSize(1);
+  plan.macs = pixels * cv.channels * cv.kh * cv.kw * filters;
+  // Strided: the stride-1 convolution of the input's phases (ConvShape).
+  int64_t s = cv.sh;
+  if (s > 1 && cv.sw == s && cv.dh == 1 && cv.dw == 1 && cv.kh >= s && cv.kw >= s) {
+    cv.phase = s;
+    cv.hp0 = cv.hp;
+    cv.wp0 = cv.wp;
+    cv.kh0 = cv.kh;
+    cv.kw0 = cv.kw;
+    cv.channels *= s * s;
+    cv.hp = (cv.hp + s - 1) / s;
+    cv.wp = (cv.wp + s - 1) / s;
+    cv.kh = (cv.kh + s - 1) / s;
+    cv.kw = (cv.kw + s - 1) / s;
+    cv.sh = cv.sw = 1;
+  }
   int64_t k = cv.channels * cv.kh * cv.kw;
   plan.matmul = MatmulPlan{pixels, k, filters, x.getArgNumber(), w.getArgNumber(), cv};
-  plan.macs = pixels * k * filters;
   // The [pixels, filters] view of the NCHW output.
   plan.rows = pixels;
   plan.cols = filters;

@@ -61,16 +61,28 @@ struct ElementwiseProgram {
 /// DMA per (r, s) into an im2col tile.
 ///
 /// A stride-1 convolution is "wide" instead: a tile's input rows are loaded
-/// channels innermost as a [rows * Wp, kw * channels] matrix whose column
-/// block s is the input shifted s*dw pixels; row r of the window is then
-/// that matrix moved down r*dh*Wp rows, so each row of the window is one
-/// dense matmul with K = kw * channels and the input is read kw times, not
-/// kh * kw. The output is computed over the padded width Wp (the extra
-/// columns are never stored).
+/// once, channels innermost, as a [rows * Wp, channels] matrix. Read with
+/// rows a_stride = channels apart (overlapping), it is the [rows * Wp, kw *
+/// channels] matrix whose column block s is the input shifted s pixels;
+/// moved down r*Wp rows it is row r of the window. So each row of the
+/// window is one matmul with K = kw * channels. (Dilated: kw shifted copies
+/// side by side instead.) The output is computed over the padded width Wp
+/// (the extra columns are never stored).
+///
+/// A stride-s convolution (s = sh = sw > 1, no dilation, kh, kw >= s) is
+/// made stride 1 by splitting the input into its s x s phases: phase (a, b)
+/// of channel c is X[c][s*y + a][s*x + b], an input of C*s*s channels of
+/// ceil(Hp/s) x ceil(Wp/s) pixels, convolved with a ceil(kh/s) x
+/// ceil(kw/s) window whose taps past the original window have weight 0.
+/// Then it is wide like any stride-1 convolution; `phase` = s and the
+/// original shape (`*0`) say how to load the phases and the weights.
 struct ConvShape {
   int64_t channels, hp, wp, kh, kw, ow;
   int64_t sh, sw, dh, dw;
+  int64_t phase = 1, hp0 = 0, wp0 = 0, kh0 = 0, kw0 = 0;
   bool wide() const { return sh == 1 && sw == 1; }
+  /// Channels of the wide input per original channel.
+  int64_t phases() const { return phase * phase; }
   int64_t window() const { return kh * kw; }
   /// Rows of the wide layout that hold `outRows` output rows' valid pixels.
   int64_t wideRows(int64_t outRows) const { return (outRows - 1) * wp + ow; }

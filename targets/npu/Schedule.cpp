@@ -120,8 +120,8 @@ Estimate estimateMatmul(const KernelPlan &plan, const nuri::npu::TargetDescripti
     matrix = chunks * cv->window() / taps *
              (ceilDiv(k, rows) * ceilDiv(g.tc, cols) * m + rows + cols);
     aBytes = double(cv->channels) * cv->inputRows(g.tr / cv->ow) * cv->wp * g.copies(*cv) * 4;
-    aDesc = chunks * g.copies(*cv);
-    bDesc = chunks * cv->kh;
+    aDesc = chunks * g.copies(*cv) * cv->phases();
+    bDesc = chunks * (cv->phase > 1 ? cv->kh0 * cv->phase : cv->kh);
   } else {
     matrix = chunks * (ceilDiv(g.tk, rows) * ceilDiv(g.tc, cols) * g.tr + rows + cols);
     if (mm.conv)
@@ -163,14 +163,17 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
     // many chunks (fewer fills of the array against less overlap).
     auto geometryFor = [&](int64_t rowTiles, int64_t pn, bool merge, int64_t chunks) -> Geometry {
       if (mm.conv) {
-        int64_t window = mm.conv->window();
+        int64_t window = mm.conv->window(), phases = mm.conv->phases();
+        int64_t original = mm.conv->channels / phases;
         int64_t most = std::max<int64_t>(
-            1, !mm.conv->wide() ? 4 * rows / window : merge ? 4 * rows / mm.conv->kw : 2 * rows);
+            1, (!mm.conv->wide() ? 4 * rows / window : merge ? 4 * rows / mm.conv->kw : 2 * rows) /
+                   phases);
         if (chunks)
-          most = ceilDiv(mm.conv->channels, chunks);
-        // Chunks of equal size: 512 channels in chunks of at most 170 are
-        // four of 128, not three of 170 and one of 2.
-        int64_t channels = ceilDiv(mm.conv->channels, ceilDiv(mm.conv->channels, most));
+          most = ceilDiv(original, chunks);
+        // Chunks of equal size, whole channels (all phases of each): 512
+        // channels in chunks of at most 170 are four of 128, not three of
+        // 170 and one of 2.
+        int64_t channels = ceilDiv(original, ceilDiv(original, most)) * phases;
         int64_t tr = ceilDiv(ceilDiv(mm.m, rowTiles), mm.conv->ow) * mm.conv->ow;
         return {tr, ceilDiv(mm.n, pn), channels * window, merge};
       }
@@ -532,18 +535,49 @@ private:
     const MatmulPlan &mm = *plan.matmul;
     int64_t window = cv.window(), c0 = k0 / window, cs = ks / window;
     int64_t copies = g.copies(cv), k = copies * cs;
-    int64_t oh0 = tile.r0 / cv.ow, pixels = cv.inputRows(tile.rs / cv.ow) * cv.wp;
+    int64_t oh0 = tile.r0 / cv.ow, rows = cv.inputRows(tile.rs / cv.ow);
     bool weights = loadsWeights(s);
-    for (int64_t q = 0; q < copies; ++q) {
-      // The copy's last q*dw pixels would come from past the block; no
-      // matmul reads them.
-      SmallVector<int64_t> sizes{cs, 1, pixels - q * cv.dw, 1}, strides{cv.hp * cv.wp, 0, 1, 0},
-          sramStrides{1, 0, k, 0};
-      mlir::npu::DmaLoadOp::create(b, loc, mm.aBinding, (c0 * cv.hp + oh0) * cv.wp + q * cv.dw,
-                                   sizes, strides, "f32", aSlot[s % 2] + q * cs * 2, "bf16",
-                                   q == 0 ? flat(waits) : SmallVector<int64_t>{},
-                                   !weights && q + 1 == copies ? LOAD : -1,
-                                   b.getDenseI64ArrayAttr(sramStrides), groupAttr(aGroup));
+    // The A loads, [offset, sizes, strides, SRAM address, SRAM strides].
+    struct Load {
+      int64_t offset;
+      SmallVector<int64_t> sizes, strides;
+      int64_t sram;
+      SmallVector<int64_t> sramStrides;
+    };
+    SmallVector<Load> loadsA;
+    if (cv.phase > 1) {
+      // Phase (a, b) of the chunk's channels: X[c][p*y + a][p*x + b] for the
+      // tile's rows y, to element c*p*p + a*p + b of pixel (y, x). Pixels
+      // past the input (odd sizes) are never loaded: only taps of weight 0
+      // and discarded columns read them.
+      int64_t p = cv.phase, c00 = c0 / cv.phases(), cs0 = cs / cv.phases();
+      for (int64_t a = 0; a < p; ++a)
+        for (int64_t bb = 0; bb < p; ++bb) {
+          int64_t ys = std::min(rows, ceilDiv(cv.hp0 - a, p) - oh0), xs = ceilDiv(cv.wp0 - bb, p);
+          if (ys > 0 && xs > 0)
+            loadsA.push_back({(c00 * cv.hp0 + p * oh0 + a) * cv.wp0 + bb,
+                              {cs0, ys, xs, 1},
+                              {cv.hp0 * cv.wp0, p * cv.wp0, p, 0},
+                              aSlot[s % 2] + (a * p + bb) * 2,
+                              {cv.phases(), cv.wp * k, k, 0}});
+        }
+    } else {
+      // Copy q (dilated only) starts q*dw pixels later; its last q*dw
+      // pixels would come from past the block, and no matmul reads them.
+      int64_t pixels = rows * cv.wp;
+      for (int64_t q = 0; q < copies; ++q)
+        loadsA.push_back({(c0 * cv.hp + oh0) * cv.wp + q * cv.dw,
+                          {cs, 1, pixels - q * cv.dw, 1},
+                          {cv.hp * cv.wp, 0, 1, 0},
+                          aSlot[s % 2] + q * cs * 2,
+                          {1, 0, k, 0}});
+    }
+    for (size_t i = 0; i < loadsA.size(); ++i) {
+      const Load &l = loadsA[i];
+      mlir::npu::DmaLoadOp::create(b, loc, mm.aBinding, l.offset, l.sizes, l.strides, "f32",
+                                   l.sram, "bf16", i == 0 ? flat(waits) : SmallVector<int64_t>{},
+                                   !weights && i + 1 == loadsA.size() ? LOAD : -1,
+                                   b.getDenseI64ArrayAttr(l.sramStrides), groupAttr(aGroup));
     }
     SmallVector<int64_t, 7> rowsReady;
     if (!weights) {
@@ -551,17 +585,41 @@ private:
       ready.push_back(rowsReady);
       return;
     }
-    // W[c, r, s, f] of the chunk as [r][s][c][f], one load per row of the
-    // window, each signalling LOAD: the matrix engine starts on row 0 while
-    // the other rows' weights stream in.
+    // W[c, r, s, f] of the chunk as [r][s][c][f], the loads of each row of
+    // the window ending with a LOAD signal: the matrix engine starts on row
+    // 0 while the other rows' weights stream in.
     int64_t filters = mm.n;
     for (int64_t r = 0; r < cv.kh; ++r) {
-      mlir::npu::DmaLoadOp::create(
-          b, loc, mm.bBinding, (c0 * window + r * cv.kw) * filters + tile.c0,
-          SmallVector<int64_t>{1, cv.kw, cs, tile.cs},
-          SmallVector<int64_t>{0, filters, window * filters, 1}, "f32",
-          bAddress(s) + r * cv.kw * cs * tile.cs * 2, "bf16", {}, LOAD, nullptr,
-          groupAttr(bGroup));
+      int64_t rowBase = bAddress(s) + r * cv.kw * cs * tile.cs * 2;
+      if (cv.phase == 1) {
+        mlir::npu::DmaLoadOp::create(
+            b, loc, mm.bBinding, (c0 * window + r * cv.kw) * filters + tile.c0,
+            SmallVector<int64_t>{1, cv.kw, cs, tile.cs},
+            SmallVector<int64_t>{0, filters, window * filters, 1}, "f32", rowBase, "bf16", {},
+            LOAD, nullptr, groupAttr(bGroup));
+        rowsReady.push_back(++loads);
+        continue;
+      }
+      // Phased: tap (r, s') of phase (a, b) is the original tap (p*r + a,
+      // p*s' + b) of channel c, at K index s' * cs + c*p*p + a*p + b; taps
+      // past the original window are never loaded and stay 0.
+      int64_t p = cv.phase, c00 = c0 / cv.phases(), cs0 = cs / cv.phases();
+      SmallVector<std::pair<int64_t, int64_t>> taps; // (original row, b)
+      for (int64_t a = 0; a < p; ++a)
+        for (int64_t bb = 0; bb < p; ++bb)
+          if (p * r + a < cv.kh0 && bb < cv.kw0)
+            taps.push_back({a, bb});
+      for (size_t i = 0; i < taps.size(); ++i) {
+        auto [a, bb] = taps[i];
+        int64_t row = p * r + a, count = ceilDiv(cv.kw0 - bb, p);
+        mlir::npu::DmaLoadOp::create(
+            b, loc, mm.bBinding, ((c00 * cv.kh0 + row) * cv.kw0 + bb) * filters + tile.c0,
+            SmallVector<int64_t>{count, cs0, tile.cs, 1},
+            SmallVector<int64_t>{p * filters, cv.kh0 * cv.kw0 * filters, 1, 0}, "f32",
+            rowBase + (a * p + bb) * tile.cs * 2, "bf16", {}, i + 1 == taps.size() ? LOAD : -1,
+            b.getDenseI64ArrayAttr({cs * tile.cs, cv.phases() * tile.cs, 1, 0}),
+            groupAttr(bGroup));
+      }
       rowsReady.push_back(++loads);
     }
     ready.push_back(rowsReady);
@@ -668,7 +726,9 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
   int64_t budget = target.scratchpadBytes;
   // Halve the larger tile side until everything fits the scratchpad.
   const std::optional<ConvShape> &conv = plan.matmul ? plan.matmul->conv : std::nullopt;
-  int64_t window = conv ? conv->kh * conv->kw : 1, rowQuantum = conv ? conv->ow : 1;
+  // A convolution's K chunks are whole channels (all their phases).
+  int64_t window = conv ? conv->kh * conv->kw * conv->phases() : 1;
+  int64_t rowQuantum = conv ? conv->ow : 1;
   while (g.bytes(plan) > budget) {
     if (plan.window) {
       if (g.tr == 1) {

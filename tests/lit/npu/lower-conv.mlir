@@ -99,7 +99,9 @@ func.func private @deep(%x: tensor<1x512x9x9xf32>, %w: tensor<512x3x3x512xf32>) 
 // CHECK-NOT: npu.matmul
 // CHECK: npu.core 1 {
 
-// A stride-2 convolution gathers im2col tiles instead: one DMA per tap.
+// A stride-2 convolution is the stride-1 convolution of the input's 2 x 2
+// phases: 12 channels of 5 x 5 pixels, a 2 x 2 window (taps past the
+// original 3 x 3 have weight 0).
 #x2 = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 * 2 + d5, d3 * 2 + d6)>
 func.func private @conv_s2(%x: tensor<1x3x9x9xf32>, %w: tensor<3x3x3x4xf32>) -> tensor<1x4x4x4xf32> attributes {nuri.nodes = ["c2"]} {
   %zero = arith.constant 0.0 : f32
@@ -115,13 +117,26 @@ func.func private @conv_s2(%x: tensor<1x3x9x9xf32>, %w: tensor<3x3x3x4xf32>) -> 
 }
 // CHECK-LABEL: npu.kernel @conv_s2
 // CHECK: npu.core 0 {
-// Tap (0, 0): rows of 4 pixels, stride 2 in both directions, 3 channels,
-// written to column c*9 of the [pixels, 27] im2col tile (a 4x2 grid of
-// cores: one output row and two filters each).
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 2, 1>, offset = 0 : i64, sizes = array<i64: 1, 4, 3, 1>, sram = 0 : i64, sram_strides = array<i64: 108, 27, 9, 0>, sram_type = "bf16", strides = array<i64: 18, 2, 81, 0>}
-// Tap (0, 1) starts one column (and one bf16 element of the tile) later.
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", {{.*}}offset = 1 : i64, {{.*}} sram = 2 : i64
-// CHECK: npu.matmul {{{.*}}k = 27 : i64, m = 4 : i64, n = 2 : i64
+// Core 0 (a 4x2 grid: one output row, two filters) loads its 2 phase rows
+// once per phase (a, b): X[c][2y + a][2x + b] strided by 2 in DRAM, to
+// element 4c + 2a + b of each pixel; phase (0, 1) has 4 columns, not 5.
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 2, 1>, offset = 0 : i64, sizes = array<i64: 3, 2, 5, 1>, sram = 0 : i64, sram_strides = array<i64: 4, 60, 12, 0>, sram_type = "bf16", strides = array<i64: 81, 18, 2, 0>}
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 1 : i64, sizes = array<i64: 3, 2, 4, 1>, sram = 2 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 9 : i64, sizes = array<i64: 3, 2, 5, 1>, sram = 4 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 10 : i64, sizes = array<i64: 3, 2, 4, 1>, sram = 6 : i64
+// Window row 0 holds original rows 0 and 1: taps (0, 0), (0, 2) of phase
+// (0, 0), tap (0, 1) of phase (0, 1), ...; row 1 only original row 2
+// (row 3 is past the window: its weights stay 0).
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 0 : i64, sizes = array<i64: 2, 3, 2, 1>, sram = 256 : i64, sram_strides = array<i64: 24, 8, 1, 0>, sram_type = "bf16", strides = array<i64: 8, 36, 1, 0>}
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 4 : i64, sizes = array<i64: 1, 3, 2, 1>, sram = 260 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 12 : i64, sizes = array<i64: 2, 3, 2, 1>, sram = 264 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 16 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 2, 1>, sram = 268 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 24 : i64, sizes = array<i64: 2, 3, 2, 1>, sram = 352 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 28 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 2, 1>, sram = 356 : i64
+// CHECK-NEXT: npu.dma_store
+// Two matmuls (rows of the 2 x 2 window), K = 2 x 12, over overlapping rows.
+// CHECK-NEXT: npu.matmul {a = 0 : i64, a_stride = 12 : i64, accumulate = false, b = 256 : i64, {{.*}} k = 24 : i64, m = 4 : i64, n = 2 : i64
+// CHECK-NEXT: npu.matmul {a = 120 : i64, a_stride = 12 : i64, accumulate = true, b = 352 : i64, {{.*}} k = 24 : i64, m = 4 : i64, n = 2 : i64
 
 // Row statistics: a max over the last dim (from -inf) is a Reduce.
 func.func private @rowmax(%x: tensor<1x4x8x32xf32>) -> tensor<1x4x8xf32> attributes {nuri.nodes = ["softmax"]} {
