@@ -43,8 +43,14 @@ struct Geometry {
   // a_stride = channels apart so that they overlap (with dilation, kw
   // shifted copies side by side instead); or a matmul per tap.
   bool merge = false;
+  // Merged further (no dilation): the whole window in one matmul, K = kh x
+  // kw x channels, from kh copies of the input side by side, copy r shifted
+  // r rows (more DMA, fewer passes and fills of the array: few channels).
+  bool whole = false;
   /// Copies of the input a wide convolution's A slot holds.
-  int64_t copies(const ConvShape &cv) const { return merge && cv.dw != 1 ? cv.kw : 1; }
+  int64_t copies(const ConvShape &cv) const {
+    return whole ? cv.kh : merge && cv.dw != 1 ? cv.kw : 1;
+  }
   /// SRAM rows of a full tile: tr, or the wide layout's rows.
   int64_t slotRows(const KernelPlan &plan) const {
     const ConvShape *cv = wideConv(plan);
@@ -52,8 +58,11 @@ struct Geometry {
   }
   int64_t aBytes(const KernelPlan &plan) const {
     const ConvShape *cv = wideConv(plan);
-    return cv ? cv->inputRows(tr / cv->ow) * cv->wp * copies(*cv) * (tk / cv->window()) * 2
-              : tr * tk * 2;
+    if (!cv)
+      return tr * tk * 2;
+    // Copy r of the whole window's layout holds the tile's rows r.. r+rows.
+    int64_t rows = whole ? tr / cv->ow : cv->inputRows(tr / cv->ow);
+    return rows * cv->wp * copies(*cv) * (tk / cv->window()) * 2;
   }
   int64_t bytes(const KernelPlan &plan) const {
     int64_t total = 0, rows = slotRows(plan);
@@ -116,12 +125,12 @@ Estimate estimateMatmul(const KernelPlan &plan, const nuri::npu::TargetDescripti
   double aBytes = double(g.tr) * mm.k * 4, bBytes = double(mm.k) * g.tc * 4;
   if (const ConvShape *cv = wideConv(plan)) {
     int64_t m = cv->wideRows(g.tr / cv->ow), cs = g.tk / cv->window();
-    int64_t taps = g.merge ? cv->kw : 1, k = taps * cs;
+    int64_t taps = g.whole ? cv->window() : g.merge ? cv->kw : 1, k = taps * cs;
     matrix = chunks * cv->window() / taps *
              (ceilDiv(k, rows) * ceilDiv(g.tc, cols) * m + rows + cols);
-    aBytes = double(cv->channels) * cv->inputRows(g.tr / cv->ow) * cv->wp * g.copies(*cv) * 4;
+    aBytes = double(g.aBytes(plan)) * 2 * chunks; // f32 in DRAM, bf16 in SRAM
     aDesc = chunks * g.copies(*cv) * cv->phases();
-    bDesc = chunks * (cv->phase > 1 ? cv->kh0 * cv->phase : cv->kh);
+    bDesc = chunks * (g.whole ? cv->phases() : cv->phase > 1 ? cv->kh0 * cv->phase : cv->kh);
   } else {
     matrix = chunks * (ceilDiv(g.tk, rows) * ceilDiv(g.tc, cols) * g.tr + rows + cols);
     if (mm.conv)
@@ -144,8 +153,14 @@ Estimate estimateMatmul(const KernelPlan &plan, const nuri::npu::TargetDescripti
   e.bytes = tiles * (aBytes / (sh.a ? sh.pn : 1) + ownBytes) + bLoads * bBytes / (sh.b ? sh.pm : 1);
   double dma = tiles * (aBytes / aRate + ownBytes / ownRate + (aDesc + ownDesc) * d) +
                bLoads * (bBytes / bRate + bDesc * d);
-  double first = (aBytes / aRate + bBytes / bRate) / chunks + double(aDesc + bDesc) / chunks * d;
-  e.time = std::max(dma + double(matrix) / chunks,
+  // The matrix engine starts once a chunk's A and its first weights are in
+  // (a wide convolution's weights come a row of the window at a time) and
+  // ends a piece after the last load.
+  const ConvShape *cv = wideConv(plan);
+  double pieces = chunks * (cv && !g.whole ? cv->kh : 1);
+  double first = aBytes / aRate / chunks + bBytes / bRate / pieces +
+                 (double(aDesc) / chunks + double(bDesc) / pieces) * d;
+  e.time = std::max(dma + double(matrix) / pieces,
                     first + double(tiles) * matrix + storeBytes / ownRate + d);
   return e;
 }
@@ -161,7 +176,7 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
     // x window; about four passes either way.
     // `chunks` = 0 picks the default count, else K is split in about that
     // many chunks (fewer fills of the array against less overlap).
-    auto geometryFor = [&](int64_t rowTiles, int64_t pn, bool merge, int64_t chunks) -> Geometry {
+    auto geometryFor = [&](int64_t rowTiles, int64_t pn, int merge, int64_t chunks) -> Geometry {
       if (mm.conv) {
         int64_t window = mm.conv->window(), phases = mm.conv->phases();
         int64_t original = mm.conv->channels / phases;
@@ -175,7 +190,9 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
         // 170 and one of 2.
         int64_t channels = ceilDiv(original, ceilDiv(original, most)) * phases;
         int64_t tr = ceilDiv(ceilDiv(mm.m, rowTiles), mm.conv->ow) * mm.conv->ow;
-        return {tr, ceilDiv(mm.n, pn), channels * window, merge};
+        Geometry g{tr, ceilDiv(mm.n, pn), channels * window, merge >= 1};
+        g.whole = merge == 2;
+        return g;
       }
       int64_t tk = std::min<int64_t>(mm.k, std::max<int64_t>(rows, ceilDiv(ceilDiv(mm.k, 8), rows) * rows));
       if (chunks)
@@ -191,8 +208,11 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
     int64_t share = std::max<int64_t>(1, cores / mm.batch);
     bool wide = mm.conv && mm.conv->wide();
     int64_t quantum = mm.conv ? mm.conv->ow : 1;
-    // Merged rows read the input once unless dilated, so they always win.
-    for (int merge = wide && mm.conv->dw == 1 ? 1 : 0; merge <= (wide ? 1 : 0); ++merge)
+    // Merged rows read the input once unless dilated, so they win over a
+    // matmul per tap; the whole window (2) trades DMA for fewer passes.
+    bool undilated = wide && mm.conv->dw == 1 && mm.conv->dh == 1;
+    for (int merge = undilated ? 1 : 0; merge <= (undilated && mm.conv->kh > 1 ? 2 : wide ? 1 : 0);
+         ++merge)
       for (int64_t pm = 1; pm <= share; ++pm) {
         if (share % pm)
           continue;
@@ -290,6 +310,15 @@ public:
             // the input rows, moved down r*dh rows, times the weights of the
             // row's taps; the step's last signals MM.
             int64_t cs = ks / cv->window(), m = cv->wideRows(tiles[t].rs / cv->ow);
+            if (g.whole) {
+              // The whole window: A rows of the kh row copies, a_stride =
+              // kh * cs apart, so K runs over (s, r, c).
+              mlir::npu::MatMulOp::create(b, loc, aSlot[s % 2], bAddress(s), resultSlot[t % 2],
+                                          m, cv->window() * cs, tiles[t].cs, "bf16", j > 0,
+                                          flat(waits), MM,
+                                          b.getI64IntegerAttr(cv->kh * cs));
+              continue;
+            }
             if (!g.merge) {
               // One matmul per tap (r, q) on the rows shifted r*dh*Wp + q*dw.
               for (int64_t r = 0; r < cv->kh; ++r)
@@ -545,22 +574,39 @@ private:
       SmallVector<int64_t> sramStrides;
     };
     SmallVector<Load> loadsA;
-    if (cv.phase > 1) {
-      // Phase (a, b) of the chunk's channels: X[c][p*y + a][p*x + b] for the
-      // tile's rows y, to element c*p*p + a*p + b of pixel (y, x). Pixels
-      // past the input (odd sizes) are never loaded: only taps of weight 0
-      // and discarded columns read them.
-      int64_t p = cv.phase, c00 = c0 / cv.phases(), cs0 = cs / cv.phases();
+    // `count` input rows from row oh0 + r0, pixel-major, channel c of pixel
+    // p at element p * width + c of `sram`.
+    auto loadRows = [&](int64_t r0, int64_t count, int64_t sram, int64_t width) {
+      if (cv.phase == 1) {
+        loadsA.push_back({(c0 * cv.hp + oh0 + r0) * cv.wp,
+                          {cs, 1, count * cv.wp, 1},
+                          {cv.hp * cv.wp, 0, 1, 0},
+                          sram,
+                          {1, 0, width, 0}});
+        return;
+      }
+      // Phase (a, b) of the chunk's channels: X[c][p*y + a][p*x + b], to
+      // element c*p*p + a*p + b of pixel (y, x). Pixels past the input
+      // (odd sizes) are never loaded: only taps of weight 0 and discarded
+      // columns read them.
+      int64_t p = cv.phase, c00 = c0 / cv.phases(), cs0 = cs / cv.phases(), y0 = oh0 + r0;
       for (int64_t a = 0; a < p; ++a)
         for (int64_t bb = 0; bb < p; ++bb) {
-          int64_t ys = std::min(rows, ceilDiv(cv.hp0 - a, p) - oh0), xs = ceilDiv(cv.wp0 - bb, p);
+          int64_t ys = std::min(count, ceilDiv(cv.hp0 - a, p) - y0), xs = ceilDiv(cv.wp0 - bb, p);
           if (ys > 0 && xs > 0)
-            loadsA.push_back({(c00 * cv.hp0 + p * oh0 + a) * cv.wp0 + bb,
+            loadsA.push_back({(c00 * cv.hp0 + p * y0 + a) * cv.wp0 + bb,
                               {cs0, ys, xs, 1},
                               {cv.hp0 * cv.wp0, p * cv.wp0, p, 0},
-                              aSlot[s % 2] + (a * p + bb) * 2,
-                              {cv.phases(), cv.wp * k, k, 0}});
+                              sram + (a * p + bb) * 2,
+                              {cv.phases(), cv.wp * width, width, 0}});
         }
+    };
+    if (g.whole) {
+      // Copy r: the tile's rows r.., at column block r*cs.
+      for (int64_t r = 0; r < cv.kh; ++r)
+        loadRows(r, tile.rs / cv.ow, aSlot[s % 2] + r * cs * 2, k);
+    } else if (copies == 1) {
+      loadRows(0, rows, aSlot[s % 2], k);
     } else {
       // Copy q (dilated only) starts q*dw pixels later; its last q*dw
       // pixels would come from past the block, and no matmul reads them.
@@ -589,6 +635,24 @@ private:
     // the window ending with a LOAD signal: the matrix engine starts on row
     // 0 while the other rows' weights stream in.
     int64_t filters = mm.n;
+    if (g.whole) {
+      // [s][r][c][f]: K index (s * kh + r) * cs + c, one load (per phase).
+      int64_t p = cv.phase, c00 = c0 / cv.phases(), cs0 = cs / cv.phases();
+      int64_t kh0 = p > 1 ? cv.kh0 : cv.kh, kw0 = p > 1 ? cv.kw0 : cv.kw;
+      SmallVector<int64_t> strided{cv.kh * cs * tile.cs, cs * tile.cs, cv.phases() * tile.cs, 1};
+      for (int64_t a = 0; a < p; ++a)
+        for (int64_t bb = 0; bb < p; ++bb)
+          mlir::npu::DmaLoadOp::create(
+              b, loc, mm.bBinding, ((c00 * kh0 + a) * kw0 + bb) * filters + tile.c0,
+              SmallVector<int64_t>{ceilDiv(kw0 - bb, p), ceilDiv(kh0 - a, p), cs0, tile.cs},
+              SmallVector<int64_t>{p * filters, p * kw0 * filters, kh0 * kw0 * filters, 1}, "f32",
+              bAddress(s) + (a * p + bb) * tile.cs * 2, "bf16", {},
+              a + 1 == p && bb + 1 == p ? LOAD : -1, b.getDenseI64ArrayAttr(strided),
+              groupAttr(bGroup));
+      rowsReady.push_back(++loads);
+      ready.push_back(rowsReady);
+      return;
+    }
     for (int64_t r = 0; r < cv.kh; ++r) {
       int64_t rowBase = bAddress(s) + r * cv.kw * cs * tile.cs * 2;
       if (cv.phase == 1) {

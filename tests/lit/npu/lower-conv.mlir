@@ -26,30 +26,29 @@ func.func private @conv(%x: tensor<1x8x10x10xf32>, %w: tensor<8x3x3x16xf32>, %b:
 }
 // CHECK-LABEL: npu.kernel @conv attributes {macs = 73728 : i64
 // Eight cores, one output row each (the fastest grid for 64 pixels x 16
-// filters). The input slot holds 3 rows x 10 columns of the 8 channels
-// (bf16), channels innermost; each row of the window is one matmul, K = 24,
-// whose A rows overlap: pixel p's row starts a_stride = 8 elements after
-// pixel p-1's, so its 24 elements are pixels p, p+1, p+2.
+// filters). With 8 channels the whole 3x3 window is one matmul, K = 72:
+// the A slot holds 3 copies of the input side by side (bf16, channels
+// innermost), copy r starting r rows down, and A's rows are a_stride =
+// 3 x 8 elements apart, so that row p's 72 elements are pixels p, p+1,
+// p+2 of the three copies.
 // CHECK: npu.sram_buffer "a0" at 0 size 480
 // CHECK: npu.core 0 {
 // The bias (a row of the [pixels, filters] view) signals EPI (2).
 // CHECK-NEXT: npu.dma_load {binding = 2 : i64, {{.*}} signal = 2 : i64
-// The input rows, read once (SRAM strides 1 per channel, 8 per pixel).
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 8, 1, 30, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 8, 0>, sram_type = "bf16", strides = array<i64: 100, 0, 1, 0>}
-// The weights of each row of the window as [s][c][f], each load
-// signalling LOAD (0): row 0's matmul starts while rows 1 and 2 stream in.
-// All eight cores use them: one multicast [0, 8, 1] reads them once.
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 8, 16>, sram = 512 : i64, sram_type = "bf16", strides = array<i64: 0, 16, 144, 1>}
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 48 : i64, signal = 0 : i64
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 96 : i64, signal = 0 : i64
+// Copy r: one row of 10 pixels from input row r, at column block 8r.
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 0 : i64, sizes = array<i64: 8, 1, 10, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 24, 0>, sram_type = "bf16", strides = array<i64: 100, 0, 1, 0>}
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 10 : i64, sizes = array<i64: 8, 1, 10, 1>, sram = 16 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 20 : i64, sizes = array<i64: 8, 1, 10, 1>, sram = 32 : i64
+// The weights as [s][r][c][f] (K index (s*3 + r)*8 + c), read once for all
+// eight cores (multicast [0, 8, 1]); the load signals LOAD (0).
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 3, 3, 8, 16>, sram = 512 : i64, sram_strides = array<i64: 384, 128, 16, 1>, sram_type = "bf16", strides = array<i64: 16, 48, 144, 1>}
 // The row of results, back to NCHW.
 // CHECK-NEXT: npu.dma_store {binding = 3 : i64, dram_type = "f32", offset = 0 : i64, signal = 4 : i64, sizes = array<i64: 16, 1, 8, 1>, {{.*}} sram_strides = array<i64: 1, 160, 16, 0>, sram_type = "f32", strides = array<i64: 64, 8, 1, 0>
-// Row r of the window starts r*Wp = 10r pixels down (x 8 x 2 bytes): 8
-// wide pixels, K = 24; the last signals MM (1).
-// CHECK-NEXT: npu.matmul {a = 0 : i64, a_stride = 8 : i64, accumulate = false, b = 512 : i64, {{.*}} k = 24 : i64, m = 8 : i64, n = 16 : i64, waits = array<i64: 0, 1>}
-// CHECK-NEXT: npu.matmul {a = 160 : i64, a_stride = 8 : i64, accumulate = true, b = 1280 : i64, {{.*}} waits = array<i64: 0, 2>}
-// CHECK-NEXT: npu.matmul {a = 320 : i64, a_stride = 8 : i64, accumulate = true, b = 2048 : i64, {{.*}} signal = 1 : i64, waits = array<i64: 0, 3>}
+// CHECK-NEXT: npu.matmul {a = 0 : i64, a_stride = 24 : i64, accumulate = false, b = 512 : i64, {{.*}} k = 72 : i64, m = 8 : i64, n = 16 : i64, signal = 1 : i64, waits = array<i64: 0, 1>}
 // CHECK-NEXT: npu.vector {{{.*}}broadcast = "row", cols = 16 : i64, {{.*}} op = "add", rows = 8 : i64
+// CHECK: npu.core 1 {
+// CHECK-NEXT: npu.dma_load {binding = 2 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 10 : i64
 
 // A dilated convolution (dilation 2) cannot overlap rows: its A slot holds
 // kw = 3 copies of the input side by side, copy s shifted 2s pixels.
@@ -76,9 +75,10 @@ func.func private @dilated(%x: tensor<1x4x7x7xf32>, %w: tensor<4x3x3x8xf32>) -> 
 // CHECK: npu.core 1 {
 
 // With 512 channels on a 7x7 image the weights dominate DRAM traffic: each
-// core computes 64 filters over all pixels, in four chunks of 128 channels
-// (double buffered) of one matmul per row of the window (K = 3 x 128).
-// The input chunk is the same for all eight: a multicast.
+// core computes 64 filters over all pixels, in two chunks of 256 channels
+// (double buffered), one matmul per row of the window: the input read once,
+// its rows a_stride = 256 apart (overlapping), K = 3 x 256. The input chunk
+// is the same for all eight cores: a multicast.
 func.func private @deep(%x: tensor<1x512x9x9xf32>, %w: tensor<512x3x3x512xf32>) -> tensor<1x512x7x7xf32> attributes {nuri.nodes = ["c"]} {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x512x7x7xf32>
@@ -92,10 +92,17 @@ func.func private @deep(%x: tensor<1x512x9x9xf32>, %w: tensor<512x3x3x512xf32>) 
   return %c : tensor<1x512x7x7xf32>
 }
 // CHECK-LABEL: npu.kernel @deep
-// CHECK: npu.sram_buffer "a0" at 0 size 20736
+// CHECK: npu.sram_buffer "a0" at 0 size 41472
 // CHECK: npu.core 0 {
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 0 : i64, sizes = array<i64: 128, 1, 81, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 128, 0>
-// CHECK-COUNT-12: npu.matmul {{{.*}}a_stride = 128 : i64{{.*}}k = 384 : i64, m = 61 : i64, n = 64 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 8, 1>, offset = 0 : i64, sizes = array<i64: 256, 1, 81, 1>, sram = 0 : i64, sram_strides = array<i64: 1, 0, 256, 0>
+// Each row of the window's weights signals LOAD: row 0's matmul starts
+// while rows 1 and 2 stream in.
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 0 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 256, 64>
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 1536 : i64, signal = 0 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 3072 : i64, signal = 0 : i64
+// CHECK: npu.matmul {a = 0 : i64, a_stride = 256 : i64, accumulate = false, {{.*}} k = 768 : i64, m = 61 : i64, n = 64 : i64, waits = array<i64: 0, 1>}
+// CHECK-NEXT: npu.matmul {a = 4608 : i64, a_stride = 256 : i64, accumulate = true, {{.*}} waits = array<i64: 0, 2>}
+// CHECK-COUNT-4: npu.matmul {{{.*}}a_stride = 256 : i64{{.*}}k = 768 : i64, m = 61 : i64, n = 64 : i64
 // CHECK-NOT: npu.matmul
 // CHECK: npu.core 1 {
 
@@ -117,26 +124,29 @@ func.func private @conv_s2(%x: tensor<1x3x9x9xf32>, %w: tensor<3x3x3x4xf32>) -> 
 }
 // CHECK-LABEL: npu.kernel @conv_s2
 // CHECK: npu.core 0 {
-// Core 0 (a 4x2 grid: one output row, two filters) loads its 2 phase rows
-// once per phase (a, b): X[c][2y + a][2x + b] strided by 2 in DRAM, to
-// element 4c + 2a + b of each pixel; phase (0, 1) has 4 columns, not 5.
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 2, 1>, offset = 0 : i64, sizes = array<i64: 3, 2, 5, 1>, sram = 0 : i64, sram_strides = array<i64: 4, 60, 12, 0>, sram_type = "bf16", strides = array<i64: 81, 18, 2, 0>}
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 1 : i64, sizes = array<i64: 3, 2, 4, 1>, sram = 2 : i64
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 9 : i64, sizes = array<i64: 3, 2, 5, 1>, sram = 4 : i64
-// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 10 : i64, sizes = array<i64: 3, 2, 4, 1>, sram = 6 : i64
-// Window row 0 holds original rows 0 and 1: taps (0, 0), (0, 2) of phase
-// (0, 0), tap (0, 1) of phase (0, 1), ...; row 1 only original row 2
-// (row 3 is past the window: its weights stay 0).
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 0 : i64, sizes = array<i64: 2, 3, 2, 1>, sram = 256 : i64, sram_strides = array<i64: 24, 8, 1, 0>, sram_type = "bf16", strides = array<i64: 8, 36, 1, 0>}
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 4 : i64, sizes = array<i64: 1, 3, 2, 1>, sram = 260 : i64
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 12 : i64, sizes = array<i64: 2, 3, 2, 1>, sram = 264 : i64
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 16 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 2, 1>, sram = 268 : i64
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 24 : i64, sizes = array<i64: 2, 3, 2, 1>, sram = 352 : i64
-// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 28 : i64, signal = 0 : i64, sizes = array<i64: 1, 3, 2, 1>, sram = 356 : i64
+// Core 0 (a 4x2 grid: one output row, two filters) holds the whole 2x2
+// window: 2 copies (phase rows 0 and 1) of each phase (a, b) of the
+// input, X[c][2y + a][2x + b] strided by 2 in DRAM, to element 4c + 2a + b
+// of a pixel's block; phase (0, 1) has 4 columns, not 5.
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", multicast = array<i64: 0, 2, 1>, offset = 0 : i64, sizes = array<i64: 3, 1, 5, 1>, sram = 0 : i64, sram_strides = array<i64: 4, 120, 24, 0>, sram_type = "bf16", strides = array<i64: 81, 18, 2, 0>}
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 1 : i64, sizes = array<i64: 3, 1, 4, 1>, sram = 2 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 9 : i64, sizes = array<i64: 3, 1, 5, 1>, sram = 4 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 10 : i64, sizes = array<i64: 3, 1, 4, 1>, sram = 6 : i64
+// Copy 1 (phase row 1 = input rows 2 and 3) at column block 12.
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 18 : i64, sizes = array<i64: 3, 1, 5, 1>, sram = 24 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 19 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 27 : i64
+// CHECK-NEXT: npu.dma_load {binding = 0 : i64, {{.*}}offset = 28 : i64
+// The weights of phase (a, b) as [s'][r'][c][f]: taps (2r' + a, 2s' + b);
+// phase (0, 0) has 2 x 2 of them, (0, 1) 1 x 2 (rows 0, 2; column 1), ...
+// Taps past the 3x3 window are never loaded and stay 0.
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 0 : i64, sizes = array<i64: 2, 2, 3, 2>, sram = 256 : i64, sram_strides = array<i64: 48, 24, 8, 1>, sram_type = "bf16", strides = array<i64: 8, 24, 36, 1>}
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 4 : i64, sizes = array<i64: 1, 2, 3, 2>, sram = 260 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 12 : i64, sizes = array<i64: 2, 1, 3, 2>, sram = 264 : i64
+// CHECK-NEXT: npu.dma_load {binding = 1 : i64, {{.*}}offset = 16 : i64, signal = 0 : i64, sizes = array<i64: 1, 1, 3, 2>, sram = 268 : i64
 // CHECK-NEXT: npu.dma_store
-// Two matmuls (rows of the 2 x 2 window), K = 2 x 12, over overlapping rows.
-// CHECK-NEXT: npu.matmul {a = 0 : i64, a_stride = 12 : i64, accumulate = false, b = 256 : i64, {{.*}} k = 24 : i64, m = 4 : i64, n = 2 : i64
-// CHECK-NEXT: npu.matmul {a = 120 : i64, a_stride = 12 : i64, accumulate = true, b = 352 : i64, {{.*}} k = 24 : i64, m = 4 : i64, n = 2 : i64
+// One matmul, K = 2 x 2 x 12, over rows a_stride = 24 apart.
+// CHECK-NEXT: npu.matmul {a = 0 : i64, a_stride = 24 : i64, accumulate = false, b = 256 : i64, {{.*}} k = 48 : i64, m = 4 : i64, n = 2 : i64
 
 // Row statistics: a max over the last dim (from -inf) is a Reduce.
 func.func private @rowmax(%x: tensor<1x4x8x32xf32>) -> tensor<1x4x8xf32> attributes {nuri.nodes = ["softmax"]} {
