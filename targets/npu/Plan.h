@@ -131,6 +131,17 @@ struct WindowPlan {
   int64_t input, weights; // weights: [C, KH, KW], -1 for a pool
   int64_t channels, hp, wp, kh, kw, sh, sw, dh, dw, oh, ow;
   int64_t taps() const { return kh * kw; }
+  /// "Planar" (stride s = sh = sw, no dilation): the input is loaded once,
+  /// as its s x s phase planes ([channel][ceil(Hp/s)][ceil(Wp/s)] each), and
+  /// tap (r, q) is phase (r % s, q % s) read (r / s) rows and (q / s)
+  /// columns further on; the result is computed over the whole plane (the
+  /// rows and columns past the output are never stored).
+  bool planar() const { return sh == sw && dh == 1 && dw == 1; }
+  int64_t planeRows() const { return (hp + sh - 1) / sh; }
+  int64_t planeCols() const { return (wp + sw - 1) / sw; }
+  int64_t plane() const { return planeRows() * planeCols(); }
+  /// Elements a tap reads past its plane's block (the largest shift).
+  int64_t overhang() const { return (kh - 1) / sh * planeCols() + (kw - 1) / sw; }
 };
 
 struct KernelPlan {

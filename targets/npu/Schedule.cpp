@@ -36,6 +36,15 @@ const ConvShape *wideConv(const KernelPlan &plan) {
                                                                         : nullptr;
 }
 
+/// A window plan computed on the input's phase planes (WindowPlan::planar):
+/// its epilogue may read per-channel values only, as the tile's layout is
+/// the planes'.
+bool planar(const KernelPlan &plan) {
+  return plan.window && plan.window->planar() &&
+         llvm::all_of(plan.epilogue.inputs,
+                      [](const EInput &in) { return in.mode == Broadcast::Column; });
+}
+
 struct Geometry {
   int64_t tr, tc, tk; // tile rows, cols, and K chunk (matmul)
   // A wide convolution: one matmul per row of the window (K = kw x
@@ -75,8 +84,14 @@ struct Geometry {
                                                         : rows) *
                            4);
     total += plan.epilogue.temps * alignUp(rows * tc * 4);
-    if (plan.window) // each tap's input, and a column of weights per tap
+    if (plan.window && planar(plan)) { // the phase planes, weights, a product
+      const WindowPlan &w = *plan.window;
+      total += 2 * w.sh * w.sw * alignUp((tr * w.plane() + w.overhang()) * 4);
+      if (!w.max)
+        total += 2 * alignUp(w.taps() * tr * 4) + alignUp(tr * tc * 4);
+    } else if (plan.window) { // each tap's input, and a column of weights per tap
       total += 2 * plan.window->taps() * (alignUp(tr * tc * 4) + (plan.window->max ? 0 : alignUp(tr * 4)));
+    }
     return total;
   }
 };
@@ -233,8 +248,9 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
       }
     return best;
   }
-  if (plan.window) // blocks of channels (two per core), every pixel
-    return {std::max<int64_t>(1, ceilDiv(plan.rows, 2 * cores)), plan.cols, 0};
+  if (plan.window) // blocks of channels (two per core), every pixel (of the planes)
+    return {std::max<int64_t>(1, ceilDiv(plan.rows, 2 * cores)),
+            planar(plan) ? plan.window->plane() : plan.cols, 0};
   // Elementwise: about four tiles per core so loads, compute and stores
   // overlap, rows of at most 8192 columns.
   int64_t tc = std::min<int64_t>(plan.cols, 8192);
@@ -258,6 +274,9 @@ public:
   // weights as one column per tap.
   std::vector<std::array<int64_t, 2>> tapSlot;
   int64_t weightSlot[2] = {0, 0};
+  // Planar window plans: per phase and slot, the phase plane; a product.
+  std::vector<std::array<int64_t, 2>> planeSlot;
+  int64_t productSlot = 0;
   // Multicast groups ([first, count, stride], empty: private) of the A
   // loads (the cores that share this core's rows) and of the B loads (the
   // cores that share its columns).
@@ -284,7 +303,9 @@ public:
                std::all_of(steps.begin(), steps.end(), [](int64_t s) { return s == 1; });
     // DMA queue.
     for (int64_t t = 0; t < n; ++t) {
-      if (plan.window)
+      if (plan.window && planar(plan))
+        loadPlanes(tiles[t], t);
+      else if (plan.window)
         loadWindow(tiles[t], t);
       loadInputs(tiles[t], t);
       for (int64_t j = 0; j < steps[t]; ++j)
@@ -367,7 +388,10 @@ public:
           waits.push_back({plan.matmul ? EPI : LOAD, t + 1});
         if (!plan.matmul && t >= 2)
           waits.push_back({STORE, t - 1});
-        if (plan.window) {
+        if (plan.window && planar(plan)) {
+          planarProgram(tiles[t], t, waits, plan.epilogue.steps.empty());
+          waits.clear();
+        } else if (plan.window) {
           windowProgram(tiles[t], t, waits, plan.epilogue.steps.empty());
           waits.clear();
         }
@@ -414,6 +438,14 @@ private:
   /// A tile of the [rows, cols] output view (or of an operand of its shape).
   void tileDma(bool load, int64_t binding, const Tile &tile, int64_t sram, const Waits &waits,
                int64_t signal) {
+    if (planar(plan)) {
+      // Channels of [oh, ow] pixels <-> the planes' [rows, cols] layout.
+      const WindowPlan &w = *plan.window;
+      createDma(b, loc, load, binding, tile.r0 * plan.cols, {tile.rs, w.oh, w.ow, 1},
+                {plan.cols, w.ow, 1, 0}, sram, "f32", flat(waits), signal,
+                {w.plane(), w.planeCols(), 1, 0});
+      return;
+    }
     if (const ConvShape *cv = wideConv(plan)) {
       // NCHW rows of the tile <-> the wide [rows * Wp, cols] layout.
       createDma(b, loc, load, binding, tile.c0 * plan.rows + tile.r0,
@@ -453,6 +485,70 @@ private:
                                    SmallVector<int64_t>{0, 0, 1, w.taps()}, "f32",
                                    weightSlot[t % 2], "f32", SmallVector<int64_t>{},
                                    lastIsHere ? LOAD : -1, nullptr, nullptr);
+  }
+
+  /// The tile's channels as s x s phase planes: phase (a, b) is
+  /// X[c][s*y + a][s*x + b]; pixels past the input (odd sizes) are never
+  /// loaded, and only results that are never stored read them.
+  void loadPlanes(const Tile &tile, int64_t t) {
+    const WindowPlan &w = *plan.window;
+    int64_t s = w.sh;
+    bool lastIsHere = plan.epilogue.inputs.empty();
+    for (int64_t a = 0; a < s; ++a)
+      for (int64_t bb = 0; bb < s; ++bb) {
+        bool last = lastIsHere && w.max && a + 1 == s && bb + 1 == s;
+        Waits waits;
+        if (a == 0 && bb == 0 && t >= 2)
+          waits.push_back({VEC, t - 1}); // the vector engine is done with this slot
+        createDma(b, loc, true, w.input, (tile.r0 * w.hp + a) * w.wp + bb,
+                  {tile.rs, ceilDiv(w.hp - a, s), ceilDiv(w.wp - bb, s), 1},
+                  {w.hp * w.wp, s * w.wp, s, 0}, planeSlot[a * s + bb][t % 2], "f32",
+                  flat(waits), last ? LOAD : -1, {w.plane(), w.planeCols(), 1, 0});
+      }
+    if (!w.max)
+      mlir::npu::DmaLoadOp::create(b, loc, w.weights, tile.r0 * w.taps(),
+                                   SmallVector<int64_t>{1, 1, w.taps(), tile.rs},
+                                   SmallVector<int64_t>{0, 0, 1, w.taps()}, "f32",
+                                   weightSlot[t % 2], "f32", SmallVector<int64_t>{},
+                                   lastIsHere ? LOAD : -1, nullptr, nullptr);
+  }
+
+  /// Over the planes: acc = max over taps, or the sum of tap * weight
+  /// column, each tap its phase plane shifted (r / s) rows and (q / s)
+  /// columns (a dense [channels, plane] view from a later address).
+  void planarProgram(const Tile &tile, int64_t t, const Waits &waits, bool signalsVec) {
+    const WindowPlan &w = *plan.window;
+    int64_t acc = resultSlot[t % 2], taps = w.taps(), s = w.sh, cols = w.plane();
+    auto source = [&](int64_t tap) {
+      int64_t r = tap / w.kw, q = tap % w.kw;
+      return planeSlot[(r % s) * s + q % s][t % 2] +
+             ((r / s) * w.planeCols() + q / s) * 4;
+    };
+    bool first = true;
+    auto vec = [&](StringRef op, int64_t dst, int64_t a, int64_t bAddr, StringRef mode,
+                   bool last) {
+      mlir::npu::VectorOp::create(b, loc, op, "f32", "f32", dst, a, bAddr, tile.rs, cols, mode,
+                                  llvm::APFloat(0.0f),
+                                  first ? flat(waits) : SmallVector<int64_t>{},
+                                  last && signalsVec ? VEC : -1);
+      first = false;
+    };
+    if (w.max) {
+      if (taps == 1)
+        vec("copy", acc, source(0), 0, "full", true);
+      for (int64_t tap = 1; tap < taps; ++tap)
+        vec("max", acc, tap == 1 ? source(0) : acc, source(tap), "full", tap + 1 == taps);
+      return;
+    }
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      int64_t column = weightSlot[t % 2] + tap * tile.rs * 4;
+      if (tap == 0) {
+        vec("mul", acc, source(0), column, "column", taps == 1);
+        continue;
+      }
+      vec("mul", productSlot, source(tap), column, "column", false);
+      vec("add", acc, acc, productSlot, "full", tap + 1 == taps);
+    }
   }
 
   /// acc = sum over taps of input * weight column, or max over taps; into
@@ -737,7 +833,8 @@ private:
       const ConvShape *cv = wideConv(plan);
       int64_t tileRows = cv ? cv->wideRows(tile.rs / cv->ow) : tile.rs;
       int64_t rows = step.shape == Broadcast::Row ? 1 : tileRows;
-      int64_t cols = step.shape == Broadcast::Column ? 1 : tile.cs;
+      int64_t width = planar(plan) ? plan.window->plane() : tile.cs;
+      int64_t cols = step.shape == Broadcast::Column ? 1 : width;
       mlir::npu::VectorOp::create(b, loc, step.op, "f32", "f32", dst, address(step.a, t),
                                   binary ? address(step.b, t) : 0, rows, cols,
                                   binary ? modeName(p, step.shape, step.b) : StringRef("full"),
@@ -849,7 +946,20 @@ mlir::npu::KernelOp scheduleKernel(OpBuilder &builder, Location loc, const Kerne
       layout.inputSlot[i][p] =
           allocate("in" + std::to_string(i) + "_" + std::to_string(p), elements * 4);
   }
-  if (const auto &w = plan.window) {
+  if (const auto &w = plan.window; w && planar(plan)) {
+    int64_t phases = w->sh * w->sw;
+    layout.planeSlot.resize(phases);
+    for (int64_t ph = 0; ph < phases; ++ph)
+      for (int p = 0; p < 2; ++p)
+        layout.planeSlot[ph][p] =
+            allocate("plane" + std::to_string(ph) + "_" + std::to_string(p),
+                     (g.tr * w->plane() + w->overhang()) * 4);
+    if (!w->max) {
+      for (int p = 0; p < 2; ++p)
+        layout.weightSlot[p] = allocate("weights" + std::to_string(p), w->taps() * g.tr * 4);
+      layout.productSlot = allocate("product", g.tr * g.tc * 4);
+    }
+  } else if (const auto &w = plan.window) {
     layout.tapSlot.resize(w->taps());
     for (int64_t tap = 0; tap < w->taps(); ++tap)
       for (int p = 0; p < 2; ++p)
