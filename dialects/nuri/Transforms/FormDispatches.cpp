@@ -24,9 +24,13 @@ using namespace mlir;
 
 namespace {
 
-/// Small constants are cheaper to rematerialize in each kernel than to bind.
-/// Scalars (a size read from a dims tensor, index arithmetic) have no buffer
-/// on the host: each kernel that needs one recomputes it from its bindings.
+/// Small integer constants (shapes, indices, pads) and splats are cheaper to
+/// rematerialize in each kernel than to bind, and targets fold them. Other
+/// floating-point constants are data (a bias of 16 filters): they are bound
+/// like weights, so a target that cannot embed data (the NPU reads operands
+/// from DRAM) still runs the dispatch. Scalars (a size read from a dims
+/// tensor, index arithmetic) have no buffer on the host: each kernel that
+/// needs one recomputes it from its bindings.
 bool isCloneable(Operation *op) {
   if (isa<tensor::EmptyOp>(op))
     return true;
@@ -35,7 +39,8 @@ bool isCloneable(Operation *op) {
     return true;
   if (auto c = dyn_cast<arith::ConstantOp>(op)) {
     auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
-    return !dense || dense.isSplat() || dense.getNumElements() <= 16;
+    return !dense || dense.isSplat() ||
+           (dense.getNumElements() <= 16 && !isa<FloatType>(dense.getElementType()));
   }
   return false;
 }
