@@ -388,10 +388,7 @@ public:
           waits.push_back({plan.matmul ? EPI : LOAD, t + 1});
         if (!plan.matmul && t >= 2)
           waits.push_back({STORE, t - 1});
-        if (plan.window && planar(plan)) {
-          planarProgram(tiles[t], t, waits, plan.epilogue.steps.empty());
-          waits.clear();
-        } else if (plan.window) {
+        if (plan.window) {
           windowProgram(tiles[t], t, waits, plan.epilogue.steps.empty());
           waits.clear();
         }
@@ -513,16 +510,21 @@ private:
                                    lastIsHere ? LOAD : -1, nullptr, nullptr);
   }
 
-  /// Over the planes: acc = max over taps, or the sum of tap * weight
-  /// column, each tap its phase plane shifted (r / s) rows and (q / s)
-  /// columns (a dense [channels, plane] view from a later address).
-  void planarProgram(const Tile &tile, int64_t t, const Waits &waits, bool signalsVec) {
+  /// acc = max over taps, or the sum of tap * weight column; into the
+  /// result slot (the epilogue's accumulator). A tap is its gathered slot
+  /// (multiplied in place), or on phase planes its plane shifted (r / s)
+  /// rows and (q / s) columns: a dense [channels, plane] view from a later
+  /// address (multiplied into the product buffer).
+  void windowProgram(const Tile &tile, int64_t t, const Waits &waits, bool signalsVec) {
     const WindowPlan &w = *plan.window;
-    int64_t acc = resultSlot[t % 2], taps = w.taps(), s = w.sh, cols = w.plane();
+    bool planes = planar(plan);
+    int64_t acc = resultSlot[t % 2], taps = w.taps(), s = w.sh;
+    int64_t cols = planes ? w.plane() : tile.cs;
     auto source = [&](int64_t tap) {
+      if (!planes)
+        return tapSlot[tap][t % 2];
       int64_t r = tap / w.kw, q = tap % w.kw;
-      return planeSlot[(r % s) * s + q % s][t % 2] +
-             ((r / s) * w.planeCols() + q / s) * 4;
+      return planeSlot[(r % s) * s + q % s][t % 2] + ((r / s) * w.planeCols() + q / s) * 4;
     };
     bool first = true;
     auto vec = [&](StringRef op, int64_t dst, int64_t a, int64_t bAddr, StringRef mode,
@@ -546,41 +548,9 @@ private:
         vec("mul", acc, source(0), column, "column", taps == 1);
         continue;
       }
-      vec("mul", productSlot, source(tap), column, "column", false);
-      vec("add", acc, acc, productSlot, "full", tap + 1 == taps);
-    }
-  }
-
-  /// acc = sum over taps of input * weight column, or max over taps; into
-  /// the result slot (the epilogue's accumulator).
-  void windowProgram(const Tile &tile, int64_t t, const Waits &waits, bool signalsVec) {
-    const WindowPlan &w = *plan.window;
-    int64_t acc = resultSlot[t % 2], taps = w.taps();
-    bool first = true;
-    auto vec = [&](StringRef op, int64_t dst, int64_t a, int64_t bAddr, StringRef mode,
-                   bool last) {
-      mlir::npu::VectorOp::create(b, loc, op, "f32", "f32", dst, a, bAddr, tile.rs, tile.cs, mode,
-                                  llvm::APFloat(0.0f),
-                                  first ? flat(waits) : SmallVector<int64_t>{},
-                                  last && signalsVec ? VEC : -1);
-      first = false;
-    };
-    if (w.max) {
-      if (taps == 1)
-        vec("copy", acc, tapSlot[0][t % 2], 0, "full", true);
-      for (int64_t tap = 1; tap < taps; ++tap)
-        vec("max", acc, tap == 1 ? tapSlot[0][t % 2] : acc, tapSlot[tap][t % 2], "full",
-            tap + 1 == taps);
-      return;
-    }
-    for (int64_t tap = 0; tap < taps; ++tap) {
-      int64_t x = tapSlot[tap][t % 2], column = weightSlot[t % 2] + tap * tile.rs * 4;
-      if (tap == 0) {
-        vec("mul", acc, x, column, "column", taps == 1);
-        continue;
-      }
-      vec("mul", x, x, column, "column", false);
-      vec("add", acc, acc, x, "full", tap + 1 == taps);
+      int64_t product = planes ? productSlot : source(tap);
+      vec("mul", product, source(tap), column, "column", false);
+      vec("add", acc, acc, product, "full", tap + 1 == taps);
     }
   }
 
