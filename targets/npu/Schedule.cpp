@@ -303,9 +303,7 @@ public:
                std::all_of(steps.begin(), steps.end(), [](int64_t s) { return s == 1; });
     // DMA queue.
     for (int64_t t = 0; t < n; ++t) {
-      if (plan.window && planar(plan))
-        loadPlanes(tiles[t], t);
-      else if (plan.window)
+      if (plan.window)
         loadWindow(tiles[t], t);
       loadInputs(tiles[t], t);
       for (int64_t j = 0; j < steps[t]; ++j)
@@ -458,50 +456,40 @@ private:
                 {0, 0, plan.cols, 1}, sram, "f32", flat(waits), signal);
   }
 
-  /// Each tap's input for the tile's channels (all pixels), gathered with
-  /// the window's strides, and the tile's weights as [tap][channel].
+  /// The tile's channels of the input: each tap's pixels gathered with the
+  /// window's strides, or (planar) the s x s phase planes, phase (a, b)
+  /// X[c][s*y + a][s*x + b], whose pixels past the input (odd sizes) are
+  /// never loaded and only read for results that are never stored; then
+  /// the tile's weights as [tap][channel].
   void loadWindow(const Tile &tile, int64_t t) {
     const WindowPlan &w = *plan.window;
     bool lastIsHere = plan.epilogue.inputs.empty();
-    for (int64_t r = 0; r < w.kh; ++r)
-      for (int64_t q = 0; q < w.kw; ++q) {
-        int64_t tap = r * w.kw + q;
-        bool last = lastIsHere && w.max && tap + 1 == w.taps();
-        Waits waits;
-        if (tap == 0 && t >= 2)
-          waits.push_back({VEC, t - 1}); // the vector engine is done with this slot
-        mlir::npu::DmaLoadOp::create(
-            b, loc, w.input, (tile.r0 * w.hp + r * w.dh) * w.wp + q * w.dw,
-            SmallVector<int64_t>{tile.rs, w.oh, w.ow, 1},
-            SmallVector<int64_t>{w.hp * w.wp, w.sh * w.wp, w.sw, 0}, "f32", tapSlot[tap][t % 2],
-            "f32", flat(waits), last ? LOAD : -1, nullptr, nullptr);
+    // The last input load signals LOAD when nothing follows it; the first
+    // waits until the vector engine is done with this slot.
+    auto load = [&](int64_t offset, ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides,
+                    int64_t sram, ArrayRef<int64_t> sramStrides, bool first, bool last) {
+      Waits waits;
+      if (first && t >= 2)
+        waits.push_back({VEC, t - 1});
+      createDma(b, loc, true, w.input, offset, sizes, strides, sram, "f32", flat(waits),
+                lastIsHere && w.max && last ? LOAD : -1, sramStrides);
+    };
+    if (planar(plan)) {
+      int64_t s = w.sh;
+      for (int64_t a = 0; a < s; ++a)
+        for (int64_t bb = 0; bb < s; ++bb)
+          load((tile.r0 * w.hp + a) * w.wp + bb,
+               {tile.rs, ceilDiv(w.hp - a, s), ceilDiv(w.wp - bb, s), 1},
+               {w.hp * w.wp, s * w.wp, s, 0}, planeSlot[a * s + bb][t % 2],
+               {w.plane(), w.planeCols(), 1, 0}, a == 0 && bb == 0, a + 1 == s && bb + 1 == s);
+    } else {
+      for (int64_t tap = 0; tap < w.taps(); ++tap) {
+        int64_t r = tap / w.kw, q = tap % w.kw;
+        load((tile.r0 * w.hp + r * w.dh) * w.wp + q * w.dw, {tile.rs, w.oh, w.ow, 1},
+             {w.hp * w.wp, w.sh * w.wp, w.sw, 0}, tapSlot[tap][t % 2], {}, tap == 0,
+             tap + 1 == w.taps());
       }
-    if (!w.max)
-      mlir::npu::DmaLoadOp::create(b, loc, w.weights, tile.r0 * w.taps(),
-                                   SmallVector<int64_t>{1, 1, w.taps(), tile.rs},
-                                   SmallVector<int64_t>{0, 0, 1, w.taps()}, "f32",
-                                   weightSlot[t % 2], "f32", SmallVector<int64_t>{},
-                                   lastIsHere ? LOAD : -1, nullptr, nullptr);
-  }
-
-  /// The tile's channels as s x s phase planes: phase (a, b) is
-  /// X[c][s*y + a][s*x + b]; pixels past the input (odd sizes) are never
-  /// loaded, and only results that are never stored read them.
-  void loadPlanes(const Tile &tile, int64_t t) {
-    const WindowPlan &w = *plan.window;
-    int64_t s = w.sh;
-    bool lastIsHere = plan.epilogue.inputs.empty();
-    for (int64_t a = 0; a < s; ++a)
-      for (int64_t bb = 0; bb < s; ++bb) {
-        bool last = lastIsHere && w.max && a + 1 == s && bb + 1 == s;
-        Waits waits;
-        if (a == 0 && bb == 0 && t >= 2)
-          waits.push_back({VEC, t - 1}); // the vector engine is done with this slot
-        createDma(b, loc, true, w.input, (tile.r0 * w.hp + a) * w.wp + bb,
-                  {tile.rs, ceilDiv(w.hp - a, s), ceilDiv(w.wp - bb, s), 1},
-                  {w.hp * w.wp, s * w.wp, s, 0}, planeSlot[a * s + bb][t % 2], "f32",
-                  flat(waits), last ? LOAD : -1, {w.plane(), w.planeCols(), 1, 0});
-      }
+    }
     if (!w.max)
       mlir::npu::DmaLoadOp::create(b, loc, w.weights, tile.r0 * w.taps(),
                                    SmallVector<int64_t>{1, 1, w.taps(), tile.rs},
