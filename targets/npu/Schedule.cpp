@@ -1,6 +1,8 @@
 //===- Schedule.cpp - tiles, SRAM and queues for one kernel ---------------===//
 //
-// Output tiles are distributed round-robin over the cores. Within a core,
+// Output tiles are distributed round-robin over the cores; loads that
+// several cores of a matmul's grid need alike (their rows of A, their
+// columns of B) are one multicast, so DRAM reads them once. Within a core,
 // the DMA queue runs ahead of the engines: operand tiles go into one of two
 // slots (double buffering) so the loads of step s+1 overlap the matrix
 // engine on step s; a tile's store is queued after the next tile's loads.
