@@ -327,9 +327,10 @@ public:
             waits.push_back({STORE, t - 1});
           int64_t k0 = j * g.tk, ks = std::min(g.tk, plan.matmul->k - k0);
           if (const ConvShape *cv = wideConv(plan)) {
-            // One matmul per row r of the window: the kw shifted copies of
-            // the input rows, moved down r*dh rows, times the weights of the
-            // row's taps; the step's last signals MM.
+            // The whole window in one matmul, or one per row r of the window
+            // (the input rows read as kw shifted windows, moved down r*dh
+            // rows, times the weights of the row's taps), or one per tap;
+            // the step's last signals MM.
             int64_t cs = ks / cv->window(), m = cv->wideRows(tiles[t].rs / cv->ow);
             if (g.whole) {
               // The whole window: A rows of the kh row copies, a_stride =
