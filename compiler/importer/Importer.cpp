@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/importer/Importer.h"
+#include "compiler/importer/GraphOrder.h"
 #include "compiler/importer/ImporterContext.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -360,10 +361,13 @@ FailureOr<SmallVector<Value>> GraphImporter::importSubgraph(NodeContext &parent,
     }
     scope[t.name()] = mlir::nuri::ConstantOp::create(b, parent.loc(), *attr);
   }
-  SmallVector<const onnx::NodeProto *> nodes;
-  for (const auto &n : g.node())
-    nodes.push_back(&n);
-  if (failed(importNodes(parent, nodes, scope, current)))
+  std::string err;
+  auto nodes = sortNodes(g, err);
+  if (failed(nodes)) {
+    (void)parent.fail("subgraph '" + g.name() + "': " + err);
+    return failure();
+  }
+  if (failed(importNodes(parent, *nodes, scope, current)))
     return failure();
   SmallVector<Value> outs;
   for (const auto &vi : g.output()) {
@@ -586,8 +590,18 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   if (failed(importInitializers(g, b)))
     return nullptr;
 
-  for (int i = 0; i < g.node_size(); ++i) {
-    if (failed(importNode(g.node(i), nodeLocation(ctx, path, g.node(i), i), values))) {
+  auto order = sortNodes(g, error);
+  if (failed(order)) {
+    error = path + ": " + error;
+    return nullptr;
+  }
+  // Locations keep each node's index in the file, whatever the order.
+  llvm::DenseMap<const onnx::NodeProto *, int> indexInFile;
+  for (int i = 0; i < g.node_size(); ++i)
+    indexInFile[&g.node(i)] = i;
+  for (const onnx::NodeProto *node : *order) {
+    int i = indexInFile.lookup(node);
+    if (failed(importNode(*node, nodeLocation(ctx, path, *node, i), values))) {
       error = path + ": " + error;
       return nullptr;
     }

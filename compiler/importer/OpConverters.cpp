@@ -504,7 +504,9 @@ Value makeSlice(NodeContext &c, Value x, ArrayRef<int64_t> starts, ArrayRef<int6
       data.insert(data.end(), raw.begin() + pos * eb, raw.begin() + (pos + 1) * eb);
     return c.constant(fromRaw(out, data));
   }
-  return slice;
+  // Other constants fold when small (SliceOp::fold).
+  slice.erase();
+  return c.make<SliceOp>(x, starts, ends, steps);
 }
 
 LogicalResult convertSlice(NodeContext &c) {

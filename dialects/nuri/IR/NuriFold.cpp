@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialects/nuri/IR/NuriDialect.h"
+#include "dialects/nuri/IR/FoldUtils.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
@@ -45,25 +46,8 @@ SmallVector<StringRef> mlir::nuri::nodeNames(Location loc) {
 }
 
 namespace {
-/// Row-major strides of a shape.
-SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> strides(shape.size(), 1);
-  for (int64_t i = (int64_t)shape.size() - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * shape[i + 1];
-  return strides;
-}
-
-/// Linear index into an operand of shape `in` broadcast to `out`.
-int64_t broadcastIndex(int64_t linear, ArrayRef<int64_t> out, ArrayRef<int64_t> in,
-                       ArrayRef<int64_t> outStrides, ArrayRef<int64_t> inStrides) {
-  int64_t offset = out.size() - in.size(), idx = 0;
-  for (size_t d = 0; d < out.size(); ++d) {
-    int64_t coord = (linear / outStrides[d]) % out[d];
-    if ((int64_t)d >= offset && in[d - offset] != 1)
-      idx += coord * inStrides[d - offset];
-  }
-  return idx;
-}
+using fold::broadcastIndex;
+using fold::stridesOf;
 
 template <typename T, typename Fn>
 Attribute foldBinaryAs(DenseElementsAttr a, DenseElementsAttr b, ShapedType outType,
@@ -220,29 +204,8 @@ OpFoldResult HardSwishOp::fold(FoldAdaptor a) {
 OpFoldResult CastOp::fold(FoldAdaptor a) {
   if (getInput().getType() == getType())
     return getInput();
-  auto in = dyn_cast_or_null<DenseElementsAttr>(a.getInput());
-  if (!in)
-    return {};
-  Type from = in.getElementType(), to = getType().getElementType();
-  // The shape-arithmetic casts exporters emit: i64 <-> i32/f32.
-  if (from.isSignlessInteger(64) && to.isF32()) {
-    SmallVector<float> v;
-    for (int64_t x : in.getValues<int64_t>())
-      v.push_back((float)x);
-    return DenseElementsAttr::get(getType(), ArrayRef<float>(v));
-  }
-  if (from.isSignlessInteger(32) && to.isSignlessInteger(64)) {
-    SmallVector<int64_t> v;
-    for (int32_t x : in.getValues<int32_t>())
-      v.push_back(x);
-    return DenseElementsAttr::get(getType(), ArrayRef<int64_t>(v));
-  }
-  if (from.isSignlessInteger(64) && to.isSignlessInteger(32)) {
-    SmallVector<int32_t> v;
-    for (int64_t x : in.getValues<int64_t>())
-      v.push_back((int32_t)x);
-    return DenseElementsAttr::get(getType(), ArrayRef<int32_t>(v));
-  }
+  if (auto in = dyn_cast_or_null<DenseElementsAttr>(a.getInput()))
+    return fold::castElements(in, getType());
   return {};
 }
 
@@ -329,8 +292,25 @@ OpFoldResult TransposeOp::fold(FoldAdaptor a) {
   return transposeElements(in, getPerm(), getType());
 }
 
-OpFoldResult SliceOp::fold(FoldAdaptor) {
+OpFoldResult SliceOp::fold(FoldAdaptor a) {
   if (getInput().getType() == getType() && llvm::all_of(getSteps(), [](int64_t s) { return s == 1; }))
     return getInput();
-  return {};
+  // Constants: shape tensors (a reversed pads list, Swin's F.pad) and small
+  // tables; large weights are sliced at run time rather than duplicated.
+  auto in = dyn_cast_or_null<DenseElementsAttr>(a.getInput());
+  RankedTensorType out = getType();
+  if (!in || !out.hasStaticShape() || out.getNumElements() > (1 << 16))
+    return {};
+  if (in.isSplat())
+    return in.resizeSplat(out);
+  auto values = llvm::to_vector(in.getValues<Attribute>());
+  auto inStrides = stridesOf(in.getType().getShape()), outStrides = stridesOf(out.getShape());
+  SmallVector<Attribute> result(out.getNumElements());
+  for (int64_t i = 0, e = result.size(); i < e; ++i) {
+    int64_t src = 0;
+    for (int64_t d = 0; d < out.getRank(); ++d)
+      src += (getStarts()[d] + ((i / outStrides[d]) % out.getDimSize(d)) * getSteps()[d]) * inStrides[d];
+    result[i] = values[src];
+  }
+  return DenseElementsAttr::get(out, result);
 }

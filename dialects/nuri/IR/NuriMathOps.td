@@ -35,7 +35,10 @@ def Nuri_AtanhOp : Nuri_MathUnaryOp<"atanh"> { let summary = "atanh(x)"; }
 def Nuri_SoftplusOp : Nuri_MathUnaryOp<"softplus"> { let summary = "log(exp(x) + 1)"; }
 def Nuri_SoftsignOp : Nuri_MathUnaryOp<"softsign"> { let summary = "x / (1 + |x|)"; }
 def Nuri_MishOp : Nuri_MathUnaryOp<"mish"> { let summary = "x * tanh(softplus(x))"; }
-def Nuri_NotOp : Nuri_MathUnaryOp<"not"> { let summary = "logical not (bool) or bitwise not (integers)"; }
+def Nuri_NotOp : Nuri_MathUnaryOp<"not"> {
+  let summary = "logical not (bool) or bitwise not (integers)";
+  let hasFolder = 1;
+}
 
 def Nuri_EluOp : Nuri_MathUnaryOp<"elu", (ins F32Attr:$alpha)> {
   let summary = "x < 0 ? alpha * (exp(x) - 1) : x";
@@ -84,15 +87,19 @@ class Nuri_MathBinaryOp<string mnemonic, dag attrs = (ins), list<Trait> traits =
 
 def Nuri_ModOp : Nuri_MathBinaryOp<"mod", (ins BoolAttr:$fmod)> {
   let summary = "remainder: sign of the divisor, or of the dividend with fmod";
+  let hasFolder = 1;
 }
 def Nuri_AndOp : Nuri_MathBinaryOp<"and", (ins), [Commutative]> {
   let summary = "logical (bool) or bitwise (integers) and";
+  let hasFolder = 1;
 }
 def Nuri_OrOp : Nuri_MathBinaryOp<"or", (ins), [Commutative]> {
   let summary = "logical (bool) or bitwise (integers) or";
+  let hasFolder = 1;
 }
 def Nuri_XorOp : Nuri_MathBinaryOp<"xor", (ins), [Commutative]> {
   let summary = "logical (bool) or bitwise (integers) xor";
+  let hasFolder = 1;
 }
 def Nuri_BitShiftOp : Nuri_MathBinaryOp<"bit_shift", (ins BoolAttr:$left)> {
   let summary = "lhs << rhs or lhs >> rhs (unsigned integers)";
@@ -103,6 +110,7 @@ def Nuri_PReluOp : Nuri_MathBinaryOp<"prelu"> {
 
 class Nuri_CompareOp<string mnemonic> : Nuri_MathBinaryOp<mnemonic> {
   let results = (outs Nuri_BoolTensor:$output);
+  let hasFolder = 1;
 }
 def Nuri_EqualOp : Nuri_CompareOp<"equal"> { let summary = "lhs == rhs"; }
 def Nuri_LessOp : Nuri_CompareOp<"less"> { let summary = "lhs < rhs"; }
@@ -118,6 +126,7 @@ def Nuri_WhereOp : Nuri_Op<"where", [Pure, InferTypeOpAdaptor]> {
     $condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//

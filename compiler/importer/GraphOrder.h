@@ -1,0 +1,25 @@
+//===- GraphOrder.h - nodes in dependency order ---------------*- C++ -*-===//
+#ifndef NURI_COMPILER_IMPORTER_GRAPHORDER_H
+#define NURI_COMPILER_IMPORTER_GRAPHORDER_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <string>
+
+namespace nuri {
+
+/// The nodes of `g` in an order where every node follows the producers of
+/// its inputs, including the names its subgraphs (If/Loop/Scan bodies) read
+/// from the enclosing graph. ONNX requires sorted graphs but exporters and
+/// graph editors do not always write them, and ONNX Runtime sorts them, so
+/// Nuri does too. A graph that is already sorted keeps its order. Fails on a
+/// cycle, with `error` naming the nodes on it.
+mlir::FailureOr<llvm::SmallVector<const onnx::NodeProto *>>
+sortNodes(const onnx::GraphProto &g, std::string &error);
+
+} // namespace nuri
+
+#endif

@@ -1,0 +1,113 @@
+"""Writes into DIR one small model per shape-arithmetic pattern that exporters emit (torch.onnx.export's
+spellings, written by hand so the lit test needs no torch), plus graphs with nodes out of order."""
+import os
+import sys
+
+import onnx
+from onnx import TensorProto, helper
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+f = lambda n, s: helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
+i64 = lambda name, v: helper.make_tensor(name, TensorProto.INT64, [len(v)], v)
+scalar = lambda name, v: helper.make_tensor(name, TensorProto.INT64, [], [v])
+node = helper.make_node
+
+
+def save(name, nodes, inputs, outputs, inits=(), check=False):
+    g = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    if check:
+        onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(out, name + ".onnx"))
+
+
+# ViT's class token: cls.expand(x.shape[0], -1, -1) is Shape -> Gather -> Unsqueeze -> Concat, then
+# ConstantOfShape/Mul/Equal/Where to replace -1 by 1, then Expand; Concat with the patch tokens.
+save("vit_class_token", [
+    node("Shape", ["x"], ["s"], name="shape"),
+    node("Gather", ["s", "zero"], ["n"], name="batch", axis=0),
+    node("Unsqueeze", ["n", "axes0"], ["n1"], name="unsq"),
+    node("Concat", ["n1", "minus1", "minus1"], ["target"], name="target", axis=0),
+    node("ConstantOfShape", ["three"], ["ones"], name="ones",
+         value=helper.make_tensor("v", TensorProto.INT64, [1], [1])),
+    node("Mul", ["ones", "minus1"], ["neg"], name="neg"),
+    node("Equal", ["target", "neg"], ["is_neg"], name="is_neg"),
+    node("Where", ["is_neg", "ones", "target"], ["shape"], name="where"),
+    node("Expand", ["cls", "shape"], ["tok"], name="expand"),
+    node("Concat", ["tok", "x"], ["y"], name="cat", axis=1)],
+    [f("x", [2, 16, 8])], [f("y", None)],
+    [scalar("zero", 0), i64("axes0", [0]), i64("minus1", [-1]), i64("three", [3]),
+     helper.make_tensor("cls", TensorProto.FLOAT, [1, 1, 8], [0.5] * 8)])
+
+# Swin's window padding: pad_r = (ws - W % ws) % ws from the shape, F.pad's list reversed into ONNX order
+# (Concat -> Reshape -> Slice with step -1 -> Transpose -> Reshape -> Cast), then Pad.
+save("swin_window_pad", [
+    node("Shape", ["x"], ["s"], name="shape"),
+    node("Gather", ["s", "two"], ["w"], name="width", axis=0),
+    node("Mod", ["w", "ws"], ["wm"], name="mod"),
+    node("Sub", ["ws", "wm"], ["d"], name="sub"),
+    node("Mod", ["d", "ws"], ["pad_r"], name="mod2"),
+    node("Unsqueeze", ["pad_r", "axes0"], ["pr"], name="unsq"),
+    node("Concat", ["zeros2", "zero1", "pr", "zeros4"], ["torch_pads"], name="cat", axis=0),
+    node("Reshape", ["torch_pads", "pairs"], ["p2"], name="pairs"),
+    node("Slice", ["p2", "start", "end", "axis0", "step"], ["rev"], name="reverse"),
+    node("Transpose", ["rev"], ["t"], name="transpose", perm=[1, 0]),
+    node("Reshape", ["t", "flat"], ["pads64"], name="flat"),
+    node("Cast", ["pads64"], ["pads"], name="cast", to=TensorProto.INT64),
+    node("Pad", ["x", "pads"], ["y"], name="pad", mode="constant")],
+    [f("x", [1, 10, 10, 32])], [f("y", None)],
+    [scalar("two", 2), scalar("ws", 4), i64("axes0", [0]), i64("zeros2", [0, 0]), i64("zero1", [0]),
+     i64("zeros4", [0, 0, 0, 0]), i64("pairs", [-1, 2]), i64("start", [-1]), i64("end", [-9223372036854775807]),
+     i64("axis0", [0]), i64("step", [-1]), i64("flat", [-1])])
+
+# Positions: Range(0, x.shape[1]) -> Unsqueeze -> Expand to the batch, then Gather of an embedding.
+save("range_positions", [
+    node("Shape", ["x"], ["s"], name="shape"),
+    node("Gather", ["s", "one"], ["len"], name="seq", axis=0),
+    node("Range", ["zero", "len", "one"], ["pos"], name="range"),
+    node("Unsqueeze", ["pos", "axes0"], ["pos1"], name="unsq"),
+    node("Expand", ["pos1", "s"], ["posb"], name="expand"),
+    node("Gather", ["table", "posb"], ["y"], name="embed", axis=0)],
+    [helper.make_tensor_value_info("x", TensorProto.INT64, [2, 5])], [f("y", None)],
+    [scalar("zero", 0), scalar("one", 1), i64("axes0", [0]),
+     helper.make_tensor("table", TensorProto.FLOAT, [8, 4], [float(i) for i in range(32)])])
+
+# Size and comparisons driving a Slice: keep the first half, ends = Size / 2 along a flattened view.
+save("size_slice", [
+    node("Size", ["x"], ["n"], name="size"),
+    node("Div", ["n", "two"], ["half"], name="half"),
+    node("Less", ["half", "cap"], ["small"], name="less"),
+    node("Where", ["small", "half", "cap"], ["end"], name="min"),
+    node("Unsqueeze", ["end", "axes0"], ["ends"], name="unsq"),
+    node("Reshape", ["x", "flat"], ["xf"], name="flatten"),
+    node("Slice", ["xf", "zero1", "ends"], ["y"], name="slice")],
+    [f("x", [4, 6])], [f("y", None)],
+    [scalar("two", 2), scalar("cap", 100), i64("axes0", [0]), i64("flat", [-1]), i64("zero1", [0])])
+
+# Tile with repeats from the shape (And/Not/Or on the way) and ConstantOfShape from a computed shape.
+save("tile_repeats", [
+    node("Shape", ["x"], ["s"], name="shape"),
+    node("Greater", ["s", "two"], ["big"], name="greater"),
+    node("Not", ["big"], ["small"], name="not"),
+    node("Cast", ["small"], ["reps"], name="cast", to=TensorProto.INT64),
+    node("Add", ["reps", "one"], ["r2"], name="add"),
+    node("Tile", ["x", "r2"], ["y"], name="tile"),
+    node("ConstantOfShape", ["r2"], ["z"], name="fill",
+         value=helper.make_tensor("v", TensorProto.FLOAT, [1], [3.0]))],
+    [f("x", [2, 3])], [f("y", None), f("z", None)],
+    [helper.make_tensor("two", TensorProto.INT64, [1], [2]), helper.make_tensor("one", TensorProto.INT64, [1], [1])])
+
+# Nodes listed consumers first; the importer sorts them. Then a real cycle, which it rejects by name.
+save("out_of_order", [
+    node("Relu", ["a"], ["y"], name="last"),
+    node("Mul", ["b", "b"], ["a"], name="middle"),
+    node("Add", ["x", "x"], ["b"], name="first")],
+    [f("x", [3])], [f("y", None)], check=False)
+save("cycle", [
+    node("Add", ["x", "c"], ["a"], name="add_a"),
+    node("Relu", ["a"], ["b"], name="relu_b"),
+    node("Neg", ["b"], ["c"], name="neg_c"),
+    node("Abs", ["b"], ["y"], name="abs_y")],
+    [f("x", [3])], [f("y", None)], check=False)
