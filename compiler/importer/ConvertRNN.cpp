@@ -1,11 +1,11 @@
 //===- ConvertRNN.cpp - ONNX RNN, GRU, LSTM -------------------------------===//
 //
-// The recurrences are unrolled over the static sequence length into nuri
-// matmuls, elementwise ops and activations. Input projections (X W^T + Wb)
-// are computed for all time steps in one matmul; each step then adds the
-// recurrent projection. Constant sequence_lens shorter than the sequence
-// become constant 0/1 masks that hold the state and zero the output past
-// each batch item's end.
+// Input projections (X W^T + Wb) are computed for all time steps in one
+// matmul; each step then adds the recurrent projection. Short sequences are
+// unrolled into nuri matmuls, elementwise ops and activations; longer ones
+// stay a nuri.loop whose body is one step. Constant sequence_lens shorter
+// than the sequence become constant 0/1 masks that hold the state and zero
+// the output past each batch item's end.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/importer/ImporterContext.h"
@@ -141,6 +141,77 @@ FailureOr<SmallVector<Activation>> activations(NodeContext &c, Cell cell, int nu
   return out;
 }
 
+/// A recurrence's state after a step, and the step's output.
+struct StepState {
+  Value h, c, y;
+};
+using CellStep = llvm::function_ref<FailureOr<StepState>(Value xt, Value h, Value c, Value mask)>;
+
+/// Longer sequences stay a loop: unrolled, every step is its own kernels and
+/// compile time grows with the sequence (a 2-layer bidirectional LSTM over
+/// 100 steps took 67 s to compile unrolled).
+constexpr int64_t kUnrolledSteps = 16;
+
+/// The recurrence as a nuri.loop over `seq` steps (one kernel, scf.while
+/// after lowering): it carries the state and Y [seq, batch, H], reads
+/// step t's input projection from xw [seq, batch, G*H] with a gather and
+/// writes its output into Y with a scatter. `maskAt(t)`, when given, is the
+/// constant [batch, 1] mask of step t (constant sequence_lens); the masks are
+/// stacked into one table gathered the same way. Returns Y and the final
+/// state.
+FailureOr<StepState> recurrenceLoop(NodeContext &c, int64_t seq, bool reverse, Value xw, Value h0,
+                                    Value c0, llvm::function_ref<DenseElementsAttr(int64_t)> maskAt,
+                                    CellStep step) {
+  MLIRContext *ctx = c.b.getContext();
+  auto stateType = typeOf(h0);
+  int64_t batch = stateType.getDimSize(0), hidden = stateType.getDimSize(1);
+  Type et = stateType.getElementType(), i64 = IntegerType::get(ctx, 64);
+  auto scalarType = [](Type t) { return RankedTensorType::get({}, t); };
+  Value masks;
+  if (maskAt) {
+    SmallVector<Attribute> all;
+    for (int64_t t = 0; t < seq; ++t)
+      llvm::append_range(all, maskAt(t).getValues<Attribute>());
+    masks = c.constant(DenseElementsAttr::get(RankedTensorType::get({seq, batch, 1}, et), all));
+  }
+  auto yType = RankedTensorType::get({seq, batch, hidden}, et);
+  Value y0 = c.constant(DenseElementsAttr::get(yType, FloatAttr::get(et, 0.0)));
+  Value maxTrip = c.constant(DenseElementsAttr::get(scalarType(i64), seq));
+  Value cond = c.constant(DenseElementsAttr::get(scalarType(IntegerType::get(ctx, 1)), true));
+  SmallVector<Value> carried{h0};
+  if (c0)
+    carried.push_back(c0);
+  carried.push_back(y0);
+
+  auto loop = LoopOp::create(c.b, c.loc(), ValueRange(carried).getTypes(), maxTrip, cond, carried);
+  Block *body = new Block();
+  loop.getBody().push_back(body);
+  Value iter = body->addArgument(scalarType(i64), c.loc());
+  body->addArgument(scalarType(IntegerType::get(ctx, 1)), c.loc());
+  SmallVector<Value> state;
+  for (Value v : carried)
+    state.push_back(body->addArgument(v.getType(), c.loc()));
+  OpBuilder::InsertionGuard guard(c.b);
+  c.b.setInsertionPointToStart(body);
+  Value t = reverse ? c.make<SubOp>(c.constant(DenseElementsAttr::get(scalarType(i64), seq - 1)), iter)
+                    : iter;
+  IntegerAttr axis0 = c.b.getI64IntegerAttr(0);
+  Value xt = c.make<GatherOp>(xw, t, axis0);
+  Value mask = masks ? c.make<GatherOp>(masks, t, axis0) : Value();
+  auto next = step(xt, state[0], c0 ? state[1] : Value(), mask);
+  if (failed(next))
+    return failure();
+  Value at = c.reshape(t, {1, 1});
+  Value yNew = c.make<ScatterNDOp>(state.back(), at, c.reshape(next->y, {1, batch, hidden}),
+                                   c.b.getStringAttr("none"));
+  SmallVector<Value> yielded{cond, next->h};
+  if (c0)
+    yielded.push_back(next->c);
+  yielded.push_back(yNew);
+  LoopYieldOp::create(c.b, c.loc(), yielded);
+  return StepState{loop.getResult(0), c0 ? loop.getResult(1) : Value(), loop.getResults().back()};
+}
+
 LogicalResult convertRecurrent(NodeContext &c, Cell cell) {
   const int gates = cell == Cell::RNN ? 1 : cell == Cell::GRU ? 3 : 4;
   Value x = c.input(0), w = c.input(1), r = c.input(2), bias = c.input(3);
@@ -190,8 +261,8 @@ LogicalResult convertRecurrent(NodeContext &c, Cell cell) {
       failed(expect(c0, stateShape, "initial_c")) ||
       failed(expect(peep, {numDir, 3 * hidden}, "P")))
     return failure();
-  if (seq < 1 || seq > 4096)
-    return c.fail("the sequence length must be in 1..4096 to unroll");
+  if (seq < 1)
+    return c.fail("the sequence length must be at least 1");
 
   // Per batch item, the number of valid steps (constant), or none when all
   // run the full sequence.
@@ -271,10 +342,9 @@ LogicalResult convertRecurrent(NodeContext &c, Cell cell) {
     };
     auto gate = [&](Value v, int g) { return sliceAxis(c, v, 1, g * hidden, hidden); };
 
-    SmallVector<Value> yd(seq);
-    for (int64_t step = 0; step < seq; ++step) {
-      int64_t t = reverse ? seq - 1 - step : step;
-      Value xt = takeFirst(c, xw, t); // [batch, G*H]
+    // One step: the new state and the step's output from x_t's projection,
+    // the state, and the 0/1 mask of items still running (null: all are).
+    auto cellStep = [&](Value xt, Value h, Value cst, Value mask) -> FailureOr<StepState> {
       Value hNew, cNew;
       if (cell == Cell::RNN) {
         Value pre = c.make<AddOp>(xt, c.make<MatMulOp>(h, rd));
@@ -332,24 +402,48 @@ LogicalResult convertRecurrent(NodeContext &c, Cell cell) {
           return failure();
         hNew = c.make<MulOp>(*og, *hc);
       }
-      if (!lens.empty()) {
-        // Items past their length keep their state and output zeros.
-        SmallVector<Attribute> m;
-        for (int64_t n : lens)
-          m.push_back(FloatAttr::get(et, t < n ? 1.0 : 0.0));
-        Value mask = c.constant(
-            DenseElementsAttr::get(RankedTensorType::get({batch, 1}, et), m));
-        Value keep = c.make<SubOp>(c.scalar(et, 1.0), mask);
-        yd[t] = c.make<MulOp>(hNew, mask);
-        hNew = c.make<AddOp>(yd[t], c.make<MulOp>(h, keep));
-        if (cNew)
-          cNew = c.make<AddOp>(c.make<MulOp>(cNew, mask), c.make<MulOp>(cst, keep));
-      } else {
-        yd[t] = hNew;
-      }
-      h = hNew;
+      if (!mask)
+        return StepState{hNew, cNew, hNew};
+      // Items past their length keep their state and output zeros.
+      Value keep = c.make<SubOp>(c.scalar(et, 1.0), mask);
+      Value y = c.make<MulOp>(hNew, mask);
+      hNew = c.make<AddOp>(y, c.make<MulOp>(h, keep));
       if (cNew)
-        cst = cNew;
+        cNew = c.make<AddOp>(c.make<MulOp>(cNew, mask), c.make<MulOp>(cst, keep));
+      return StepState{hNew, cNew, y};
+    };
+    // masks[t]: 1 for the items still running at step t.
+    auto maskAt = [&](int64_t t) {
+      SmallVector<Attribute> m;
+      for (int64_t n : lens)
+        m.push_back(FloatAttr::get(et, t < n ? 1.0 : 0.0));
+      return DenseElementsAttr::get(RankedTensorType::get({batch, 1}, et), m);
+    };
+
+    if (seq > kUnrolledSteps) {
+      llvm::function_ref<DenseElementsAttr(int64_t)> masks;
+      if (!lens.empty())
+        masks = maskAt;
+      auto out = recurrenceLoop(c, seq, reverse, xw, h, cell == Cell::LSTM ? cst : Value(), masks,
+                                cellStep);
+      if (failed(out))
+        return failure();
+      ys.push_back(out->y);
+      hs.push_back(out->h);
+      cs.push_back(out->c ? out->c : cst); // RNN, GRU: no cell state (Y_c unused)
+      continue;
+    }
+    SmallVector<Value> yd(seq);
+    for (int64_t step = 0; step < seq; ++step) {
+      int64_t t = reverse ? seq - 1 - step : step;
+      Value xt = takeFirst(c, xw, t); // [batch, G*H]
+      auto next = cellStep(xt, h, cst, lens.empty() ? Value() : c.constant(maskAt(t)));
+      if (failed(next))
+        return failure();
+      yd[t] = next->y;
+      h = next->h;
+      if (next->c)
+        cst = next->c;
     }
     ys.push_back(stackFirst(c, yd)); // [seq, batch, H]
     hs.push_back(h);

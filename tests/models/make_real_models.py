@@ -14,6 +14,7 @@ Models:
   cnn_dyn     a small CNN exported with a symbolic batch dimension
   bert_dyn    a BERT-style encoder exported with symbolic batch and sequence dimensions
   fp16_cast   an fp16 model with Cast after the input and before the output, nodes listed out of order
+  lstm        a 2-layer bidirectional LSTM over 100 steps with its state in and out, and a sigmoid head
 """
 import argparse
 import json
@@ -181,8 +182,28 @@ def export_half(path, m):
     onnx.save(model, path)
 
 
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(64, 64, num_layers=2, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(128, 1)
+
+    def forward(self, x, h, c):
+        y, (h2, c2) = self.lstm(x, (h, c))
+        return torch.sigmoid(self.head(y)), h2, c2
+
+
+def make_lstm(out):
+    m = Recurrent()
+    args = (torch.randn(1, 100, 64), torch.zeros(4, 1, 64), torch.zeros(4, 1, 64))
+    export(m, args, os.path.join(out, "lstm.onnx"), ["x", "h", "c"], ["prob", "hn", "cn"])
+    return {"inputs": {"x": {"shape": [1, 100, 64], "dtype": "float32"},
+                       "h": {"shape": [4, 1, 64], "dtype": "float32"},
+                       "c": {"shape": [4, 1, 64], "dtype": "float32"}}}
+
+
 MODELS = {"vit": make_vit, "swin": make_swin, "cnn_dyn": make_cnn_dyn, "bert_dyn": make_bert_dyn,
-          "fp16_cast": make_fp16_cast}
+          "fp16_cast": make_fp16_cast, "lstm": make_lstm}
 
 
 def main():

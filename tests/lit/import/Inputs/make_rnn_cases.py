@@ -76,3 +76,7 @@ case("test_x_gru_bidir_lbr", "GRU", "bidirectional", lbr=1)
 case("test_x_gru_reverse_lens", "GRU", "reverse", lens=[4, 2, 1])
 case("test_x_lstm_bidir_lens_layout", "LSTM", "bidirectional", lens=[3, 4, 2], layout=1)
 case("test_x_lstm_clip", "LSTM", "forward", clip=0.7)
+# Past 16 steps the recurrence is a nuri.loop rather than unrolled: the same forms over 40 steps.
+case("test_x_gru_loop_bidir_lbr_lens", "GRU", "bidirectional", S=40, lbr=1, lens=[40, 23, 1])
+case("test_x_lstm_loop_reverse_lens_layout", "LSTM", "reverse", S=40, lens=[17, 40, 5], layout=1)
+case("test_x_lstm_loop_bidir_clip", "LSTM", "bidirectional", S=40, clip=0.9)
