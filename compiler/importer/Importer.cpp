@@ -222,7 +222,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
                      "' is a string tensor; strings are supported by StringNormalizer and "
                      "Identity only");
     if (runtimeShapes.count(it->second)) {
-      if (!propagatesRuntimeShape(node, scope))
+      if (!propagatesRuntimeShape(node, scope) && !(domain.empty() && takesBoundedInputs(node.op_type())))
         return nc.fail("input '" + node.input(k) +
                        "' has a shape known only at run time; only graph outputs and "
                        "elementwise ops with scalar other operands can take such tensors yet");
@@ -235,6 +235,17 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
   for (const std::string &name : node.input())
     if (!name.empty() && scope.count(name) && runtimeShapes.count(scope[name]))
       runtimeIn = &runtimeShapes[scope[name]];
+  if (runtimeIn && domain.empty() && takesBoundedInputs(node.op_type()) &&
+      !propagatesRuntimeShape(node, scope)) {
+    // Data movement on bounded tensors of run-time shape (ConvertBounded.cpp).
+    if (failed(nc.requireInputs(requiredInputs(node.op_type(), opset))) ||
+        failed(convertBounded(nc)))
+      return failure();
+    for (int k = 0; k < node.output_size(); ++k)
+      if (nc.outputUsed(k) && !scope.count(node.output(k)))
+        return nc.fail("output " + std::to_string(k) + " is not supported");
+    return success();
+  }
   std::optional<RuntimeShape> propagated;
   if (runtimeIn)
     propagated = *runtimeIn;

@@ -159,6 +159,10 @@ void wrap(ConverterMap &table, const std::string &op, std::function<bool(NodeCon
 /// part's compact data and dims (see RuntimeShape). ConvertDynamic.cpp.
 llvm::SmallVector<std::pair<mlir::Value, mlir::Value>>
 splitParts(NodeContext &c, mlir::Value x, mlir::Value sizes, int64_t axis);
+/// Ops that take bounded tensors of run-time shape (static 1-D buffers, see
+/// RuntimeShape) through index arithmetic: ConvertBounded.cpp.
+bool takesBoundedInputs(const std::string &op);
+mlir::LogicalResult convertBounded(NodeContext &c);
 void registerSequenceConverters(ConverterMap &table);
 /// A sequence of known elements (ConvertSequence.cpp): a tuple-typed value.
 mlir::Value makeSequenceValue(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange elements);

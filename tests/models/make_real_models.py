@@ -15,6 +15,8 @@ Models:
   bert_dyn    a BERT-style encoder exported with symbolic batch and sequence dimensions
   fp16_cast   an fp16 model with Cast after the input and before the output, nodes listed out of order
   lstm        a 2-layer bidirectional LSTM over 100 steps with its state in and out, and a sigmoid head
+  ssd         an SSD-style detector with its post-processing (score threshold by boolean indexing, NMS, top 10):
+              the number of boxes depends on the input
 """
 import argparse
 import json
@@ -27,6 +29,7 @@ import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision  # imported before tracing: importing it inside forward traces a CUDA version query
 
 OPSET = 17
 
@@ -202,8 +205,46 @@ def make_lstm(out):
                        "c": {"shape": [4, 1, 64], "dtype": "float32"}}}
 
 
+class TinySSD(nn.Module):
+    """Two conv stages, class and box heads over 8x8 cells with 2 anchors each, box decoding, then
+    torchvision's post-processing spelled as users write it."""
+
+    def __init__(self, classes=3, anchors=2):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU())
+        self.cls = nn.Conv2d(32, anchors * classes, 3, 1, 1)
+        self.box = nn.Conv2d(32, anchors * 4, 3, 1, 1)
+        self.classes = classes
+        grid = torch.stack(torch.meshgrid(torch.arange(8.0), torch.arange(8.0), indexing="ij"), -1).reshape(-1, 2)
+        centers = ((grid + 0.5) / 8).repeat_interleave(anchors, 0)
+        sizes = torch.tensor([[0.2, 0.2], [0.35, 0.2]]).repeat(64, 1)
+        self.register_buffer("anchors", torch.cat([centers, sizes], 1))  # [128, 4]: cx, cy, w, h
+
+    def forward(self, x):
+        f = self.body(x)
+        cls = self.cls(f).permute(0, 2, 3, 1).reshape(-1, self.classes)
+        d = self.box(f).permute(0, 2, 3, 1).reshape(-1, 4) * 0.1
+        a = self.anchors
+        cxcy = a[:, :2] + d[:, :2] * a[:, 2:]
+        wh = a[:, 2:] * torch.exp(d[:, 2:])
+        boxes = torch.cat([cxcy - wh / 2, cxcy + wh / 2], 1)
+        scores, labels = cls.softmax(-1)[:, 1:].max(-1)
+        keep = scores > 0.36
+        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        keep = torchvision.ops.nms(boxes, scores, 0.5)[:10]
+        return boxes[keep], scores[keep], labels[keep]
+
+
+def make_ssd(out):
+    m = TinySSD()
+    export(m, (torch.randn(1, 3, 32, 32),), os.path.join(out, "ssd.onnx"), ["image"], ["boxes", "scores", "labels"])
+    # Scaled inputs give different numbers of boxes: the top 10, a few, none.
+    return {"inputs": {"image": {"shape": [1, 3, 32, 32], "dtype": "float32"}},
+            "sizes": [{"_scale": 1.0}, {"_scale": 0.6}, {"_scale": 0.05}]}
+
+
 MODELS = {"vit": make_vit, "swin": make_swin, "cnn_dyn": make_cnn_dyn, "bert_dyn": make_bert_dyn,
-          "fp16_cast": make_fp16_cast, "lstm": make_lstm}
+          "fp16_cast": make_fp16_cast, "lstm": make_lstm, "ssd": make_ssd}
 
 
 def main():

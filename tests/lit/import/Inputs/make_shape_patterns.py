@@ -111,3 +111,19 @@ save("cycle", [
     node("Neg", ["b"], ["c"], name="neg_c"),
     node("Abs", ["b"], ["y"], name="abs_y")],
     [f("x", [3])], [f("y", None)], check=False)
+
+# A detector's post-processing on tensors of run-time shape: boolean indexing (NonZero -> Transpose ->
+# GatherND), the first two rows (Slice), a column (Gather + Squeeze), and a Reshape of the kept rows.
+save("bounded_chain", [
+    node("Greater", ["x", "zero_f"], ["keep"], name="keep"),
+    node("NonZero", ["keep"], ["nz"], name="nonzero"),
+    node("Transpose", ["nz"], ["idx"], name="transpose", perm=[1, 0]),
+    node("GatherND", ["table", "idx"], ["rows"], name="rows"),
+    node("Slice", ["rows", "zero1", "two1", "zero1"], ["top"], name="top2"),
+    node("Gather", ["top", "one1"], ["col"], name="column", axis=1),
+    node("Squeeze", ["col", "one1"], ["y"], name="squeeze"),
+    node("Reshape", ["rows", "flat"], ["z"], name="flatten")],
+    [f("x", [6])], [f("y", None), f("z", None)],
+    [helper.make_tensor("zero_f", TensorProto.FLOAT, [], [0.0]), i64("zero1", [0]), i64("two1", [2]),
+     i64("one1", [1]), i64("flat", [-1]),
+     helper.make_tensor("table", TensorProto.FLOAT, [6, 2], [float(i) for i in range(12)])])
