@@ -1,9 +1,10 @@
 //===- ConvertControlFlow.cpp - ONNX If/Loop/Scan, Size, Dropout ----------===//
 //
 // Shapes are static, so control flow is resolved at import time: If with a
-// constant condition imports the taken branch, Loop with a constant trip
+// constant condition imports the taken branch; Loop with a constant trip
 // count (and conditions that fold) and Scan over a static sequence unroll
-// into the enclosing graph; subgraphs see the outer scope through the graph
+// into the enclosing graph when short, and stay one nuri.loop with the body
+// imported once when long; subgraphs see the outer scope through the graph
 // walk.
 //
 //===----------------------------------------------------------------------===//
@@ -22,6 +23,10 @@ namespace {
 /// Iterations a Loop or Scan may unroll into: beyond this the graph grows
 /// unreasonably.
 constexpr int64_t kMaxUnroll = 4096;
+
+/// Longer Loops and Scans stay a nuri.loop: unrolled, the graph and the
+/// compile time grow with the trip count.
+constexpr int64_t kUnrolledIterations = 16;
 
 /// The subgraph attribute `name`, or null (also when no graph walk is at
 /// hand to import it).
@@ -180,6 +185,91 @@ LogicalResult convertIf(NodeContext &c) {
   return success();
 }
 
+/// The result of a loop kept as a loop: its final carried values, then each
+/// scan output stacked along a new leading dimension.
+struct KeptLoop {
+  SmallVector<Value> carried, scans;
+};
+
+/// A Loop or Scan of `trip` iterations known at compile time as one
+/// nuri.loop (scf.while in one kernel after lowering) instead of unrolled:
+/// the body is imported once, with the inputs `bodyInputs(iteration,
+/// state)` builds from the iteration (tensor<i64>) and the carried values.
+/// The body's outputs are (a condition when `condOutput`), the next carried
+/// values, then one element per scan output; each scan output is carried as
+/// a static [trip, element...] tensor the element is scattered into, at
+/// trip-1-iteration when `reversed[j]`. Returns failure without an error when
+/// the body's condition does not fold to true (the caller unrolls instead).
+FailureOr<KeptLoop>
+keepLoop(NodeContext &c, const onnx::GraphProto &body, int64_t trip, ArrayRef<Value> init,
+         function_ref<SmallVector<Value>(Value iteration, ArrayRef<Value> state)> bodyInputs,
+         bool condOutput, ArrayRef<bool> reversed, bool &errored) {
+  errored = true;
+  MLIRContext *ctx = c.b.getContext();
+  auto scalarType = [](Type t) { return RankedTensorType::get({}, t); };
+  Type i64 = IntegerType::get(ctx, 64), i1 = IntegerType::get(ctx, 1);
+  Region region;
+  Block *block = new Block();
+  region.push_back(block);
+  Value iteration = block->addArgument(scalarType(i64), c.loc());
+  block->addArgument(scalarType(i1), c.loc());
+  SmallVector<Value> state;
+  for (Value v : init)
+    state.push_back(block->addArgument(v.getType(), c.loc()));
+  SmallVector<RankedTensorType> accTypes;
+  {
+    OpBuilder::InsertionGuard guard(c.b);
+    c.b.setInsertionPointToStart(block);
+    auto outs = c.walker->importSubgraph(c, body, bodyInputs(iteration, state));
+    if (failed(outs))
+      return failure();
+    ArrayRef<Value> results(*outs);
+    if (condOutput) {
+      auto cond = constantBool(results.front());
+      if (!cond || !*cond) {
+        errored = false;
+        return failure();
+      }
+      results = results.drop_front();
+    }
+    SmallVector<Value> yielded{c.constant(DenseElementsAttr::get(scalarType(i1), true))};
+    for (auto [i, v] : llvm::enumerate(results.take_front(init.size()))) {
+      if (v.getType() != init[i].getType())
+        return c.fail("loop-carried value " + std::to_string(i) + " changes type in the body");
+      yielded.push_back(v);
+    }
+    Value last = c.constant(DenseElementsAttr::get(scalarType(i64), trip - 1));
+    for (auto [j, v] : llvm::enumerate(results.drop_front(init.size()))) {
+      if (isa<TupleType>(v.getType()) || !typeOf(v).hasStaticShape() ||
+          (c.runtimeShapes && c.runtimeShapes->count(v)))
+        return c.fail("scan output " + std::to_string(j) + " must be a tensor of static shape");
+      auto elem = typeOf(v);
+      SmallVector<int64_t> stacked{trip}, one{1};
+      llvm::append_range(stacked, elem.getShape());
+      llvm::append_range(one, elem.getShape());
+      auto accType = RankedTensorType::get(stacked, elem.getElementType());
+      accTypes.push_back(accType);
+      Value acc = block->addArgument(accType, c.loc());
+      Value at = reversed[j] ? c.make<SubOp>(last, iteration) : iteration;
+      yielded.push_back(c.make<ScatterNDOp>(acc, c.reshape(at, {1, 1}), c.reshape(v, one),
+                                            c.b.getStringAttr("none")));
+    }
+    LoopYieldOp::create(c.b, c.loc(), yielded);
+  }
+  SmallVector<Value> carried(init.begin(), init.end());
+  for (RankedTensorType t : accTypes)
+    carried.push_back(c.constant(DenseElementsAttr::get(t, c.b.getZeroAttr(t.getElementType()))));
+  Value maxTrip = c.constant(DenseElementsAttr::get(scalarType(i64), trip));
+  Value cond = c.constant(DenseElementsAttr::get(scalarType(i1), true));
+  auto loop = LoopOp::create(c.b, c.loc(), ValueRange(carried).getTypes(), maxTrip, cond, carried);
+  loop.getBody().takeBody(region);
+  KeptLoop out;
+  for (auto [i, r] : llvm::enumerate(loop.getResults()))
+    (i < init.size() ? out.carried : out.scans).push_back(r);
+  errored = false;
+  return out;
+}
+
 /// Loop with a trip count or condition known only at run time: a nuri.loop
 /// (scf.while after lowering). The body is imported once into its region;
 /// scan outputs are stacked into buffers of max_trip elements whose actual
@@ -329,6 +419,27 @@ LogicalResult convertLoop(NodeContext &c) {
       return c.fail("loop-carried input " + std::to_string(i) + " is absent");
     carried.push_back(v);
   }
+  if (cond && trip > kUnrolledIterations) {
+    SmallVector<bool> forward(numScan, false);
+    bool errored;
+    auto kept = keepLoop(
+        c, *body, trip, carried,
+        [&](Value iteration, ArrayRef<Value> state) {
+          // The condition is true in every iteration the loop runs.
+          SmallVector<Value> ins{iteration, c.constant(DenseElementsAttr::get(boolScalar, true))};
+          llvm::append_range(ins, state);
+          return ins;
+        },
+        /*condOutput=*/true, forward, errored);
+    if (succeeded(kept)) {
+      for (auto [i, v] : llvm::enumerate(llvm::concat<Value>(kept->carried, kept->scans)))
+        c.setOutput(i, v);
+      return success();
+    }
+    if (errored)
+      return failure();
+    // The body computes its condition: unrolling may still fold it.
+  }
   SmallVector<SmallVector<Value>> scans(numScan);
   int64_t iter = 0;
   for (; cond && (trip < 0 || iter < trip); ++iter) {
@@ -383,10 +494,45 @@ FailureOr<SmallVector<Value>> runScan(NodeContext &c, const onnx::GraphProto &bo
     }
     length = n;
   }
-  if (length < 0 || length > kMaxUnroll) {
-    (void)c.fail(length < 0 ? "needs at least one scan input"
-                            : "the sequence is too long to unroll");
+  if (length < 0) {
+    (void)c.fail("needs at least one scan input");
     return failure();
+  }
+  if (length > kUnrolledIterations) {
+    SmallVector<bool> reversed;
+    for (int64_t d : outDirs)
+      reversed.push_back(d != 0);
+    bool errored;
+    auto kept = keepLoop(
+        c, body, length, states,
+        [&](Value iteration, ArrayRef<Value> state) {
+          SmallVector<Value> ins(state.begin(), state.end());
+          Value last = c.constant(DenseElementsAttr::get(typeOf(iteration), length - 1));
+          for (auto [i, x] : llvm::enumerate(inputs)) {
+            Value t = inDirs[i] ? c.make<SubOp>(last, iteration) : iteration;
+            ins.push_back(c.make<GatherOp>(x, t, inAxes[i]));
+          }
+          return ins;
+        },
+        /*condOutput=*/false, reversed, errored);
+    if (failed(kept))
+      return failure();
+    SmallVector<Value> result(kept->carried);
+    for (auto [j, v] : llvm::enumerate(kept->scans)) {
+      int64_t rank = typeOf(v).getRank();
+      int64_t axis = normAxis(outAxes[j], rank);
+      if (axis < 0 || axis >= rank) {
+        (void)c.fail("scan_output_axes entry out of range");
+        return failure();
+      }
+      // Stacked along dimension 0; move it to `axis`.
+      SmallVector<int64_t> perm;
+      for (int64_t d = 1; d < rank; ++d)
+        perm.push_back(d);
+      perm.insert(perm.begin() + axis, 0);
+      result.push_back(c.make<TransposeOp>(v, perm));
+    }
+    return result;
   }
   SmallVector<Value> cur(states.begin(), states.end());
   SmallVector<SmallVector<Value>> scans(numScanOutputs);
