@@ -3,7 +3,8 @@
 // A detector's post-processing chains ops on tensors whose shape is known
 // only at run time: NonZero -> Transpose -> GatherND (boolean indexing),
 // NonMaxSuppression on the boxes kept, Gather of a column, Slice to the top k,
-// Gather of the boxes by the result. Those tensors are bounded: their data
+// Gather of the boxes by the result, scaling and Concat into one table.
+// Those tensors are bounded: their data
 // sits compactly at the start of a static 1-D buffer (see RuntimeShape) whose
 // capacity is known at compile time. Each converter here computes, for every
 // position of its result's buffer, which element of its inputs it takes: the
@@ -351,6 +352,33 @@ LogicalResult gatherNDBounded(NodeContext &c) {
   return success();
 }
 
+/// Runs the static converter `convert` on c's node with inputs `replaced`
+/// (input index -> value) instead of its own; returns its outputs. Its
+/// results are not bound in c's scope: the caller binds what it makes of them.
+FailureOr<SmallVector<Value>> runStatic(NodeContext &c, const Converter &convert,
+                                        const std::map<int, Value> &replaced) {
+  onnx::NodeProto node = c.node;
+  std::map<std::string, Value> scope = c.scope();
+  for (auto [i, v] : replaced) {
+    while (node.input_size() <= i)
+      node.add_input("");
+    std::string name = "__bounded_input_" + std::to_string(i);
+    node.set_input(i, name);
+    scope[name] = v;
+  }
+  std::string error;
+  NodeContext inner(c.b, c.loc(), node, c.opset, scope, error);
+  inner.runtimeShapes = c.runtimeShapes;
+  if (failed(convert(inner))) {
+    (void)c.fail(error);
+    return failure();
+  }
+  SmallVector<Value> outs;
+  for (int k = 0; k < node.output_size(); ++k)
+    outs.push_back(inner.outputUsed(k) && scope.count(node.output(k)) ? scope[node.output(k)] : Value());
+  return outs;
+}
+
 /// NonMaxSuppression on boxes whose count is known at run time: the boxes
 /// and scores are laid out at their capacity, the padding scored -inf, and
 /// the score threshold raised to the lowest float so that padding is never
@@ -382,35 +410,140 @@ LogicalResult nmsBounded(NodeContext &c, const Converter &staticNMS) {
   Type f32 = c.b.getF32Type();
   Value lowest = c.reshape(c.scalar(f32, std::numeric_limits<float>::lowest()), {1});
   Value threshold = c.input(4) ? c.make<MaxOp>(c.reshape(c.input(4), {1}), lowest) : lowest;
-  // The static converter, on the padded operands.
-  onnx::NodeProto node = c.node;
-  while (node.input_size() < 5)
-    node.add_input("");
-  std::map<std::string, Value> scope = c.scope();
-  const char *names[] = {"__nms_boxes", "__nms_scores", "__nms_threshold"};
-  node.set_input(0, names[0]);
-  node.set_input(1, names[1]);
-  node.set_input(4, names[2]);
-  scope[names[0]] = boxesIn;
-  scope[names[1]] = scoresIn;
-  scope[names[2]] = threshold;
-  std::string error;
-  NodeContext inner(c.b, c.loc(), node, c.opset, scope, error);
-  inner.runtimeShapes = c.runtimeShapes;
-  if (failed(staticNMS(inner)))
-    return c.fail(error);
-  auto it = c.runtimeShapes->find(scope[node.output(0)]);
+  auto outs = runStatic(c, staticNMS, {{0, boxesIn}, {1, scoresIn}, {4, threshold}});
+  if (failed(outs))
+    return failure();
+  auto it = c.runtimeShapes->find((*outs)[0]);
   c.setRuntimeShapedOutput(0, it->first, it->second.dims, it->second.shape);
+  return success();
+}
+
+/// Elementwise ops (numpy broadcasting) on bounded operands: each operand is
+/// read at the broadcast position of every result position (a coordinate
+/// modulo the operand's dimension, 1 or equal), then the op's own converter
+/// runs on the aligned 1-D operands. A result dimension is the largest of
+/// the operands' (broadcasting allows only equal ones and 1).
+LogicalResult elementwiseBounded(NodeContext &c, const Converter &staticOp) {
+  SmallVector<int> present;
+  SmallVector<Bounded> ins;
+  int64_t rank = 0;
+  for (int i = 0; i < c.numInputs(); ++i)
+    if (c.input(i)) {
+      present.push_back(i);
+      ins.push_back(bounded(c, c.input(i)));
+      rank = std::max(rank, ins.back().rank());
+    }
+  SmallVector<Value> dims(rank);
+  SmallVector<int64_t> known(rank);
+  for (int64_t d = 0; d < rank; ++d) {
+    Value dim;
+    int64_t size = 1;
+    bool allKnown = true;
+    for (const Bounded &in : ins) {
+      int64_t k = d - (rank - in.rank());
+      if (k < 0)
+        continue;
+      dim = dim ? c.make<MaxOp>(dim, in.dims[k]) : in.dims[k];
+      allKnown &= in.known[k] >= 0;
+      size = std::max(size, in.known[k]);
+    }
+    known[d] = allKnown ? size : -1;
+    dims[d] = allKnown ? one64(c, size) : dim;
+  }
+  // Each operand bounds the result by its capacity times the (known)
+  // dimensions it is broadcast along.
+  int64_t cap = std::numeric_limits<int64_t>::max();
+  for (const Bounded &in : ins) {
+    int64_t factor = 1;
+    bool bounds = true;
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t k = d - (rank - in.rank());
+      if (k >= 0 && in.known[k] != 1)
+        continue;
+      if (known[d] < 0)
+        bounds = false;
+      else
+        factor *= known[d];
+    }
+    if (bounds)
+      cap = std::min(cap, std::max<int64_t>(in.cap() * factor, 1));
+  }
+  if (cap == std::numeric_limits<int64_t>::max())
+    return c.fail("no operand bounds the result's size (a run-time dimension broadcast against 1)");
+  SmallVector<Value> at = coordsOf(c, iota(c, cap), dims);
+  std::map<int, Value> aligned;
+  for (auto [i, in] : llvm::zip(present, ins)) {
+    SmallVector<Value> own;
+    for (int64_t k = 0; k < in.rank(); ++k)
+      own.push_back(c.make<ModOp>(at[k + rank - in.rank()], c.make<MaxOp>(in.dims[k], one64(c, 1)),
+                                  c.b.getBoolAttr(false)));
+    aligned[i] = take(c, in, linearOf(c, own, in.dims));
+  }
+  auto outs = runStatic(c, staticOp, aligned);
+  if (failed(outs))
+    return failure();
+  setResult(c, 0, (*outs)[0], dims, known);
+  return success();
+}
+
+/// Concat of bounded operands: each result position takes the operand whose
+/// run of the axis it falls in.
+LogicalResult concatBounded(NodeContext &c) {
+  SmallVector<Bounded> ins;
+  for (int i = 0; i < c.numInputs(); ++i)
+    if (c.input(i))
+      ins.push_back(bounded(c, c.input(i)));
+  int64_t rank = ins[0].rank();
+  int64_t axis = normAxis(c.attrInt("axis", 0), rank);
+  if (axis < 0 || axis >= rank)
+    return c.fail("axis is out of range");
+  SmallVector<Value> dims(ins[0].dims);
+  SmallVector<int64_t> known(ins[0].known);
+  int64_t cap = 0, axisKnown = 0;
+  Value axisDim = one64(c, 0);
+  for (const Bounded &in : ins) {
+    if (in.rank() != rank || typeOf(in.data).getElementType() != typeOf(ins[0].data).getElementType())
+      return c.fail("inputs differ in rank or element type");
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && known[d] < 0 && in.known[d] >= 0) {
+        known[d] = in.known[d];
+        dims[d] = in.dims[d];
+      }
+    axisDim = c.make<AddOp>(axisDim, in.dims[axis]);
+    axisKnown = axisKnown >= 0 && in.known[axis] >= 0 ? axisKnown + in.known[axis] : -1;
+    cap += in.cap();
+  }
+  dims[axis] = axisKnown >= 0 ? one64(c, axisKnown) : axisDim;
+  known[axis] = axisKnown;
+  SmallVector<Value> at = coordsOf(c, iota(c, std::max<int64_t>(cap, 1)), dims);
+  Value offset = one64(c, 0), result;
+  for (const Bounded &in : ins) {
+    SmallVector<Value> local(at);
+    local[axis] = c.make<SubOp>(at[axis], offset);
+    Value v = take(c, in, linearOf(c, local, in.dims));
+    result = result ? c.make<WhereOp>(c.make<GreaterEqualOp>(at[axis], offset), v, result) : v;
+    offset = c.make<AddOp>(offset, in.dims[axis]);
+  }
+  setResult(c, 0, result, dims, known);
   return success();
 }
 
 } // namespace
 
+const std::set<std::string> &elementwiseOps() {
+  static const std::set<std::string> ops = {
+      "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Cos", "Sin", "Tan", "Exp", "Log",
+      "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Relu", "Sigmoid", "Tanh", "Erf",
+      "Cast", "Max", "Min", "Sign", "Not", "And", "Or", "Xor", "Equal", "Less", "Greater",
+      "LessOrEqual", "GreaterOrEqual", "Where", "Identity"};
+  return ops;
+}
+
 bool takesBoundedInputs(const std::string &op) {
   static const std::set<std::string> ops = {"Transpose", "Unsqueeze", "Squeeze", "Reshape",
                                             "Flatten",   "Slice",     "Gather",  "GatherND",
-                                            "NonMaxSuppression"};
-  return ops.count(op);
+                                            "Concat",    "NonMaxSuppression"};
+  return ops.count(op) || elementwiseOps().count(op);
 }
 
 LogicalResult convertBounded(NodeContext &c) {
@@ -433,6 +566,10 @@ LogicalResult convertBounded(NodeContext &c) {
     return gatherNDBounded(c);
   if (op == "NonMaxSuppression")
     return nmsBounded(c, onnxConverters().at("NonMaxSuppression"));
+  if (op == "Concat")
+    return concatBounded(c);
+  if (elementwiseOps().count(op))
+    return elementwiseBounded(c, onnxConverters().at(op));
   return reshapeBounded(c);
 }
 

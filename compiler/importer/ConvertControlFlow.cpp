@@ -125,9 +125,12 @@ LogicalResult convertDropout(NodeContext &c) {
   return success();
 }
 
+LogicalResult selectShapes(NodeContext &c, int k, Value cond, Value a, Value b);
+
 /// If on a run-time condition: both branches are computed and each output
-/// selected with nuri.where (ONNX ops have no side effects). Needs outputs of
-/// one type in both branches; sequences select element by element.
+/// selected with nuri.where (ONNX ops have no side effects). Outputs whose
+/// shapes differ between the branches get the chosen branch's shape at run
+/// time (selectShapes); sequences select element by element.
 LogicalResult selectBranches(NodeContext &c, const onnx::GraphProto &thenG,
                              const onnx::GraphProto &elseG) {
   Value cond = c.input(0);
@@ -142,14 +145,14 @@ LogicalResult selectBranches(NodeContext &c, const onnx::GraphProto &thenG,
     return failure();
   auto differ = [&](int k) {
     return c.fail("output " + std::to_string(k) +
-                  ": the branches give different types or shapes, which a condition computed "
-                  "at run time cannot select between (shapes are static)");
+                  ": the branches give sequences of different types, which a condition "
+                  "computed at run time cannot select between");
   };
   for (int k = 0; k < c.node.output_size(); ++k) {
     Value a = (*thenOuts)[k], b = (*elseOuts)[k];
-    if (a.getType() != b.getType())
-      return differ(k);
     auto as = sequenceElements(a), bs = sequenceElements(b);
+    if (succeeded(as) && a.getType() != b.getType())
+      return differ(k);
     if (failed(as) != failed(bs))
       return differ(k);
     if (succeeded(as)) {
@@ -159,10 +162,65 @@ LogicalResult selectBranches(NodeContext &c, const onnx::GraphProto &thenG,
       c.setOutput(k, makeSequenceValue(c.b, c.loc(), picked));
       continue;
     }
-    if (c.runtimeShapes && (c.runtimeShapes->count(a) || c.runtimeShapes->count(b)))
-      return differ(k);
+    if (a.getType() != b.getType() ||
+        (c.runtimeShapes && (c.runtimeShapes->count(a) || c.runtimeShapes->count(b)))) {
+      if (failed(selectShapes(c, k, cond, a, b)))
+        return failure();
+      continue;
+    }
     c.setOutput(k, c.make<WhereOp>(cond, a, b));
   }
+  return success();
+}
+
+/// One output of an If on a run-time condition whose branches give it
+/// different shapes (or shapes known only at run time): a bounded tensor of
+/// run-time shape (see RuntimeShape) holding the chosen branch's elements,
+/// with the chosen branch's dims. Both need the same rank and element type
+/// and a compile-time bound.
+LogicalResult selectShapes(NodeContext &c, int k, Value cond, Value a, Value b) {
+  auto ta = typeOf(a), tb = typeOf(b);
+  if (ta.getRank() != tb.getRank() || ta.getElementType() != tb.getElementType())
+    return c.fail("output " + std::to_string(k) +
+                  ": the branches give different ranks or element types, which a condition "
+                  "computed at run time cannot select between");
+  MLIRContext *ctx = c.b.getContext();
+  // Each branch as (data in a static 1-D buffer, dims, compile-time dims).
+  auto layout = [&](Value v, Value &data, Value &dims, SmallVector<int64_t> &known) -> LogicalResult {
+    auto it = c.runtimeShapes ? c.runtimeShapes->find(v) : RuntimeShapeMap::iterator();
+    if (c.runtimeShapes && it != c.runtimeShapes->end()) {
+      if (typeOf(v).getRank() != 1 || !typeOf(v).hasStaticShape())
+        return c.fail("output " + std::to_string(k) +
+                      ": a branch gives a tensor of run-time shape with no compile-time bound");
+      data = v;
+      dims = it->second.dims;
+      known = it->second.shape;
+      return success();
+    }
+    data = c.reshape(v, {typeOf(v).getNumElements()});
+    dims = c.constant(i64Tensor(ctx, typeOf(v).getShape()));
+    known.assign(typeOf(v).getShape().begin(), typeOf(v).getShape().end());
+    return success();
+  };
+  Value da, db, dimsA, dimsB;
+  SmallVector<int64_t> ka, kb;
+  if (failed(layout(a, da, dimsA, ka)) || failed(layout(b, db, dimsB, kb)))
+    return failure();
+  int64_t cap = std::max(typeOf(da).getDimSize(0), typeOf(db).getDimSize(0));
+  auto widen = [&](Value data) {
+    int64_t n = typeOf(data).getDimSize(0);
+    if (n == cap)
+      return data;
+    auto padType = RankedTensorType::get({cap - n}, typeOf(data).getElementType());
+    Value zeros = c.constant(DenseElementsAttr::get(padType, c.b.getZeroAttr(padType.getElementType())));
+    return c.make<ConcatOp>(ValueRange{data, zeros}, int64_t(0));
+  };
+  Value data = c.make<WhereOp>(cond, widen(da), widen(db));
+  Value dims = c.make<WhereOp>(cond, dimsA, dimsB);
+  SmallVector<int64_t> known;
+  for (auto [x, y] : llvm::zip(ka, kb))
+    known.push_back(x == y ? x : -1);
+  c.setRuntimeShapedOutput(k, data, dims, known);
   return success();
 }
 

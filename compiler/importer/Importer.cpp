@@ -287,14 +287,9 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
 /// other inputs are single elements: they work on the compact layout as is.
 bool GraphImporter::propagatesRuntimeShape(const onnx::NodeProto &node,
                                            std::map<std::string, Value> &scope) {
-  static const std::set<std::string> elementwise = {
-      "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Cos", "Sin", "Tan", "Exp", "Log",
-      "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Relu", "Sigmoid", "Tanh", "Erf",
-      "Cast", "Max", "Min", "Sign", "Not", "And", "Or", "Xor", "Equal", "Less", "Greater",
-      "LessOrEqual", "GreaterOrEqual", "Where", "Identity"};
   if (!node.domain().empty() && node.domain() != "ai.onnx")
     return false;
-  if (!elementwise.count(node.op_type()))
+  if (!elementwiseOps().count(node.op_type()))
     return false;
   Value dims;
   for (const std::string &name : node.input()) {

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 namespace nuri {
@@ -162,6 +163,8 @@ splitParts(NodeContext &c, mlir::Value x, mlir::Value sizes, int64_t axis);
 /// Ops that take bounded tensors of run-time shape (static 1-D buffers, see
 /// RuntimeShape) through index arithmetic: ConvertBounded.cpp.
 bool takesBoundedInputs(const std::string &op);
+/// The elementwise ONNX ops (numpy broadcasting).
+const std::set<std::string> &elementwiseOps();
 mlir::LogicalResult convertBounded(NodeContext &c);
 void registerSequenceConverters(ConverterMap &table);
 /// A sequence of known elements (ConvertSequence.cpp): a tuple-typed value.

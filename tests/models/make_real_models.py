@@ -15,8 +15,8 @@ Models:
   bert_dyn    a BERT-style encoder exported with symbolic batch and sequence dimensions
   fp16_cast   an fp16 model with Cast after the input and before the output, nodes listed out of order
   lstm        a 2-layer bidirectional LSTM over 100 steps with its state in and out, and a sigmoid head
-  ssd         an SSD-style detector with its post-processing (score threshold by boolean indexing, NMS, top 10):
-              the number of boxes depends on the input
+  ssd         an SSD-style detector with its post-processing (score threshold by boolean indexing, NMS, top 10,
+              boxes scaled to pixels and concatenated with scores and labels): the number of boxes depends on the input
 """
 import argparse
 import json
@@ -219,6 +219,7 @@ class TinySSD(nn.Module):
         centers = ((grid + 0.5) / 8).repeat_interleave(anchors, 0)
         sizes = torch.tensor([[0.2, 0.2], [0.35, 0.2]]).repeat(64, 1)
         self.register_buffer("anchors", torch.cat([centers, sizes], 1))  # [128, 4]: cx, cy, w, h
+        self.register_buffer("pixels", torch.tensor([32.0, 32.0, 32.0, 32.0]))
 
     def forward(self, x):
         f = self.body(x)
@@ -232,12 +233,15 @@ class TinySSD(nn.Module):
         keep = scores > 0.36
         boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
         keep = torchvision.ops.nms(boxes, scores, 0.5)[:10]
-        return boxes[keep], scores[keep], labels[keep]
+        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        # One table in pixels: [x1, y1, x2, y2, score, label].
+        table = torch.cat([boxes * self.pixels, scores[:, None], labels[:, None].float()], 1)
+        return boxes, scores, labels, table
 
 
 def make_ssd(out):
     m = TinySSD()
-    export(m, (torch.randn(1, 3, 32, 32),), os.path.join(out, "ssd.onnx"), ["image"], ["boxes", "scores", "labels"])
+    export(m, (torch.randn(1, 3, 32, 32),), os.path.join(out, "ssd.onnx"), ["image"], ["boxes", "scores", "labels", "table"])
     # Scaled inputs give different numbers of boxes: the top 10, a few, none.
     return {"inputs": {"image": {"shape": [1, 3, 32, 32], "dtype": "float32"}},
             "sizes": [{"_scale": 1.0}, {"_scale": 0.6}, {"_scale": 0.05}]}

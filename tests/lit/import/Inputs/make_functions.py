@@ -66,6 +66,12 @@ wide_g = helper.make_graph([helper.make_node("Concat", ["x", "x"], ["w"], axis=0
 model("if_shapes", [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=wide_g,
                                      name="if1")],
       [vi("c", [], TensorProto.BOOL), vi("x", [2])], [vi("y", None)])
+# ... and of different ranks.
+square_g = helper.make_graph([helper.make_node("Unsqueeze", ["x", "axis0"], ["s"])], "square", [],
+                             [vi("s", [1, 2])])
+model("if_ranks", [helper.make_node("Constant", [], ["axis0"], value=numpy_helper.from_array(np.array([0]))),
+                   helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=square_g, name="if2")],
+      [vi("c", [], TensorProto.BOOL), vi("x", [2])], [vi("y", None)])
 
 # Loop with a constant trip count: carried sum plus a scan output, unrolled.
 body = helper.make_graph(

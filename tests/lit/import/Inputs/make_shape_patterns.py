@@ -113,7 +113,8 @@ save("cycle", [
     [f("x", [3])], [f("y", None)], check=False)
 
 # A detector's post-processing on tensors of run-time shape: boolean indexing (NonZero -> Transpose ->
-# GatherND), the first two rows (Slice), a column (Gather + Squeeze), and a Reshape of the kept rows.
+# GatherND), the first two rows (Slice), a column (Gather + Squeeze), a Reshape of the kept rows, and the
+# rows scaled by a [2] constant (broadcasting) and concatenated with themselves.
 save("bounded_chain", [
     node("Greater", ["x", "zero_f"], ["keep"], name="keep"),
     node("NonZero", ["keep"], ["nz"], name="nonzero"),
@@ -122,8 +123,25 @@ save("bounded_chain", [
     node("Slice", ["rows", "zero1", "two1", "zero1"], ["top"], name="top2"),
     node("Gather", ["top", "one1"], ["col"], name="column", axis=1),
     node("Squeeze", ["col", "one1"], ["y"], name="squeeze"),
-    node("Reshape", ["rows", "flat"], ["z"], name="flatten")],
-    [f("x", [6])], [f("y", None), f("z", None)],
-    [helper.make_tensor("zero_f", TensorProto.FLOAT, [], [0.0]), i64("zero1", [0]), i64("two1", [2]),
+    node("Reshape", ["rows", "flat"], ["z"], name="flatten"),
+    node("Mul", ["rows", "scale"], ["scaled"], name="scale"),
+    node("Concat", ["scaled", "rows"], ["joined"], name="join", axis=1)],
+    [f("x", [6])], [f("y", None), f("z", None), f("joined", None)],
+    [helper.make_tensor("scale", TensorProto.FLOAT, [2], [10.0, 100.0]),
+     helper.make_tensor("zero_f", TensorProto.FLOAT, [], [0.0]), i64("zero1", [0]), i64("two1", [2]),
      i64("one1", [1]), i64("flat", [-1]),
      helper.make_tensor("table", TensorProto.FLOAT, [6, 2], [float(i) for i in range(12)])])
+
+# An If on a sample-rate input whose branches give different shapes: 16 kHz keeps the frame, otherwise every
+# second sample; then a Mul (broadcast against a [1] constant) on the result of run-time shape.
+then_g = helper.make_graph([node("Identity", ["x"], ["frame_then"], name="keep")], "then", [],
+                           [f("frame_then", [1, 8])])
+else_g = helper.make_graph([node("Slice", ["x", "zero1", "big", "one1", "two1"], ["frame_else"], name="decimate")],
+                           "else", [], [f("frame_else", [1, 4])])
+save("if_shapes", [
+    node("Equal", ["sr", "sr16k"], ["is16k"], name="is16k"),
+    node("If", ["is16k"], ["frame"], name="by_rate", then_branch=then_g, else_branch=else_g),
+    node("Mul", ["frame", "half"], ["y"], name="scale")],
+    [f("x", [1, 8]), helper.make_tensor_value_info("sr", TensorProto.INT64, [])], [f("y", None)],
+    [helper.make_tensor("sr16k", TensorProto.INT64, [], [16000]), i64("zero1", [0]), i64("one1", [1]),
+     i64("two1", [2]), i64("big", [100]), helper.make_tensor("half", TensorProto.FLOAT, [1], [0.5])])
