@@ -32,7 +32,7 @@ MAKE = os.path.join(REPO, "tests", "models", "make_real_models.py")
 sys.path.insert(0, HERE)
 from peer_models import compare_bf16, run, sanitize, tail  # noqa: E402
 
-ALL_MODELS = ["vit", "swin", "fp16_cast", "lstm", "ssd", "cnn_dyn", "bert_dyn"]
+ALL_MODELS = ["vit", "swin", "fp16_cast", "lstm", "idioms", "ssd", "cnn_dyn", "bert_dyn"]
 
 
 def ensure_models(workdir, models):

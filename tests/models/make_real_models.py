@@ -15,6 +15,8 @@ Models:
   bert_dyn    a BERT-style encoder exported with symbolic batch and sequence dimensions
   fp16_cast   an fp16 model with Cast after the input and before the output, nodes listed out of order
   lstm        a 2-layer bidirectional LSTM over 100 steps with its state in and out, and a sigmoid head
+  idioms      shape idioms torch writes as ops: interpolate to another tensor's size (Resize with computed sizes),
+              arange(...).expand_as (Range, Expand), new_zeros (ConstantOfShape), repeat (Tile), flatten
   ssd         an SSD-style detector with its post-processing (score threshold by boolean indexing, NMS, top 10,
               boxes scaled to pixels and concatenated with scores and labels): the number of boxes depends on the input
 """
@@ -247,8 +249,31 @@ def make_ssd(out):
             "sizes": [{"_scale": 1.0}, {"_scale": 0.6}, {"_scale": 0.05}]}
 
 
+class Idioms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.down = nn.Conv2d(4, 4, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        y = self.down(x)
+        up = F.interpolate(y, size=x.shape[-2:], mode="nearest")
+        up2 = F.interpolate(y, scale_factor=2.0, mode="bilinear", align_corners=False)
+        z = self.conv(x) + up
+        pos = torch.arange(z.shape[-1], dtype=torch.float32).expand_as(z)
+        zeros = x.new_zeros(x.shape[0], 2, x.shape[2], x.shape[3])
+        t = torch.cat([z + pos, zeros], 1).repeat(1, 1, 2, 1)
+        return t.flatten(1), up2.mean(dim=(2, 3))
+
+
+def make_idioms(out):
+    export(Idioms(), (torch.randn(1, 4, 9, 9),), os.path.join(out, "idioms.onnx"), ["x"], ["t", "u"])
+    return {"inputs": {"x": {"shape": [1, 4, 9, 9], "dtype": "float32"}}}
+
+
 MODELS = {"vit": make_vit, "swin": make_swin, "cnn_dyn": make_cnn_dyn, "bert_dyn": make_bert_dyn,
-          "fp16_cast": make_fp16_cast, "lstm": make_lstm, "ssd": make_ssd}
+          "fp16_cast": make_fp16_cast, "lstm": make_lstm, "idioms": make_idioms,
+          "ssd": make_ssd}
 
 
 def main():
