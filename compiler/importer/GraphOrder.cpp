@@ -45,8 +45,7 @@ std::string nodeName(const onnx::NodeProto &n, int index) {
 
 } // namespace
 
-mlir::FailureOr<llvm::SmallVector<const onnx::NodeProto *>>
-sortNodes(const onnx::GraphProto &g, std::string &error) {
+mlir::FailureOr<llvm::SmallVector<int>> sortNodes(const onnx::GraphProto &g, std::string &error) {
   int n = g.node_size();
   std::map<std::string, int> producer;
   for (int i = 0; i < n; ++i)
@@ -75,12 +74,12 @@ sortNodes(const onnx::GraphProto &g, std::string &error) {
   for (int i = 0; i < n; ++i)
     if (waiting[i] == 0)
       ready.push(i);
-  llvm::SmallVector<const onnx::NodeProto *> order;
+  llvm::SmallVector<int> order;
   std::vector<bool> placed(n, false);
   while (!ready.empty()) {
     int i = ready.top();
     ready.pop();
-    order.push_back(&g.node(i));
+    order.push_back(i);
     placed[i] = true;
     for (int u : users[i])
       if (--waiting[u] == 0)

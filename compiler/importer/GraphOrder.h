@@ -11,14 +11,13 @@
 
 namespace nuri {
 
-/// The nodes of `g` in an order where every node follows the producers of
+/// The indices of `g`'s nodes in an order where every node follows the producers of
 /// its inputs, including the names its subgraphs (If/Loop/Scan bodies) read
 /// from the enclosing graph. ONNX requires sorted graphs but exporters and
 /// graph editors do not always write them, and ONNX Runtime sorts them, so
 /// Nuri does too. A graph that is already sorted keeps its order. Fails on a
 /// cycle, with `error` naming the nodes on it.
-mlir::FailureOr<llvm::SmallVector<const onnx::NodeProto *>>
-sortNodes(const onnx::GraphProto &g, std::string &error);
+mlir::FailureOr<llvm::SmallVector<int>> sortNodes(const onnx::GraphProto &g, std::string &error);
 
 } // namespace nuri
 

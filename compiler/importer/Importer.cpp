@@ -222,13 +222,21 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
                      "' is a string tensor; strings are supported by StringNormalizer and "
                      "Identity only");
     if (runtimeShapes.count(it->second)) {
-      if (!propagatesRuntimeShape(node, scope) && !(domain.empty() && takesBoundedInputs(node.op_type())))
-        return nc.fail("input '" + node.input(k) +
-                       "' has a shape known only at run time; only graph outputs and "
-                       "elementwise ops with scalar other operands can take such tensors yet");
+      if (!propagatesRuntimeShape(node, scope) &&
+          !(domain.empty() && takesBoundedInputs(node.op_type())))
+        return nc.fail("input '" + node.input(k) + "' has a shape known only at run time, which " +
+                       node.op_type() +
+                       " cannot take yet (graph outputs, elementwise ops, data movement and "
+                       "NonMaxSuppression can)");
       continue;
     }
   }
+  auto checkOutputs = [&]() -> LogicalResult {
+    for (int k = 0; k < node.output_size(); ++k)
+      if (nc.outputUsed(k) && !scope.count(node.output(k)))
+        return nc.fail("output " + std::to_string(k) + " is not supported");
+    return success();
+  };
   // Elementwise ops on a run-time-shaped tensor (compact 1-D layout) and
   // scalars: the result has the same run-time shape.
   const RuntimeShape *runtimeIn = nullptr;
@@ -241,10 +249,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     if (failed(nc.requireInputs(requiredInputs(node.op_type(), opset))) ||
         failed(convertBounded(nc)))
       return failure();
-    for (int k = 0; k < node.output_size(); ++k)
-      if (nc.outputUsed(k) && !scope.count(node.output(k)))
-        return nc.fail("output " + std::to_string(k) + " is not supported");
-    return success();
+    return checkOutputs();
   }
   std::optional<RuntimeShape> propagated;
   if (runtimeIn)
@@ -264,9 +269,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     if (!found)
       return nc.fail("unsupported op");
   }
-  for (int k = 0; k < node.output_size(); ++k)
-    if (nc.outputUsed(k) && !scope.count(node.output(k)))
-      return nc.fail("output " + std::to_string(k) + " is not supported");
+  if (failed(checkOutputs()))
+    return failure();
   if (propagated && !(runtimeShapes.count(scope[node.output(0)]))) {
     // The compact layout: the result keeps the input's 1-D (bound or
     // run-time) size.
@@ -368,12 +372,15 @@ FailureOr<SmallVector<Value>> GraphImporter::importSubgraph(NodeContext &parent,
     scope[t.name()] = mlir::nuri::ConstantOp::create(b, parent.loc(), *attr);
   }
   std::string err;
-  auto nodes = sortNodes(g, err);
-  if (failed(nodes)) {
+  auto order = sortNodes(g, err);
+  if (failed(order)) {
     (void)parent.fail("subgraph '" + g.name() + "': " + err);
     return failure();
   }
-  if (failed(importNodes(parent, *nodes, scope, current)))
+  SmallVector<const onnx::NodeProto *> nodes;
+  for (int i : *order)
+    nodes.push_back(&g.node(i));
+  if (failed(importNodes(parent, nodes, scope, current)))
     return failure();
   SmallVector<Value> outs;
   for (const auto &vi : g.output()) {
@@ -602,12 +609,8 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     return nullptr;
   }
   // Locations keep each node's index in the file, whatever the order.
-  llvm::DenseMap<const onnx::NodeProto *, int> indexInFile;
-  for (int i = 0; i < g.node_size(); ++i)
-    indexInFile[&g.node(i)] = i;
-  for (const onnx::NodeProto *node : *order) {
-    int i = indexInFile.lookup(node);
-    if (failed(importNode(*node, nodeLocation(ctx, path, *node, i), values))) {
+  for (int i : *order) {
+    if (failed(importNode(g.node(i), nodeLocation(ctx, path, g.node(i), i), values))) {
       error = path + ": " + error;
       return nullptr;
     }
