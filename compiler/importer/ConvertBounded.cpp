@@ -65,12 +65,7 @@ Bounded bounded(NodeContext &c, Value v) {
   return b;
 }
 
-Value iota(NodeContext &c, int64_t n) {
-  SmallVector<int64_t> v(n);
-  for (int64_t i = 0; i < n; ++i)
-    v[i] = i;
-  return i64Const(c, v);
-}
+Value iota(NodeContext &c, int64_t n) { return iotaConstant(c, n); }
 
 Value product(NodeContext &c, ArrayRef<Value> dims) {
   Value p = one64(c, 1);
@@ -118,8 +113,9 @@ void setResult(NodeContext &c, int i, Value data, ArrayRef<Value> dims, ArrayRef
     c.setOutput(i, c.reshape(prefix, known));
     return;
   }
-  Value all = dims.empty() ? i64Const(c, {}) : dims.size() == 1 ? dims[0]
-                                                               : c.make<ConcatOp>(dims, int64_t(0));
+  Value all = dims.empty()       ? i64Const(c, {})
+              : dims.size() == 1 ? dims[0]
+                                 : c.make<ConcatOp>(dims, int64_t(0));
   // Shapes are recorded per value: a reshape of the same data needs a value
   // of its own (an identity reshape, folded away after import).
   if (c.runtimeShapes->count(data))
@@ -168,7 +164,7 @@ LogicalResult reshapeBounded(NodeContext &c) {
   SmallVector<int64_t> known;
   if (op == "Unsqueeze" || op == "Squeeze") {
     auto axesOr = c.opset >= 13 ? constInts(c, 1, "axes")
-                                 : FailureOr<SmallVector<int64_t>>(c.attrInts("axes"));
+                                : FailureOr<SmallVector<int64_t>>(c.attrInts("axes"));
     if (failed(axesOr))
       return failure();
     int64_t rank = op == "Unsqueeze" ? x.rank() + axesOr->size() : x.rank();
@@ -278,7 +274,8 @@ LogicalResult sliceBounded(NodeContext &c) {
     } else {
       s = clamp(s, one64(c, 0), c.make<SubOp>(d, one64(c, 1)));
       e = clamp(e, one64(c, -1), c.make<SubOp>(d, one64(c, 1)));
-      count = c.make<DivOp>(c.make<AddOp>(c.make<SubOp>(s, e), one64(c, -step - 1)), one64(c, -step));
+      count =
+          c.make<DivOp>(c.make<AddOp>(c.make<SubOp>(s, e), one64(c, -step - 1)), one64(c, -step));
     }
     dims[a] = c.make<MaxOp>(count, one64(c, 0));
     first[a] = s;
@@ -316,7 +313,8 @@ LogicalResult gatherBounded(NodeContext &c) {
   int64_t cap = std::max<int64_t>(slice * idx.cap(), 1);
   SmallVector<Value> out = coordsOf(c, iota(c, cap), dims);
   ArrayRef<Value> outs(out);
-  Value at = indexValues(c, idx, linearOf(c, outs.slice(axis, idx.rank()), idx.dims), data.dims[axis]);
+  Value at =
+      indexValues(c, idx, linearOf(c, outs.slice(axis, idx.rank()), idx.dims), data.dims[axis]);
   SmallVector<Value> in(outs.take_front(axis));
   in.push_back(at);
   llvm::append_range(in, outs.drop_front(axis + idx.rank()));
@@ -342,8 +340,8 @@ LogicalResult gatherNDBounded(NodeContext &c) {
   SmallVector<Value> out = coordsOf(c, iota(c, cap), dims);
   ArrayRef<Value> outs(out);
   int64_t lead = idx.rank() - 1;
-  Value tuple = c.make<MulOp>(linearOf(c, outs.take_front(lead), ArrayRef<Value>(idx.dims).drop_back()),
-                              one64(c, k));
+  Value tuple = c.make<MulOp>(
+      linearOf(c, outs.take_front(lead), ArrayRef<Value>(idx.dims).drop_back()), one64(c, k));
   SmallVector<Value> in;
   for (int64_t j = 0; j < k; ++j)
     in.push_back(indexValues(c, idx, c.make<AddOp>(tuple, one64(c, j)), data.dims[j]));
@@ -375,7 +373,8 @@ FailureOr<SmallVector<Value>> runStatic(NodeContext &c, const Converter &convert
   }
   SmallVector<Value> outs;
   for (int k = 0; k < node.output_size(); ++k)
-    outs.push_back(inner.outputUsed(k) && scope.count(node.output(k)) ? scope[node.output(k)] : Value());
+    outs.push_back(inner.outputUsed(k) && scope.count(node.output(k)) ? scope[node.output(k)]
+                                                                      : Value());
   return outs;
 }
 
@@ -502,7 +501,8 @@ LogicalResult concatBounded(NodeContext &c) {
   int64_t cap = 0, axisKnown = 0;
   Value axisDim = one64(c, 0);
   for (const Bounded &in : ins) {
-    if (in.rank() != rank || typeOf(in.data).getElementType() != typeOf(ins[0].data).getElementType())
+    if (in.rank() != rank ||
+        typeOf(in.data).getElementType() != typeOf(ins[0].data).getElementType())
       return c.fail("inputs differ in rank or element type");
     for (int64_t d = 0; d < rank; ++d)
       if (d != axis && known[d] < 0 && in.known[d] >= 0) {
@@ -531,18 +531,31 @@ LogicalResult concatBounded(NodeContext &c) {
 } // namespace
 
 const std::set<std::string> &elementwiseOps() {
-  static const std::set<std::string> ops = {
-      "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Cos", "Sin", "Tan", "Exp", "Log",
-      "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Relu", "Sigmoid", "Tanh", "Erf",
-      "Cast", "Max", "Min", "Sign", "Not", "And", "Or", "Xor", "Equal", "Less", "Greater",
-      "LessOrEqual", "GreaterOrEqual", "Where", "Identity"};
+  static const std::set<std::string> ops = {"Add",         "Sub",
+                                            "Mul",         "Div",
+                                            "Pow",         "Neg",
+                                            "Abs",         "Cos",
+                                            "Sin",         "Tan",
+                                            "Exp",         "Log",
+                                            "Sqrt",        "Reciprocal",
+                                            "Floor",       "Ceil",
+                                            "Round",       "Relu",
+                                            "Sigmoid",     "Tanh",
+                                            "Erf",         "Cast",
+                                            "Max",         "Min",
+                                            "Sign",        "Not",
+                                            "And",         "Or",
+                                            "Xor",         "Equal",
+                                            "Less",        "Greater",
+                                            "LessOrEqual", "GreaterOrEqual",
+                                            "Where",       "Identity"};
   return ops;
 }
 
 bool takesBoundedInputs(const std::string &op) {
-  static const std::set<std::string> ops = {"Transpose", "Unsqueeze", "Squeeze", "Reshape",
-                                            "Flatten",   "Slice",     "Gather",  "GatherND",
-                                            "Concat",    "NonMaxSuppression"};
+  static const std::set<std::string> ops = {
+      "Transpose", "Unsqueeze", "Squeeze",  "Reshape", "Flatten",
+      "Slice",     "Gather",    "GatherND", "Concat",  "NonMaxSuppression"};
   return ops.count(op) || elementwiseOps().count(op);
 }
 

@@ -40,13 +40,7 @@ FailureOr<Value> runtimeVector(NodeContext &c, int i) {
   return v;
 }
 
-/// iota as an int64 constant [0, n).
-Value iota(NodeContext &c, int64_t n) {
-  SmallVector<int64_t> v(n);
-  for (int64_t i = 0; i < n; ++i)
-    v[i] = i;
-  return i64Const(c, v);
-}
+Value iota(NodeContext &c, int64_t n) { return iotaConstant(c, n); }
 
 /// axes (int64[k], may be negative) -> mask int64[rank]: 1 where an axis points.
 Value axesMask(NodeContext &c, Value axes, int64_t rank) {
@@ -430,6 +424,13 @@ std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset) {
   return [=](NodeContext &c) {
     return c.opset >= minOpset && c.input(i) && !c.constantInput(i);
   };
+}
+
+Value iotaConstant(NodeContext &c, int64_t n) {
+  SmallVector<int64_t> v(n);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = i;
+  return c.constant(i64Tensor(c.b.getContext(), v));
 }
 
 void registerDynamicConverters(ConverterMap &table) {

@@ -192,6 +192,8 @@ mlir::FailureOr<llvm::SmallVector<int64_t>> windowPads(NodeContext &c, llvm::Arr
                                                        llvm::ArrayRef<int64_t> kernel,
                                                        llvm::ArrayRef<int64_t> strides,
                                                        llvm::ArrayRef<int64_t> dilations);
+/// The int64 constant [0, 1, ..., n-1] (index arithmetic on run-time shapes).
+mlir::Value iotaConstant(NodeContext &c, int64_t n);
 /// A 1-D i64 constant attribute.
 mlir::DenseElementsAttr i64Tensor(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> values);
 

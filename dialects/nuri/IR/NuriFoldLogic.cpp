@@ -108,14 +108,16 @@ std::optional<BinaryOperands> binaryOperands(Attribute l, Attribute r, Type resu
   return BinaryOperands{std::move(*x), std::move(*y), sourceIndices(a, out), sourceIndices(b, out)};
 }
 
-template <typename Pred> OpFoldResult foldCompare(Attribute l, Attribute r, Type resultType, Pred pred) {
+template <typename Pred>
+OpFoldResult foldCompare(Attribute l, Attribute r, Type resultType, Pred pred) {
   auto ops = binaryOperands(l, r, resultType);
   if (!ops)
     return {};
   SmallVector<bool> result(ops->lhsAt.size());
   for (size_t i = 0; i < result.size(); ++i)
-    result[i] = ops->lhs.isFloat ? pred(ops->lhs.floats[ops->lhsAt[i]], ops->rhs.floats[ops->rhsAt[i]])
-                                 : pred(ops->lhs.ints[ops->lhsAt[i]], ops->rhs.ints[ops->rhsAt[i]]);
+    result[i] = ops->lhs.isFloat
+                    ? pred(ops->lhs.floats[ops->lhsAt[i]], ops->rhs.floats[ops->rhsAt[i]])
+                    : pred(ops->lhs.ints[ops->lhsAt[i]], ops->rhs.ints[ops->rhsAt[i]]);
   return DenseElementsAttr::get(cast<ShapedType>(resultType), ArrayRef<bool>(result));
 }
 
