@@ -96,6 +96,11 @@ Value linearOf(NodeContext &c, ArrayRef<Value> coords, ArrayRef<Value> dims) {
 
 /// The elements of `in` at positions `linear`, clamped into its buffer.
 Value take(NodeContext &c, const Bounded &in, Value linear) {
+  if (in.cap() == 0) {
+    // An empty operand: nothing valid reads it; the positions get zeros.
+    auto t = RankedTensorType::get(typeOf(linear).getShape(), typeOf(in.data).getElementType());
+    return c.constant(DenseElementsAttr::get(t, c.b.getZeroAttr(t.getElementType())));
+  }
   Value safe = c.make<MinOp>(c.make<MaxOp>(linear, one64(c, 0)), one64(c, in.cap() - 1));
   return c.make<GatherOp>(in.data, safe, int64_t(0));
 }
@@ -390,6 +395,8 @@ LogicalResult nmsBounded(NodeContext &c, const Converter &staticNMS) {
     return c.fail("boxes [B, n, 4] and scores [B, C, n] need known B, C on tensors of run-time "
                   "shape");
   int64_t B = boxes.known[0], C = scores.known[1];
+  if (B < 1 || C < 1)
+    return c.fail("boxes and scores need at least one batch and one class");
   int64_t n = std::min(boxes.cap() / (4 * B), scores.cap() / (B * C));
   auto padded = [&](const Bounded &in, ArrayRef<int64_t> shape, int countAxis, double pad) {
     int64_t total = 1;
