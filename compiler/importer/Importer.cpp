@@ -21,6 +21,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,7 +62,56 @@ bool parseSequenceLength(const std::string &spec, ImportOptions &options) {
   return true;
 }
 
+bool parseInputValue(const std::string &spec, ImportOptions &options) {
+  auto colon = spec.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+    return false;
+  std::vector<double> values;
+  std::stringstream ss(spec.substr(colon + 1));
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    char *end = nullptr;
+    double v = std::strtod(part.c_str(), &end);
+    if (part.empty() || *end || !std::isfinite(v))
+      return false;
+    values.push_back(v);
+  }
+  options.inputValues[spec.substr(0, colon)] = values;
+  return true;
+}
+
 namespace {
+
+/// A graph input frozen by --input-value: a constant of its declared type.
+FailureOr<DenseElementsAttr> frozenInput(RankedTensorType type, const std::vector<double> &values,
+                                         const std::string &name, std::string &error) {
+  if ((int64_t)values.size() != type.getNumElements()) {
+    error = "--input-value gives " + std::to_string(values.size()) + " value(s) for input '" +
+            name + "', which has " + std::to_string(type.getNumElements()) + " element(s)";
+    return failure();
+  }
+  Type et = type.getElementType();
+  SmallVector<Attribute> elems;
+  for (double v : values) {
+    if (auto it = dyn_cast<IntegerType>(et)) {
+      if (v != std::trunc(v) || std::fabs(v) >= 9.2e18) {
+        error = "--input-value for integer input '" + name + "' is not an integer";
+        return failure();
+      }
+      elems.push_back(IntegerAttr::get(et, APInt(it.getWidth(), (uint64_t)(int64_t)v,
+                                                 /*isSigned=*/true, /*implicitTrunc=*/true)));
+    } else if (auto ft = dyn_cast<FloatType>(et)) {
+      APFloat f(v);
+      bool lost;
+      f.convert(ft.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      elems.push_back(FloatAttr::get(et, f));
+    } else {
+      error = "--input-value: input '" + name + "' is not a number tensor";
+      return failure();
+    }
+  }
+  return DenseElementsAttr::get(type, elems);
+}
 
 /// Reads an external-data tensor's bytes. The location must be a relative
 /// path that stays inside the model's folder: a model file must not be able
@@ -533,6 +583,11 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
       error = path + ": --optional-absent names '" + name + "', which is not an optional input";
       return nullptr;
     }
+  for (const auto &kv : opts.inputValues)
+    if (!namesInput(kv.first)) {
+      error = path + ": --input-value names '" + kv.first + "', which is not a graph input";
+      return nullptr;
+    }
   for (const auto &kv : opts.inputShapes)
     if (!namesInput(kv.first)) {
       error = path + ": --input-shape names '" + kv.first + "', which is not a graph input";
@@ -541,6 +596,7 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
   std::map<std::string, SmallVector<std::string>> sequenceArgs;
+  std::map<std::string, DenseElementsAttr> frozenValues;
   for (const auto &vi : g.input()) {
     if (initNames.count(vi.name()) || isAbsent(vi))
       continue;
@@ -573,6 +629,15 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     auto type = tensorInputType(vi.name(), typeOfInput(vi).tensor_type());
     if (failed(type))
       return nullptr;
+    if (auto frozen = opts.inputValues.find(vi.name()); frozen != opts.inputValues.end()) {
+      auto value = frozenInput(*type, frozen->second, vi.name(), error);
+      if (failed(value)) {
+        error = path + ": " + error;
+        return nullptr;
+      }
+      frozenValues[vi.name()] = *value;
+      continue;
+    }
     argTypes.push_back(*type);
     argNames.push_back(vi.name());
   }
@@ -594,6 +659,9 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     }
   }
   b.setInsertionPointToStart(entry);
+  for (auto &[name, value] : frozenValues)
+    values[name] = mlir::nuri::ConstantOp::create(
+        b, NameLoc::get(StringAttr::get(&ctx, name), fileLoc), value);
   for (auto &[name, elements] : sequenceArgs) {
     SmallVector<Value> vs;
     for (const std::string &e : elements)

@@ -22,6 +22,10 @@ struct ImportOptions {
   std::map<std::string, int64_t> sequenceLengths;
   /// Optional inputs compiled as empty (the others are compiled present).
   std::set<std::string> absentOptionals;
+  /// Inputs frozen to constant values (name -> the values, row-major): they
+  /// are no longer inputs of the artifact, and what depends only on them
+  /// folds (an If on a sample rate takes its branch).
+  std::map<std::string, std::vector<double>> inputValues;
 };
 
 /// Reads an ONNX model file (with its external data, confined to the model's
@@ -38,6 +42,8 @@ mlir::OwningOpRef<mlir::ModuleOp> importOnnxFile(mlir::MLIRContext &context,
 bool parseInputShape(const std::string &spec, ImportOptions &options);
 /// Parses "NAME:N" (a sequence input's length) into `options`.
 bool parseSequenceLength(const std::string &spec, ImportOptions &options);
+/// Parses "NAME:V[,V...]" (an input frozen to these values) into `options`.
+bool parseInputValue(const std::string &spec, ImportOptions &options);
 
 } // namespace nuri
 

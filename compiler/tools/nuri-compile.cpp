@@ -35,6 +35,10 @@ options:
                            NAME[0]..NAME[N-1] (their shapes: the declared element type,
                            or --input-shape NAME[k]:DIMS); sequence outputs likewise
                            become outputs NAME[k]
+  --input-value NAME:V[,V...]  freeze graph input NAME to these values (row-major, as many
+                           as it has elements): it is no longer an input of the artifact,
+                           and what depends only on it folds, e.g. --input-value sr:16000
+                           makes an If on the sample rate take its branch (repeatable)
   --optional-absent NAME   compile optional input NAME as empty (optional inputs are
                            otherwise compiled present, bound as their element)
   --string-bytes N         bytes each string element of a string input may take
@@ -91,6 +95,10 @@ int main(int argc, char **argv) {
       std::string spec = value("--sequence-length");
       if (!nuri::parseSequenceLength(spec, options.import))
         return usageError("bad --sequence-length '" + spec + "' (expected NAME:N)");
+    } else if (a == "--input-value") {
+      std::string spec = value("--input-value");
+      if (!nuri::parseInputValue(spec, options.import))
+        return usageError("bad --input-value '" + spec + "' (expected NAME:V or NAME:V1,V2,...)");
     } else if (a == "--optional-absent") {
       options.import.absentOptionals.insert(value("--optional-absent"));
     } else if (a == "--string-bytes") {

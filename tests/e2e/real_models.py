@@ -7,7 +7,9 @@
 1. tests/models/make_real_models.py exports the models to WORKDIR/models (skipped when they are there and
    newer than the script); each comes with NAME.json: its inputs, and for symbolic dimensions the sizes
    to run at (keys starting with '_' are not dimensions: `_scale` multiplies the seeded inputs, so that
-   a detector finds a different number of boxes).
+   a detector finds a different number of boxes); `variants` compile it more than once with their own
+   nuri-compile flags (`--input-value` freezes an input, which ORT is fed as `fixed`); `chunks` runs that many
+   consecutive inputs, `state` naming the outputs fed back as the next chunk's inputs (each side its own).
 2. Each model is compiled once (nuri-compile, no --input-shape: symbolic dimensions stay symbolic), then
    run at every size with seeded inputs (numpy, seed 0); ORT (benchmarks/peers/ort_run.mjs) runs the same
    inputs.
@@ -32,7 +34,7 @@ MAKE = os.path.join(REPO, "tests", "models", "make_real_models.py")
 sys.path.insert(0, HERE)
 from peer_models import compare_bf16, run, sanitize, tail  # noqa: E402
 
-ALL_MODELS = ["vit", "swin", "fp16_cast", "lstm", "idioms", "ssd", "cnn_dyn", "bert_dyn"]
+ALL_MODELS = ["vit", "swin", "fp16_cast", "lstm", "idioms", "ssd", "vad", "cnn_dyn", "bert_dyn"]
 
 
 def ensure_models(workdir, models):
@@ -53,7 +55,9 @@ def make_inputs(info, size, rng, folder):
     feeds = {}
     for name, spec in info["inputs"].items():
         shape = [size[d] if isinstance(d, str) else d for d in spec["shape"]]
-        if spec["dtype"].startswith("int"):
+        if spec.get("zeros"):
+            x = np.zeros(shape, spec["dtype"])
+        elif spec["dtype"].startswith("int"):
             x = rng.integers(0, spec.get("high", 10), size=shape).astype(spec["dtype"])
         else:
             x = (rng.standard_normal(shape) * size.get("_scale", 1.0)).astype(spec["dtype"])
@@ -83,6 +87,68 @@ def compare(got, want, metric):
     return False, f"{int((~close).sum())}/{close.size} values outside rtol=1e-3 atol=1e-4; {summary}"
 
 
+def run_variant(model, info, variant, mdir, workdir, tools, args):
+    """Compiles one variant (its own nuri-compile flags) once, runs it at every size over `chunks` consecutive
+    inputs (state outputs fed back as the next chunk's inputs, on each side its own) -> failed labels."""
+    failures = []
+    name = model + (f"@{variant['label']}" if variant["label"] else "")
+    onnx_path = os.path.join(mdir, model + ".onnx")
+    mwork = os.path.join(workdir, "nuri", name)
+    os.makedirs(mwork, exist_ok=True)
+    artifact = os.path.join(mwork, model + ".nuri")
+    if os.path.exists(artifact):
+        os.remove(artifact)
+    t0 = time.monotonic()
+    rc, out = run([tools["nuri-compile"], onnx_path, "-o", artifact, "--target", args.target] + variant["compile"],
+                  args.timeout)
+    t_compile = time.monotonic() - t0
+    if rc != 0:
+        print(f"FAIL  {name}: nuri-compile {'timed out' if rc is None else f'exit {rc}'}\n{tail(out)}", flush=True)
+        return [name]
+    metric = info.get("metric", "f32") if args.metric == "f32" else args.metric
+    state = info.get("state", {})  # output -> the input it feeds in the next chunk
+    rng = np.random.default_rng(0)
+    for k, size in enumerate(info.get("sizes", [{}])):
+        carried = {}  # side -> {input: path}
+        for chunk in range(info.get("chunks", 1)):
+            label = name + ("" if not size else "[" + ",".join(f"{d.lstrip('_')}={v}" for d, v in size.items()) + "]")
+            if info.get("chunks", 1) > 1:
+                label += f"#{chunk}"
+            case = os.path.join(mwork, f"size{k}", f"chunk{chunk}")
+            feeds = make_inputs(info, size, rng, os.path.join(case, "inputs"))
+            fixed = {}
+            for n, spec in variant.get("fixed", {}).items():  # frozen in Nuri's artifact, fed to ORT
+                fixed[n] = os.path.join(case, "inputs", sanitize(n) + "_fixed.npy")
+                np.save(fixed[n], np.array(spec["value"], spec["dtype"]))
+            side = {s: dict(feeds, **carried.get(s, {})) for s in ("ort", "nuri")}
+            rc, out = run(["node", os.path.join(PEERS, "ort_run.mjs"), onnx_path, os.path.join(case, "ort")] +
+                          [f"{n}={p}" for n, p in dict(side["ort"], **fixed).items()], args.timeout)
+            if rc != 0:
+                print(f"real_models: error: ORT failed on {label}\n{tail(out, 10)}", file=sys.stderr)
+                return failures + [label]
+            cmd = [tools["nuri-run"], artifact, "--device", args.device, "--output-dir", os.path.join(case, "nuri"),
+                   "--quiet"] + [x for n, p in side["nuri"].items() for x in ("--input", f"{n}={p}")]
+            t0 = time.monotonic()
+            rc, out = run(cmd, args.timeout)
+            t_run = time.monotonic() - t0
+            if rc != 0:
+                failures.append(label)
+                print(f"FAIL  {label}: nuri-run {'timed out' if rc is None else f'exit {rc}'}\n{tail(out)}", flush=True)
+                break
+            for out_name in sorted(os.listdir(os.path.join(case, "ort"))):
+                want = np.load(os.path.join(case, "ort", out_name))
+                got_path = os.path.join(case, "nuri", out_name)
+                ok, summary = (compare(np.load(got_path), want, metric) if os.path.exists(got_path)
+                               else (False, f"nuri-run wrote no {out_name}"))
+                if not ok:
+                    failures.append(label)
+                print(f"{'ok  ' if ok else 'FAIL'}  {label}:{out_name[:-4]}  {summary}  "
+                      f"(compile {t_compile:.1f}s, run {t_run:.1f}s)", flush=True)
+            for s in ("ort", "nuri"):
+                carried[s] = {inp: os.path.join(case, s, sanitize(o) + ".npy") for o, inp in state.items()}
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("build")
@@ -109,48 +175,8 @@ def main():
     for model in models:
         with open(os.path.join(mdir, model + ".json")) as f:
             info = json.load(f)
-        onnx_path = os.path.join(mdir, model + ".onnx")
-        mwork = os.path.join(workdir, "nuri", model)
-        os.makedirs(mwork, exist_ok=True)
-        artifact = os.path.join(mwork, model + ".nuri")
-        if os.path.exists(artifact):
-            os.remove(artifact)
-        t0 = time.monotonic()
-        rc, out = run([tools["nuri-compile"], onnx_path, "-o", artifact, "--target", args.target], args.timeout)
-        t_compile = time.monotonic() - t0
-        if rc != 0:
-            failures.append(model)
-            print(f"FAIL  {model}: nuri-compile {'timed out' if rc is None else f'exit {rc}'}\n{tail(out)}", flush=True)
-            continue
-        metric = info.get("metric", "f32") if args.metric == "f32" else args.metric
-        rng = np.random.default_rng(0)
-        for k, size in enumerate(info.get("sizes", [{}])):
-            label = model + ("" if not size else "[" + ",".join(f"{d.lstrip('_')}={v}" for d, v in size.items()) + "]")
-            case = os.path.join(mwork, f"size{k}")
-            feeds = make_inputs(info, size, rng, os.path.join(case, "inputs"))
-            rc, out = run(["node", os.path.join(PEERS, "ort_run.mjs"), onnx_path, os.path.join(case, "ort")] +
-                          [f"{n}={p}" for n, p in feeds.items()], args.timeout)
-            if rc != 0:
-                print(f"real_models: error: ORT failed on {label}\n{tail(out, 10)}", file=sys.stderr)
-                return 2
-            cmd = [tools["nuri-run"], artifact, "--device", args.device, "--output-dir", os.path.join(case, "nuri"),
-                   "--quiet"] + [x for n, p in feeds.items() for x in ("--input", f"{n}={p}")]
-            t0 = time.monotonic()
-            rc, out = run(cmd, args.timeout)
-            t_run = time.monotonic() - t0
-            if rc != 0:
-                failures.append(label)
-                print(f"FAIL  {label}: nuri-run {'timed out' if rc is None else f'exit {rc}'}\n{tail(out)}", flush=True)
-                continue
-            for name in sorted(os.listdir(os.path.join(case, "ort"))):
-                want = np.load(os.path.join(case, "ort", name))
-                got_path = os.path.join(case, "nuri", name)
-                ok, summary = (compare(np.load(got_path), want, metric) if os.path.exists(got_path)
-                               else (False, f"nuri-run wrote no {name}"))
-                if not ok:
-                    failures.append(label)
-                print(f"{'ok  ' if ok else 'FAIL'}  {label}:{name[:-4]}  {summary}  "
-                      f"(compile {t_compile:.1f}s, run {t_run:.1f}s)", flush=True)
+        for variant in info.get("variants", [{"label": "", "compile": [], "fixed": {}}]):
+            failures += run_variant(model, info, variant, mdir, workdir, tools, args)
     print(f"== {len(failures)} failure(s)" + (": " + ", ".join(failures) if failures else ""))
     return 1 if failures else 0
 

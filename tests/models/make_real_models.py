@@ -11,6 +11,9 @@ feeds, and the symbolic dimensions with the sizes to run them at). No model bina
 Models:
   vit         torchvision VisionTransformer (patch embedding, class token Expand, position embedding, 4 layers)
   swin        two torchvision SwinTransformerBlocks (window 4, shift 0 then 2) on a 10x10 map that needs padding
+  vad         a voice-activity detector of the common exported shape: an If on the sample rate whose branches give
+              different shapes (a scripted function), reflect padding to a length computed from the input, a
+              Conv-based STFT, a conv encoder, a 2-layer LSTM with its state in and out, a sigmoid head
   cnn_dyn     a small CNN exported with a symbolic batch dimension
   bert_dyn    a BERT-style encoder exported with symbolic batch and sequence dimensions
   fp16_cast   an fp16 model with Cast after the input and before the output, nodes listed out of order
@@ -271,9 +274,55 @@ def make_idioms(out):
     return {"inputs": {"x": {"shape": [1, 4, 9, 9], "dtype": "float32"}}}
 
 
+@torch.jit.script
+def select_rate(x: torch.Tensor, sr: torch.Tensor) -> torch.Tensor:
+    # Scripted so that the export keeps the If: 16 kHz takes the whole chunk, 8 kHz its first 256 samples.
+    if bool(sr == 16000):
+        return x
+    else:
+        return x[:, :256]
+
+
+class VAD(nn.Module):
+    def __init__(self, n_fft=64, hop=32):
+        super().__init__()
+        self.hop = hop
+        t = torch.arange(n_fft, dtype=torch.float32)
+        f = torch.arange(n_fft // 2 + 1, dtype=torch.float32)
+        window = 0.5 - 0.5 * torch.cos(2 * np.pi * t / n_fft)
+        angle = 2 * np.pi * f[:, None] * t[None, :] / n_fft
+        # The STFT as a strided Conv1d over the windowed Fourier basis: [2 * 33, 1, n_fft].
+        self.register_buffer("basis", torch.cat([torch.cos(angle) * window, -torch.sin(angle) * window], 0)[:, None])
+        self.enc = nn.Sequential(nn.Conv1d(33, 32, 3, padding=1), nn.ReLU(), nn.Conv1d(32, 32, 3, padding=1), nn.ReLU())
+        self.lstm = nn.LSTM(32, 32, num_layers=2, batch_first=True)
+        self.head = nn.Linear(32, 1)
+
+    def forward(self, x, sr, h, c):
+        x = select_rate(x, sr)
+        pad = self.hop - x.shape[1] % self.hop  # frames cover the chunk: the length is computed
+        x = F.pad(x[:, None, :], (32, 32 + pad), mode="reflect")
+        spec = F.conv1d(x, self.basis, stride=self.hop)
+        re, im = spec[:, :33], spec[:, 33:]
+        mag = torch.sqrt(re * re + im * im + 1e-9)
+        y, (h2, c2) = self.lstm(self.enc(mag).permute(0, 2, 1), (h, c))
+        return torch.sigmoid(self.head(y)).mean(dim=1), h2, c2
+
+
+def make_vad(out):
+    args = (torch.randn(1, 512), torch.tensor(16000), torch.zeros(2, 1, 32), torch.zeros(2, 1, 32))
+    export(VAD(), args, os.path.join(out, "vad.onnx"), ["x", "sr", "h", "c"], ["prob", "hn", "cn"])
+    # Ten consecutive chunks, the LSTM state carried; one artifact per sample rate (--input-value).
+    return {"inputs": {"x": {"shape": [1, 512], "dtype": "float32"},
+                       "h": {"shape": [2, 1, 32], "dtype": "float32", "zeros": True},
+                       "c": {"shape": [2, 1, 32], "dtype": "float32", "zeros": True}},
+            "chunks": 10, "state": {"hn": "h", "cn": "c"},
+            "variants": [{"label": f"{sr // 1000}k", "compile": ["--input-value", f"sr:{sr}"],
+                          "fixed": {"sr": {"value": sr, "dtype": "int64"}}} for sr in (16000, 8000)]}
+
+
 MODELS = {"vit": make_vit, "swin": make_swin, "cnn_dyn": make_cnn_dyn, "bert_dyn": make_bert_dyn,
           "fp16_cast": make_fp16_cast, "lstm": make_lstm, "idioms": make_idioms,
-          "ssd": make_ssd}
+          "ssd": make_ssd, "vad": make_vad}
 
 
 def main():
