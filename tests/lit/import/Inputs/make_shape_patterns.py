@@ -145,3 +145,12 @@ save("if_shapes", [
     [f("x", [1, 8]), helper.make_tensor_value_info("sr", TensorProto.INT64, [])], [f("y", None)],
     [helper.make_tensor("sr16k", TensorProto.INT64, [], [16000]), i64("zero1", [0]), i64("one1", [1]),
      i64("two1", [2]), i64("big", [100]), helper.make_tensor("half", TensorProto.FLOAT, [1], [0.5])])
+
+# TopK with a run-time k: its indices (bounded by the axis) feed a Gather and a broadcasting Mul.
+save("topk_runtime_k", [
+    node("TopK", ["x", "k"], ["v", "i"], name="topk", axis=0),
+    node("Gather", ["table", "i"], ["rows"], name="rows", axis=0),
+    node("Mul", ["rows", "scale"], ["y"], name="scale")],
+    [f("x", [6]), helper.make_tensor_value_info("k", TensorProto.INT64, [1])], [f("y", None), f("v", None)],
+    [helper.make_tensor("table", TensorProto.FLOAT, [6, 2], [float(i) for i in range(12)]),
+     helper.make_tensor("scale", TensorProto.FLOAT, [2], [1.0, 10.0])])
