@@ -750,55 +750,6 @@ LogicalResult maxUnpoolRuntime(NodeContext &c) {
   });
 }
 
-/// Range of constant scalars as a constant, or null when it is not one
-/// (bad operands are left to the function body's diagnostics).
-DenseElementsAttr rangeConstant(NodeContext &c) {
-  DenseElementsAttr start = c.constantInput(0), limit = c.constantInput(1),
-                    delta = c.constantInput(2);
-  if (!start || !limit || !delta || start.getNumElements() != 1 ||
-      limit.getNumElements() != 1 || delta.getNumElements() != 1)
-    return nullptr;
-  Type et = start.getElementType();
-  auto count = [](double first, double last, double step) -> int64_t {
-    double n = std::ceil((last - first) / step);
-    return std::isfinite(n) && n > 0 ? (int64_t)n : 0;
-  };
-  constexpr int64_t kMaxElements = 1 << 20;
-  if (auto it = dyn_cast<IntegerType>(et)) {
-    int64_t first = start.getValues<APInt>()[0].getSExtValue();
-    int64_t last = limit.getValues<APInt>()[0].getSExtValue();
-    int64_t step = delta.getValues<APInt>()[0].getSExtValue();
-    if (step == 0)
-      return nullptr;
-    int64_t n = count(first, last, step);
-    if (n > kMaxElements)
-      return nullptr;
-    SmallVector<APInt> values;
-    for (int64_t i = 0; i < n; ++i)
-      values.push_back(APInt(it.getWidth(), (uint64_t)(first + i * step), false, true));
-    return DenseElementsAttr::get(RankedTensorType::get({n}, et), values);
-  }
-  if (!et.isF32() && !et.isF64())
-    return nullptr;
-  double first = start.getValues<APFloat>()[0].convertToDouble();
-  double last = limit.getValues<APFloat>()[0].convertToDouble();
-  double step = delta.getValues<APFloat>()[0].convertToDouble();
-  int64_t n = step == 0 ? kMaxElements + 1 : count(first, last, step);
-  if (n > kMaxElements)
-    return nullptr;
-  SmallVector<APFloat> values;
-  for (int64_t i = 0; i < n; ++i) {
-    // The function body accumulates in the element type: start + i*delta
-    // computed the same way, one addition at a time.
-    APFloat v(first);
-    bool lost;
-    v.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-    values.push_back(v);
-    first = et.isF32() ? (double)((float)first + (float)step) : first + step;
-  }
-  return DenseElementsAttr::get(RankedTensorType::get({n}, et), values);
-}
-
 } // namespace
 
 void registerRuntimeSizedConverters(ConverterMap &table) {

@@ -146,6 +146,7 @@ using ConverterMap = std::map<std::string, Converter>;
 /// ONNX op type -> converter (default domain). Defined in OpConverters.cpp.
 const ConverterMap &onnxConverters();
 // The per-family converter files add theirs to the table.
+void registerShapeConverters(ConverterMap &table);
 void registerIndexConverters(ConverterMap &table);
 void registerNNConverters(ConverterMap &table);
 void registerMathConverters(ConverterMap &table);
@@ -196,6 +197,10 @@ mlir::FailureOr<llvm::SmallVector<int64_t>> windowPads(NodeContext &c, llvm::Arr
 mlir::Value iotaConstant(NodeContext &c, int64_t n);
 /// A 1-D i64 constant attribute.
 mlir::DenseElementsAttr i64Tensor(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> values);
+
+/// Range of constant scalars as a constant, or null when it is not one
+/// (ConvertShape.cpp).
+mlir::DenseElementsAttr rangeConstant(NodeContext &c);
 
 /// ConstantOfShape's one-element `value` attribute (default f32 0).
 mlir::FailureOr<mlir::DenseElementsAttr> constantOfShapeValue(NodeContext &c);
