@@ -226,6 +226,13 @@ LogicalResult convertSlice(NodeContext &c) {
     if (steps[i] == 0)
       return c.fail("step must be non-zero");
     int64_t s = starts[i], e = ends[i];
+    if (ShapedType::isDynamic(shape[a])) {
+      // A symbolic dimension (batch, sequence) may only be taken whole.
+      if (s != 0 || steps[i] != 1 || e < (int64_t)INT32_MAX)
+        return c.fail("slices symbolic dimension " + std::to_string(a) +
+                      "; give --input-shape to fix it");
+      continue;
+    }
     clampSlice(shape[a], steps[i], s, e);
     fs[a] = s;
     fe[a] = e;

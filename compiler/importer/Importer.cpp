@@ -80,11 +80,41 @@ bool parseInputValue(const std::string &spec, ImportOptions &options) {
   return true;
 }
 
+bool parseDimBound(const std::string &spec, ImportOptions &options) {
+  auto colon = spec.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+    return false;
+  std::string range = spec.substr(colon + 1);
+  auto dots = range.find("..");
+  auto number = [](const std::string &t, int64_t &v) {
+    char *end = nullptr;
+    long long x = std::strtoll(t.c_str(), &end, 10);
+    if (t.empty() || *end || x < 1 || x > kMaxSymbolicDim)
+      return false;
+    v = x;
+    return true;
+  };
+  int64_t lo = 1, hi = 0;
+  if (dots == std::string::npos ? !number(range, hi)
+                                : !number(range.substr(0, dots), lo) ||
+                                      !number(range.substr(dots + 2), hi))
+    return false;
+  if (lo > hi)
+    return false;
+  options.dimBounds[spec.substr(0, colon)] = {lo, hi};
+  return true;
+}
+
 namespace {
 
 /// A graph input frozen by --input-value: a constant of its declared type.
 FailureOr<DenseElementsAttr> frozenInput(RankedTensorType type, const std::vector<double> &values,
                                          const std::string &name, std::string &error) {
+  if (!type.hasStaticShape()) {
+    error = "--input-value freezes input '" + name + "', which has a symbolic dimension: give "
+            "--input-shape " + name + ":DIMS too";
+    return failure();
+  }
   if ((int64_t)values.size() != type.getNumElements()) {
     error = "--input-value gives " + std::to_string(values.size()) + " value(s) for input '" +
             name + "', which has " + std::to_string(type.getNumElements()) + " element(s)";
@@ -229,6 +259,11 @@ private:
   RuntimeShapeMap runtimeShapes;
   /// String tensors (see ConvertString.cpp).
   llvm::DenseSet<Value> strings;
+  /// Shape values computed from symbolic dimensions (ConvertSymbolic.cpp).
+  SymbolicMap symbolic;
+  /// Graph inputs with symbolic dimensions -> each dimension's name ("" when
+  /// static).
+  std::map<std::string, SmallVector<std::string>> dimNames;
   /// The opsets the nodes being converted bind against (the model's, or a
   /// function body's).
   OpsetMap current;
@@ -251,6 +286,7 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
   nc.walker = this;
   nc.runtimeShapes = &runtimeShapes;
   nc.strings = &strings;
+  nc.symbolic = &symbolic;
   for (int k = 0; k < node.input_size(); ++k) {
     if (node.input(k).empty())
       continue;
@@ -271,6 +307,12 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
       return nc.fail("input '" + node.input(k) +
                      "' is a string tensor; strings are supported by StringNormalizer and "
                      "Identity only");
+    if (auto t = dyn_cast<RankedTensorType>(it->second.getType());
+        t && !t.hasStaticShape() && !runtimeShapes.count(it->second) &&
+        !(domain.empty() && takesSymbolicInputs(node.op_type())))
+      return nc.fail("input '" + node.input(k) + "' has a symbolic dimension, which " +
+                     node.op_type() + " cannot take yet; give --input-shape for the graph "
+                     "inputs to fix it");
     if (runtimeShapes.count(it->second)) {
       if (!propagatesRuntimeShape(node, scope) &&
           !(domain.empty() && takesBoundedInputs(node.op_type())))
@@ -504,15 +546,26 @@ FailureOr<RankedTensorType> GraphImporter::tensorInputType(const std::string &na
     return failure();
   }
   SmallVector<int64_t> shape;
+  SmallVector<std::string> names;
   for (const auto &d : tt.shape().dim()) {
     if (!d.has_dim_value() || d.dim_value() < 0) {
-      error = path + ": graph input '" + name + "' has dynamic dimension '" +
-              (d.has_dim_param() ? d.dim_param() : std::string("?")) +
-              "': give --input-shape " + name + ":DIMS";
-      return failure();
+      // A symbolic dimension: compiled once for every size (ConvertSymbolic.cpp).
+      if (isString) {
+        error = path + ": string input '" + name + "' has a symbolic dimension: give "
+                "--input-shape " + name + ":DIMS";
+        return failure();
+      }
+      shape.push_back(ShapedType::kDynamic);
+      names.push_back(d.has_dim_param() && !d.dim_param().empty()
+                          ? d.dim_param()
+                          : name + ".d" + std::to_string(shape.size() - 1));
+      continue;
     }
     shape.push_back(d.dim_value());
+    names.push_back("");
   }
+  if (llvm::any_of(shape, ShapedType::isDynamic))
+    dimNames[name] = names;
   return withWidth(shape);
 }
 
@@ -647,7 +700,32 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
   for (auto [i, name] : llvm::enumerate(argNames)) {
     func.setArgAttr(i, "nuri.name", b.getStringAttr(name));
     values[name] = entry->getArgument(i);
+    auto dims = dimNames.find(name);
+    if (dims == dimNames.end())
+      continue;
+    // Each symbolic dimension's name and bounds: the runtime binds it from
+    // this input and checks it (inputs naming the same one must agree).
+    SmallVector<Attribute> dimAttrs;
+    for (const std::string &n : dims->second) {
+      if (n.empty()) {
+        dimAttrs.push_back(b.getDictionaryAttr({}));
+        continue;
+      }
+      auto bound = opts.dimBounds.find(n);
+      int64_t lo = bound == opts.dimBounds.end() ? 1 : bound->second.first;
+      int64_t hi = bound == opts.dimBounds.end() ? kMaxSymbolicDim : bound->second.second;
+      dimAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr("name", b.getStringAttr(n)),
+                                              b.getNamedAttr("min", b.getI64IntegerAttr(lo)),
+                                              b.getNamedAttr("max", b.getI64IntegerAttr(hi))}));
+    }
+    func.setArgAttr(i, "nuri.symbolic_dims", b.getArrayAttr(dimAttrs));
   }
+  for (const auto &kv : opts.dimBounds)
+    if (llvm::none_of(dimNames, [&](const auto &d) { return llvm::is_contained(d.second, kv.first); })) {
+      error = path + ": --dim-bound names '" + kv.first + "', which is no symbolic input "
+              "dimension";
+      return nullptr;
+    }
   for (const auto &vi : g.input()) {
     if (isAbsent(vi))
       values[vi.name()] = Value();

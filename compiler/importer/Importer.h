@@ -26,7 +26,14 @@ struct ImportOptions {
   /// are no longer inputs of the artifact, and what depends only on them
   /// folds (an If on a sample rate takes its branch).
   std::map<std::string, std::vector<double>> inputValues;
+  /// Symbolic input dimensions (a dim_param, or no dim_value) are compiled
+  /// once for every size; the runtime accepts sizes in [min, max] (name ->
+  /// bounds, default [1, kMaxSymbolicDim]).
+  std::map<std::string, std::pair<int64_t, int64_t>> dimBounds;
 };
+
+/// The default upper bound of a symbolic dimension.
+constexpr int64_t kMaxSymbolicDim = int64_t(1) << 31;
 
 /// Reads an ONNX model file (with its external data, confined to the model's
 /// folder) and builds a module with one `func.func @main` in the nuri
@@ -44,6 +51,8 @@ bool parseInputShape(const std::string &spec, ImportOptions &options);
 bool parseSequenceLength(const std::string &spec, ImportOptions &options);
 /// Parses "NAME:V[,V...]" (an input frozen to these values) into `options`.
 bool parseInputValue(const std::string &spec, ImportOptions &options);
+/// Parses "NAME:MAX" or "NAME:MIN..MAX" (a symbolic dimension's bounds).
+bool parseDimBound(const std::string &spec, ImportOptions &options);
 
 } // namespace nuri
 

@@ -33,6 +33,15 @@ struct RuntimeShape {
 };
 using RuntimeShapeMap = llvm::DenseMap<mlir::Value, RuntimeShape>;
 
+/// One element of a symbolic shape value (ConvertSymbolic.cpp): a constant,
+/// or an `index` computed from symbolic input dimensions.
+struct SymDim {
+  int64_t value = 0;
+  mlir::Value dim; ///< null: the element is `value`
+};
+/// Small integer tensors computed from symbolic dimensions -> their elements.
+using SymbolicMap = llvm::DenseMap<mlir::Value, llvm::SmallVector<SymDim>>;
+
 /// One node being converted: its builder, operands and attributes.
 class NodeContext {
 public:
@@ -65,6 +74,8 @@ public:
                               llvm::ArrayRef<int64_t> shape);
   /// Shared by every node of one import; null in contexts without one.
   RuntimeShapeMap *runtimeShapes = nullptr;
+  /// Shape values computed from symbolic dimensions; null where none exist.
+  SymbolicMap *symbolic = nullptr;
   /// String tensors (i8[..., W]: NUL-padded UTF-8, see ConvertString.cpp).
   llvm::DenseSet<mlir::Value> *strings = nullptr;
   bool isString(mlir::Value v) const { return strings && strings->contains(v); }
@@ -168,6 +179,10 @@ bool takesBoundedInputs(const std::string &op);
 const std::set<std::string> &elementwiseOps();
 mlir::LogicalResult convertBounded(NodeContext &c);
 void registerSequenceConverters(ConverterMap &table);
+/// Outermost: shape arithmetic on symbolic dimensions (ConvertSymbolic.cpp).
+void registerSymbolicConverters(ConverterMap &table);
+/// Ops whose converters take tensors with symbolic (`?`) dimensions.
+bool takesSymbolicInputs(const std::string &op);
 /// A sequence of known elements (ConvertSequence.cpp): a tuple-typed value.
 mlir::Value makeSequenceValue(mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange elements);
 /// The elements of a sequence value, or failure if `v` is not one.

@@ -1,5 +1,6 @@
 //===- NodeContext.cpp - helpers for op converters, tensor decoding -------===//
 #include "compiler/importer/ImporterContext.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/MathExtras.h"
@@ -235,7 +236,17 @@ Value NodeContext::reshape(Value v, ArrayRef<int64_t> shape) {
   auto type = cast<RankedTensorType>(v.getType());
   if (type.getShape() == shape)
     return v;
-  return make<ReshapeOp>(type.clone(shape), v);
+  // Symbolic dimensions kept in order (Unsqueeze, Squeeze of unit dims):
+  // the result's are the input's.
+  auto out = type.clone(shape);
+  if (!type.hasStaticShape() || !out.hasStaticShape()) {
+    SmallVector<Value> dims;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        dims.push_back(b.createOrFold<tensor::DimOp>(loc(), v, d));
+    return ReshapeOp::create(b, loc(), out, v, dims);
+  }
+  return make<ReshapeOp>(out, v);
 }
 
 } // namespace nuri

@@ -443,6 +443,7 @@ ConverterMap buildTable() {
   registerRuntimeSizedConverters(table);
   registerSequenceConverters(table);
   registerStringConverters(table);
+  registerSymbolicConverters(table); // outermost: it wraps all of the above
   return table;
 }
 } // namespace

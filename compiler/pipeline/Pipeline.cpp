@@ -68,7 +68,7 @@ std::string frontendPipeline(EmitKind stopAfter) {
   std::string p = "canonicalize";
   if (stopAfter == EmitKind::Nuri)
     return p;
-  p += ",func.func(nuri-to-linalg),canonicalize,cse";
+  p += ",func.func(nuri-to-linalg),canonicalize,resolve-ranked-shaped-type-result-dims,cse";
   if (stopAfter == EmitKind::Linalg)
     return p;
   return p + ",nuri-form-dispatches,symbol-dce";

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/serialize/ArtifactWriter.h"
+#include "compiler/serialize/SizeExpr.h"
 
 #include "dialects/nuri/IR/NuriDialect.h"
 #include "nuri/schemas/artifact_generated.h"
@@ -48,7 +49,51 @@ struct BufferInfo {
   fb::BufferKind kind;
   uint32_t index;
   uint64_t size;
+  /// Buffers of symbolic shape: their bytes at run time.
+  std::optional<SizeProgram> sizeExpr;
 };
+
+/// The sizes of a symbolic tensor's dynamic dimensions, from its tie
+/// (nuri-form-dispatches ties every one in @main).
+FailureOr<SmallVector<Value>> symbolicSizes(Value v) {
+  if (auto tie = v.getDefiningOp<mlir::nuri::TieShapeOp>())
+    return SmallVector<Value>(tie.getDims());
+  for (Operation *u : v.getUsers())
+    if (auto tie = dyn_cast<mlir::nuri::TieShapeOp>(u))
+      return SmallVector<Value>(tie.getDims());
+  return failure();
+}
+
+flatbuffers::Offset<fb::SizeExpr> serialize(flatbuffers::FlatBufferBuilder &fbb,
+                                            const SizeProgram &p) {
+  std::vector<fb::SizeOp> ops;
+  for (uint8_t o : p.ops)
+    ops.push_back(static_cast<fb::SizeOp>(o));
+  return fb::CreateSizeExpr(fbb, fbb.CreateVector(ops), fbb.CreateVector(p.args));
+}
+
+/// One program per dimension of a symbolic tensor.
+FailureOr<std::vector<SizeProgram>> dimPrograms(Value v, Value symbols, std::string &error) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto sizes = symbolicSizes(v);
+  if (failed(sizes)) {
+    error = "a tensor of symbolic shape has no sizes";
+    return failure();
+  }
+  std::vector<SizeProgram> out;
+  unsigned next = 0;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    SizeProgram p;
+    if (!type.isDynamicDim(d)) {
+      p.ops.push_back((uint8_t)fb::SizeOp::Const);
+      p.args.push_back(type.getDimSize(d));
+    } else if (!appendSizeProgram((*sizes)[next++], symbols, p, error)) {
+      return failure();
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
 
 } // namespace
 
@@ -106,17 +151,56 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
 
   auto newBuffer = [&](fb::BufferKind kind, uint32_t index, Value v) {
     auto type = cast<RankedTensorType>(v.getType());
-    buffers.push_back({kind, index, type.hasStaticShape() ? byteSize(type) : 0});
+    buffers.push_back({kind, index, type.hasStaticShape() ? byteSize(type) : 0, std::nullopt});
     bufferOf[v] = buffers.size() - 1;
     return (uint32_t)(buffers.size() - 1);
   };
 
+  // The symbols table (symbolic input dimensions), when there is one.
+  Value symbols;
+  ArrayAttr symbolAttrs;
   for (BlockArgument arg : main.getArguments())
-    newBuffer(fb::BufferKind::Input, arg.getArgNumber(), arg);
+    if (auto a = main.getArgAttrOfType<ArrayAttr>(arg.getArgNumber(), "nuri.symbols")) {
+      symbols = arg;
+      symbolAttrs = a;
+    }
+  // A buffer of symbolic shape is sized by its dims at each call.
+  auto sizeBySymbols = [&](uint32_t id, Value v, ArrayRef<Value> sizes) -> bool {
+    auto type = cast<RankedTensorType>(v.getType());
+    int64_t factor = mlir::nuri::elementByteSize(type.getElementType());
+    for (int64_t d : type.getShape())
+      if (!ShapedType::isDynamic(d))
+        factor *= d;
+    SizeProgram p;
+    if (!productProgram(factor, sizes, symbols, p, error))
+      return false;
+    buffers[id].sizeExpr = std::move(p);
+    return true;
+  };
+
+  uint32_t inputIndex = 0;
+  for (BlockArgument arg : main.getArguments()) {
+    if (arg == symbols) {
+      uint32_t id = newBuffer(fb::BufferKind::Symbols, 0, arg);
+      buffers[id].size = 8 * symbolAttrs.size();
+      continue;
+    }
+    uint32_t id = newBuffer(fb::BufferKind::Input, inputIndex++, arg);
+    if (cast<RankedTensorType>(arg.getType()).hasStaticShape())
+      continue;
+    auto sizes = symbolicSizes(arg);
+    if (failed(sizes) || !sizeBySymbols(id, arg, *sizes)) {
+      if (error.empty())
+        error = "input " + std::to_string(arg.getArgNumber()) + " has no symbolic sizes";
+      return false;
+    }
+  }
 
   for (Operation &op : main.getBody().front()) {
     if (auto c = dyn_cast<arith::ConstantOp>(op)) {
       auto dense = dyn_cast<DenseElementsAttr>(c.getValue());
+      if (!dense && symbols && !isa<ShapedType>(c.getType()))
+        continue; // a scalar of the size arithmetic (SizeExpr)
       if (!dense) {
         error = "unsupported constant on the host";
         return false;
@@ -129,7 +213,8 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       newBuffer(fb::BufferKind::Constant, constants.size() - 1, c.getResult());
       continue;
     }
-    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::BitcastOp>(op)) {
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::BitcastOp,
+            mlir::nuri::TieShapeOp>(op)) {
       auto it = bufferOf.find(op.getOperand(0));
       if (it == bufferOf.end()) {
         error = "a reshape on the host reads a value without a buffer";
@@ -167,6 +252,15 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
         auto type = cast<RankedTensorType>(r.getType());
         if (type.hasStaticShape())
           continue;
+        // Symbolic dimensions: sized from the symbols at each call.
+        if (!dimsOf.count(r)) {
+          auto sizes = symbolicSizes(r);
+          if (succeeded(sizes)) {
+            if (!sizeBySymbols(id, r, *sizes))
+              return false;
+            continue;
+          }
+        }
         // Sized on the host once its dims exist (an earlier dispatch wrote them).
         Value dims = dimsOf.lookup(r);
         if (!dims || !bufferOf.count(dims)) {
@@ -198,6 +292,11 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       continue;
     }
     if (isa<func::ReturnOp>(op))
+      continue;
+    // Index arithmetic on the symbols: it sizes buffers (SizeExpr), and
+    // every dispatch that needs a value recomputes it.
+    if (symbols && isPure(&op) && op.getNumRegions() == 0 &&
+        llvm::none_of(op.getResultTypes(), [](Type t) { return isa<ShapedType>(t); }))
       continue;
     error = "operation '" + op.getName().getStringRef().str() +
             "' cannot run on the host; it should have been in a dispatch";
@@ -247,6 +346,9 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
     }
     auto name = main.getResultAttrOfType<StringAttr>(i, "nuri.name");
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    for (int64_t &d : shape)
+      if (ShapedType::isDynamic(d))
+        d = -1; // symbolic: dim_exprs gives it
     // Strings are i8[..., W] in the IR: the last dimension is the bytes.
     auto stringBytes = main.getResultAttrOfType<IntegerAttr>(i, "nuri.string_bytes");
     if (stringBytes) {
@@ -266,12 +368,24 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       dimsBuffer = dims->second;
       claimed.insert(dims->second); // never handed out as an output buffer
     }
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SizeExpr>>> dimExprs;
+    if (dimsBuffer < 0 && !type.hasStaticShape()) {
+      auto exprs = dimPrograms(v, symbols, error);
+      if (failed(exprs))
+        return false;
+      std::vector<flatbuffers::Offset<fb::SizeExpr>> offs;
+      for (const SizeProgram &p : *exprs)
+        offs.push_back(serialize(fbb, p));
+      dimExprs = fbb.CreateVector(offs);
+    }
     outputs.push_back(fb::CreateTensorSignature(
         fbb, fbb.CreateString(name ? name.str() : "output_" + std::to_string(i)), dt,
         fbb.CreateVector(shape), dst, dimsBuffer,
-        stringBytes ? (uint32_t)stringBytes.getInt() : 0));
+        stringBytes ? (uint32_t)stringBytes.getInt() : 0, dimExprs));
   }
   for (BlockArgument arg : main.getArguments()) {
+    if (arg == symbols)
+      continue;
     auto type = cast<RankedTensorType>(arg.getType());
     fb::DType dt;
     if (!dtypeOf(type.getElementType(), dt)) {
@@ -280,20 +394,44 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
     }
     auto name = main.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "nuri.name");
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    for (int64_t &d : shape)
+      if (ShapedType::isDynamic(d))
+        d = -1; // symbolic: dim_exprs gives it
     auto stringBytes = main.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), "nuri.string_bytes");
     if (stringBytes) {
       dt = fb::DType::STRING;
       shape.pop_back();
     }
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SizeExpr>>> dimExprs;
+    if (!type.hasStaticShape()) {
+      auto exprs = dimPrograms(arg, symbols, error);
+      if (failed(exprs))
+        return false;
+      std::vector<flatbuffers::Offset<fb::SizeExpr>> offs;
+      for (const SizeProgram &p : *exprs)
+        offs.push_back(serialize(fbb, p));
+      dimExprs = fbb.CreateVector(offs);
+    }
     inputs.push_back(fb::CreateTensorSignature(
         fbb, fbb.CreateString(name ? name.str() : "input_" + std::to_string(arg.getArgNumber())),
         dt, fbb.CreateVector(shape), bufferOf[arg], -1,
-        stringBytes ? (uint32_t)stringBytes.getInt() : 0));
+        stringBytes ? (uint32_t)stringBytes.getInt() : 0, dimExprs));
   }
+  std::vector<flatbuffers::Offset<fb::Symbol>> symbolOffs;
+  if (symbolAttrs)
+    for (Attribute a : symbolAttrs) {
+      auto d = cast<DictionaryAttr>(a);
+      symbolOffs.push_back(fb::CreateSymbol(
+          fbb, fbb.CreateString(d.getAs<StringAttr>("name").str()),
+          d.getAs<IntegerAttr>("min").getInt(), d.getAs<IntegerAttr>("max").getInt(),
+          (uint32_t)d.getAs<IntegerAttr>("input").getInt(),
+          (uint32_t)d.getAs<IntegerAttr>("dim").getInt()));
+    }
 
   std::vector<flatbuffers::Offset<fb::Buffer>> bufferOffs;
   for (auto &b : buffers)
-    bufferOffs.push_back(fb::CreateBuffer(fbb, b.kind, b.index, b.size));
+    bufferOffs.push_back(fb::CreateBuffer(fbb, b.kind, b.index, b.size,
+                                          b.sizeExpr ? serialize(fbb, *b.sizeExpr) : 0));
   auto program = fb::CreateHostProgram(fbb, fbb.CreateVector(bufferOffs),
                                        fbb.CreateVector(commandTypes), fbb.CreateVector(commands));
   std::vector<flatbuffers::Offset<fb::Executable>> exes;
@@ -315,7 +453,8 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
                                fbb.CreateString(modelName ? modelName.str() : ""),
                                fbb.CreateVector(targets), fbb.CreateVector(exes),
                                fbb.CreateVector(constants), fbb.CreateVector(inputs),
-                               fbb.CreateVector(outputs), program);
+                               fbb.CreateVector(outputs), program,
+                               symbolOffs.empty() ? 0 : fbb.CreateVector(symbolOffs));
   fb::FinishModelBuffer(fbb, model);
   bytes.assign(reinterpret_cast<const char *>(fbb.GetBufferPointer()), fbb.GetSize());
   return true;

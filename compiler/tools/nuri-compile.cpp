@@ -30,7 +30,11 @@ options:
                            MACs), why a dispatch falls back, and a summary per device; to
                            stdout, or to stderr when the output is stdout
   --input-shape NAME:DIMS  fix the shape of graph input NAME, e.g. input:1x3x224x224
-                           (repeatable; needed for inputs with dynamic dimensions)
+                           (repeatable). Without it, symbolic dimensions (a dim_param
+                           such as batch or seq) are compiled once for every size
+  --dim-bound NAME:MAX     sizes symbolic dimension NAME may take at run time: 1..MAX,
+  --dim-bound NAME:MIN..MAX  or MIN..MAX (repeatable; default 1..2^31); nuri-run and
+                           the C API reject other sizes
   --sequence-length NAME:N  compile sequence input NAME for N elements, bound as inputs
                            NAME[0]..NAME[N-1] (their shapes: the declared element type,
                            or --input-shape NAME[k]:DIMS); sequence outputs likewise
@@ -95,6 +99,11 @@ int main(int argc, char **argv) {
       std::string spec = value("--sequence-length");
       if (!nuri::parseSequenceLength(spec, options.import))
         return usageError("bad --sequence-length '" + spec + "' (expected NAME:N)");
+    } else if (a == "--dim-bound") {
+      std::string spec = value("--dim-bound");
+      if (!nuri::parseDimBound(spec, options.import))
+        return usageError("bad --dim-bound '" + spec + "' (expected NAME:MAX or NAME:MIN..MAX, "
+                          "1 <= MIN <= MAX <= 2^31)");
     } else if (a == "--input-value") {
       std::string spec = value("--input-value");
       if (!nuri::parseInputValue(spec, options.import))

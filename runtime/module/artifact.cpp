@@ -1,6 +1,7 @@
 #include "module/artifact.h"
 
 #include "hal/guard.h"
+#include "module/symbols.h"
 
 #include <string>
 
@@ -32,6 +33,7 @@ private:
   }
 
   nuri_status_t checkBuffers();
+  nuri_status_t checkSymbols();
   nuri_status_t checkSignatures(
       const char *what,
       const flatbuffers::Vector<flatbuffers::Offset<TensorSignature>> *list,
@@ -62,6 +64,7 @@ nuri_status_t Checker::run() {
   CHECK(model_->program()->buffers(), "host program has no buffer list");
   bufferCount_ = model_->program()->buffers()->size();
   NURI_RETURN_IF_ERROR(checkBuffers());
+  NURI_RETURN_IF_ERROR(checkSymbols());
   NURI_RETURN_IF_ERROR(
       checkSignatures("input", model_->inputs(), BufferKind::Input));
   NURI_RETURN_IF_ERROR(
@@ -80,8 +83,22 @@ nuri_status_t Checker::checkBuffers() {
           "buffer %u has an implausible size of %llu bytes", id,
           (unsigned long long)buffer->size());
     uint32_t index = buffer->index();
+    if (buffer->size_expr()) {
+      std::string why = checkSizeExpr(buffer->size_expr(), count(model_->symbols()));
+      CHECK(why.empty(), "buffer %u: %s", id, why.c_str());
+      CHECK(buffer->size() == 0 &&
+                (buffer->kind() == BufferKind::Transient || buffer->kind() == BufferKind::Input ||
+                 buffer->kind() == BufferKind::Output),
+            "buffer %u has a size program but is not an unsized transient, input or output",
+            id);
+    }
     switch (buffer->kind()) {
     case BufferKind::Transient:
+      break;
+    case BufferKind::Symbols:
+      CHECK(buffer->size() == count(model_->symbols()) * sizeof(int64_t),
+            "buffer %u holds the symbols but has %llu bytes for %zu symbols", id,
+            (unsigned long long)buffer->size(), count(model_->symbols()));
       break;
     case BufferKind::Input:
       CHECK(index < inputs, "buffer %u is input %u of %zu", id, index, inputs);
@@ -105,6 +122,27 @@ nuri_status_t Checker::checkBuffers() {
       return fail("buffer %u has unknown kind %u", id,
                   static_cast<unsigned>(buffer->kind()));
     }
+  }
+  return nullptr;
+}
+
+nuri_status_t Checker::checkSymbols() {
+  auto *symbols = model_->symbols();
+  size_t inputs = count(model_->inputs());
+  for (uint32_t j = 0; j < count(symbols); ++j) {
+    const Symbol *symbol = symbols->Get(j);
+    CHECK(symbol->name() && symbol->name()->size() > 0, "symbol %u has no name", j);
+    CHECK(symbol->min() >= 0 && symbol->min() <= symbol->max() &&
+              static_cast<uint64_t>(symbol->max()) <= kMaxBufferBytes,
+          "symbol '%s' has bounds [%lld, %lld]", symbol->name()->c_str(),
+          (long long)symbol->min(), (long long)symbol->max());
+    CHECK(symbol->input() < inputs, "symbol '%s' reads input %u of %zu",
+          symbol->name()->c_str(), symbol->input(), inputs);
+    const TensorSignature *input = model_->inputs()->Get(symbol->input());
+    CHECK(symbol->dim() < count(input->shape()) &&
+              input->shape()->Get(symbol->dim()) == -1,
+          "symbol '%s' reads dimension %u of input %u, which is not symbolic",
+          symbol->name()->c_str(), symbol->dim(), symbol->input());
   }
   return nullptr;
 }
@@ -146,9 +184,20 @@ nuri_status_t Checker::checkSignatures(
             "%s '%s': dimension buffer %d must be a non-output int64[%zu]",
             what, tensor, dimsBuffer, rank);
     }
+    // Symbolic dimensions: one size program per dimension.
+    bool symbolic = signature->dim_exprs() != nullptr;
+    if (symbolic) {
+      CHECK(!runtimeShape && count(signature->dim_exprs()) == rank,
+            "%s '%s' has %zu dimension programs for rank %zu", what, tensor,
+            count(signature->dim_exprs()), rank);
+      for (size_t d = 0; d < rank; ++d) {
+        std::string why = checkSizeExpr(signature->dim_exprs()->Get(d), count(model_->symbols()));
+        CHECK(why.empty(), "%s '%s' dimension %zu: %s", what, tensor, d, why.c_str());
+      }
+    }
     for (size_t d = 0; d < rank; ++d) {
       int64_t dim = signature->shape()->Get(d);
-      if (runtimeShape && dim == -1)
+      if ((runtimeShape || symbolic) && dim == -1)
         continue;
       CHECK(dim >= 0 && static_cast<uint64_t>(dim) <= kMaxBufferBytes,
             "%s '%s' has invalid dimension %lld", what, tensor, (long long)dim);
@@ -167,7 +216,7 @@ nuri_status_t Checker::checkSignatures(
     // Every buffer bound to this tensor must hold exactly the tensor.
     for (uint32_t other = 0; other < bufferCount_; ++other) {
       const Buffer *b = buffers->Get(other);
-      if (b->kind() == kind && b->index() == i)
+      if (b->kind() == kind && b->index() == i && !(symbolic && b->size_expr()))
         CHECK(runtimeShape ? b->size() % elementSize == 0 : b->size() == bytes,
               "%s '%s' is %s%s with %llu bytes but buffer %u has %llu", what,
               tensor, nuri_dtype_name(dtype), rank ? "[...]" : "[]",
@@ -228,6 +277,8 @@ nuri_status_t Checker::checkCommands() {
   // copies (of compile-time sizes) never touch them.
   std::vector<bool> pending(bufferCount_, false);
   std::vector<bool> runtimeSized(bufferCount_, false);
+  for (uint32_t id = 0; id < bufferCount_; ++id)
+    runtimeSized[id] = buffers->Get(id)->size_expr() != nullptr;
   for (uint32_t c = 0; c < count(commands); ++c) {
     CHECK(commands->Get(c), "command %u is missing", c);
     if (types->Get(c) != Command::Allocate)
@@ -235,7 +286,8 @@ nuri_status_t Checker::checkCommands() {
     auto *allocate = static_cast<const Allocate *>(commands->Get(c));
     uint32_t id = allocate->buffer();
     CHECK(id < bufferCount_, "allocate %u sizes buffer %u of %u", c, id, bufferCount_);
-    CHECK(!pending[id], "buffer %u is allocated twice", id);
+    CHECK(!pending[id] && !buffers->Get(id)->size_expr(),
+          "buffer %u is allocated twice", id);
     BufferKind kind = buffers->Get(id)->kind();
     CHECK((kind == BufferKind::Transient || kind == BufferKind::Output) &&
               buffers->Get(id)->size() == 0,
@@ -285,7 +337,7 @@ nuri_status_t Checker::checkCommands() {
     case Command::Allocate: {
       auto *allocate = static_cast<const Allocate *>(commands->Get(c));
       uint32_t dims = allocate->dims_buffer();
-      CHECK(ready(dims) && dims != allocate->buffer(),
+      CHECK(ready(dims) && dims != allocate->buffer() && !runtimeSized[dims],
             "allocate %u reads its dimensions from buffer %u of %u", c, dims, bufferCount_);
       CHECK(allocate->rank() <= kMaxRank &&
                 buffers->Get(dims)->size() == allocate->rank() * sizeof(int64_t),

@@ -39,6 +39,10 @@ static nuri_status_t finishLoad(nuri_instance_t instance, std::string name,
         }
       tensor.elementBytes = nuri::elementBytes(signature);
       tensor.byteSize = elements * tensor.elementBytes;
+      tensor.dimExprs = signature->dim_exprs();
+      tensor.symbolic = tensor.dimExprs != nullptr;
+      if (tensor.symbolic)
+        tensor.byteSize = 0; // known at each call
       tensor.dimsBuffer = signature->dims_buffer();
       if (tensor.dimsBuffer >= 0) // capacity: the size of the bound buffer
         tensor.byteSize = model->program()->buffers()->Get(signature->buffer())->size();

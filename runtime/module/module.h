@@ -19,6 +19,10 @@ struct nuri_module_s : nuri::RefCounted {
     uint64_t byteSize;          // for run-time shapes: the capacity
     int32_t dimsBuffer = -1;    // buffer holding the run-time dimensions
     bool allocated = false;     // sized by an Allocate command during a call
+    // Symbolic dimensions (shape -1, no dimsBuffer): one size program per
+    // dimension, evaluated on the symbols of each call; byteSize is 0.
+    const flatbuffers::Vector<flatbuffers::Offset<nuri::artifact::SizeExpr>> *dimExprs = nullptr;
+    bool symbolic = false;
     uint32_t buffer = 0;        // the host program's buffer id
   };
   nuri_instance_t instance = nullptr;

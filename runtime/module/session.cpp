@@ -2,8 +2,10 @@
 #include "module/module.h"
 
 #include "hal/guard.h"
+#include "module/symbols.h"
 
 #include <chrono>
+#include <cstring>
 #include <set>
 
 using namespace nuri;
@@ -25,6 +27,10 @@ struct nuri_session_s : RefCounted {
   std::vector<nuri_buffer_t> transients;
   // Per output, its shape after the last invoke (run-time shapes resolved).
   std::vector<std::vector<int64_t>> outputShapes;
+  // Symbolic dimensions: per input, the shape set for the next invokes
+  // (empty: not set); the symbols' sizes of the current invoke.
+  std::vector<std::vector<int64_t>> inputShapes;
+  std::vector<int64_t> symbols;
   // Dispatch tracing (nuri_session_set_dispatch_hook); null: off.
   nuri_dispatch_hook_t hook = nullptr;
   void *hookUser = nullptr;
@@ -134,8 +140,13 @@ nuri_status_t bindBuffers(nuri_session_t session) {
   session->transients.assign(buffers->size(), nullptr);
   for (uint32_t id = 0; id < buffers->size(); ++id) {
     const Buffer *buffer = buffers->Get(id);
-    if (buffer->kind() == BufferKind::Transient) {
-      // Allocated once and reused by every invoke of this session.
+    if (buffer->kind() == BufferKind::Symbols) {
+      NURI_RETURN_IF_ERROR(
+          nuri_allocator_allocate(nuri_device_allocator(session->device),
+                                  buffer->size(), &session->transients[id]));
+    } else if (buffer->kind() == BufferKind::Transient && !buffer->size_expr()) {
+      // Allocated once and reused by every invoke of this session (those of
+      // symbolic size when an invoke first needs them).
       NURI_RETURN_IF_ERROR(
           nuri_allocator_allocate(nuri_device_allocator(session->device),
                                   buffer->size(), &session->transients[id]));
@@ -160,6 +171,15 @@ nuri_status_t resolveOutputShapes(nuri_session_t session,
     const nuri_module_s::Tensor &tensor = module->outputs[i];
     std::vector<int64_t> &shape = session->outputShapes[i];
     shape = tensor.shape;
+    if (tensor.symbolic) {
+      for (size_t d = 0; d < shape.size(); ++d) {
+        std::string why;
+        if (!evalSizeExpr(tensor.dimExprs->Get(d), session->symbols, shape[d], why))
+          return nuri_make_status(NURI_OUT_OF_RANGE, "%s: output '%s' dimension %zu: %s",
+                                  module->name.c_str(), tensor.name.c_str(), d, why.c_str());
+      }
+      continue;
+    }
     if (tensor.dimsBuffer < 0)
       continue;
     void *host = nullptr;
@@ -189,6 +209,70 @@ nuri_status_t resolveOutputShapes(nuri_session_t session,
           (unsigned long long)tensor.elementBytes,
           (unsigned long long)capacity);
   }
+  return nullptr;
+}
+
+/// The symbols' sizes from the input shapes set for this invoke, checked
+/// against their bounds and against every input dimension that names them.
+nuri_status_t bindSymbols(nuri_session_t session) {
+  nuri_module_t module = session->module;
+  const Model *model = module->model;
+  auto *symbols = model->symbols();
+  size_t n = symbols ? symbols->size() : 0;
+  session->symbols.assign(n, 0);
+  for (size_t i = 0; i < module->inputs.size(); ++i)
+    if (module->inputs[i].symbolic && session->inputShapes[i].empty())
+      return nuri_make_status(
+          NURI_INVALID_ARGUMENT,
+          "%s: input '%s' has symbolic dimensions: set its shape first "
+          "(nuri_session_set_input_shape)",
+          module->name.c_str(), module->inputs[i].name.c_str());
+  for (size_t j = 0; j < n; ++j) {
+    const Symbol *symbol = symbols->Get(j);
+    int64_t size = session->inputShapes[symbol->input()][symbol->dim()];
+    if (size < symbol->min() || size > symbol->max())
+      return nuri_make_status(
+          NURI_INVALID_ARGUMENT,
+          "%s: input '%s' dimension %u ('%s') is %lld, outside the bounds %lld..%lld "
+          "it was compiled for",
+          module->name.c_str(), module->inputs[symbol->input()].name.c_str(), symbol->dim(),
+          symbol->name()->c_str(), (long long)size, (long long)symbol->min(),
+          (long long)symbol->max());
+    session->symbols[j] = size;
+  }
+  for (size_t i = 0; i < module->inputs.size(); ++i) {
+    const nuri_module_s::Tensor &tensor = module->inputs[i];
+    if (!tensor.symbolic)
+      continue;
+    for (size_t d = 0; d < tensor.shape.size(); ++d) {
+      int64_t want = 0;
+      std::string why;
+      if (!evalSizeExpr(tensor.dimExprs->Get(d), session->symbols, want, why))
+        return nuri_make_status(NURI_INVALID_ARGUMENT, "%s: input '%s' dimension %zu: %s",
+                                module->name.c_str(), tensor.name.c_str(), d, why.c_str());
+      if (session->inputShapes[i][d] != want)
+        return nuri_make_status(
+            NURI_INVALID_ARGUMENT,
+            "%s: input '%s' dimension %zu is %lld but must be %lld (a dimension of the same "
+            "name, set by another input)",
+            module->name.c_str(), tensor.name.c_str(), d,
+            (long long)session->inputShapes[i][d], (long long)want);
+    }
+  }
+  return nullptr;
+}
+
+/// Bytes of a buffer of symbolic size in this invoke.
+nuri_status_t symbolicBytes(nuri_session_t session, const Buffer *buffer, uint64_t *out) {
+  int64_t bytes = 0;
+  std::string why;
+  if (!evalSizeExpr(buffer->size_expr(), session->symbols, bytes, why))
+    return nuri_make_status(NURI_OUT_OF_RANGE, "%s: %s", session->module->name.c_str(),
+                            why.c_str());
+  if (static_cast<uint64_t>(bytes) > kMaxBufferBytes)
+    return nuri_make_status(NURI_RESOURCE_EXHAUSTED, "%s: a buffer would need %lld bytes",
+                            session->module->name.c_str(), (long long)bytes);
+  *out = static_cast<uint64_t>(bytes);
   return nullptr;
 }
 
@@ -277,6 +361,7 @@ nuri_status_t nuri_session_create(nuri_module_t module, nuri_device_t device,
     retainObject(device);
     session->module = module;
     session->device = device;
+    session->inputShapes.resize(module->inputs.size());
     nuri_status_t status = loadExecutables(session);
     if (!status)
       status = bindBuffers(session);
@@ -287,6 +372,26 @@ nuri_status_t nuri_session_create(nuri_module_t module, nuri_device_t device,
     *out_session = session;
     return nullptr;
   });
+}
+
+nuri_status_t nuri_session_set_input_shape(nuri_session_t session, size_t index,
+                                           const int64_t *dims, size_t rank) {
+  NURI_CHECK_ARG(session && (dims || !rank), "nuri_session_set_input_shape: NULL argument");
+  nuri_module_t module = session->module;
+  NURI_CHECK_ARG(index < module->inputs.size(), "%s: no input %zu", module->name.c_str(), index);
+  const nuri_module_s::Tensor &tensor = module->inputs[index];
+  NURI_CHECK_ARG(rank == tensor.shape.size(), "%s: input '%s' has rank %zu, not %zu",
+                 module->name.c_str(), tensor.name.c_str(), tensor.shape.size(), rank);
+  for (size_t d = 0; d < rank; ++d) {
+    NURI_CHECK_ARG(dims[d] >= 0 && static_cast<uint64_t>(dims[d]) <= kMaxBufferBytes,
+                   "%s: input '%s' dimension %zu is %lld", module->name.c_str(),
+                   tensor.name.c_str(), d, (long long)dims[d]);
+    NURI_CHECK_ARG(tensor.shape[d] == -1 || tensor.shape[d] == dims[d],
+                   "%s: input '%s' dimension %zu is %lld, not %lld", module->name.c_str(),
+                   tensor.name.c_str(), d, (long long)tensor.shape[d], (long long)dims[d]);
+  }
+  session->inputShapes[index].assign(dims, dims + rank);
+  return nullptr;
 }
 
 nuri_status_t nuri_session_output_shape(nuri_session_t session, size_t index,
@@ -328,27 +433,59 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
                  module->outputs.size(), output_count);
   for (size_t i = 0; i < output_count; ++i)
     outputs[i] = nullptr;
+  const bool symbolic = module->model->symbols() != nullptr;
+  if (symbolic)
+    NURI_RETURN_IF_ERROR(bindSymbols(session));
   for (size_t i = 0; i < input_count; ++i) {
     NURI_CHECK_ARG(inputs[i], "input '%s' is NULL",
                    module->inputs[i].name.c_str());
     NURI_CHECK_ARG(inputs[i]->device == session->device,
                    "input '%s' belongs to another device",
                    module->inputs[i].name.c_str());
-    NURI_CHECK_ARG(inputs[i]->size == module->inputs[i].byteSize,
+    uint64_t want = module->inputs[i].byteSize;
+    if (module->inputs[i].symbolic) {
+      want = module->inputs[i].elementBytes;
+      for (int64_t d : session->inputShapes[i])
+        want *= static_cast<uint64_t>(d); // bounded by kMaxBufferBytes per dim and rank
+    }
+    NURI_CHECK_ARG(inputs[i]->size == want,
                    "input '%s' needs %llu bytes, buffer has %llu",
-                   module->inputs[i].name.c_str(),
-                   (unsigned long long)module->inputs[i].byteSize,
+                   module->inputs[i].name.c_str(), (unsigned long long)want,
                    (unsigned long long)inputs[i]->size);
   }
   nuri_command_buffer_t cb = nullptr;
   nuri_status_t status = guard([&]() -> nuri_status_t {
     nuri_allocator_t allocator = nuri_device_allocator(session->device);
-    for (size_t i = 0; i < output_count; ++i)
-      if (!module->outputs[i].allocated) // else sized by its Allocate command
-        NURI_RETURN_IF_ERROR(nuri_allocator_allocate(
-            allocator, module->outputs[i].byteSize, &outputs[i]));
     const HostProgram *program = module->model->program();
     auto *buffers = program->buffers();
+    for (size_t i = 0; i < output_count; ++i) {
+      if (module->outputs[i].allocated) // sized by its Allocate command
+        continue;
+      uint64_t bytes = module->outputs[i].byteSize;
+      if (module->outputs[i].symbolic)
+        NURI_RETURN_IF_ERROR(
+            symbolicBytes(session, buffers->Get(module->outputs[i].buffer), &bytes));
+      NURI_RETURN_IF_ERROR(nuri_allocator_allocate(allocator, bytes, &outputs[i]));
+    }
+    // Buffers of symbolic size: (re)allocated when this call needs more.
+    for (uint32_t id = 0; symbolic && id < buffers->size(); ++id) {
+      const Buffer *buffer = buffers->Get(id);
+      if (buffer->kind() == BufferKind::Symbols) {
+        void *host = nullptr;
+        NURI_RETURN_IF_ERROR(nuri_buffer_map(session->transients[id], &host));
+        std::memcpy(host, session->symbols.data(), session->symbols.size() * sizeof(int64_t));
+      }
+      if (buffer->kind() != BufferKind::Transient || !buffer->size_expr())
+        continue;
+      uint64_t bytes = 0;
+      NURI_RETURN_IF_ERROR(symbolicBytes(session, buffer, &bytes));
+      nuri_buffer_t &held = session->transients[id];
+      if (held && nuri_buffer_size(held) >= bytes)
+        continue;
+      nuri_buffer_release(held);
+      held = nullptr;
+      NURI_RETURN_IF_ERROR(nuri_allocator_allocate(allocator, bytes, &held));
+    }
     std::vector<nuri_buffer_t> table(buffers->size());
     for (uint32_t id = 0; id < buffers->size(); ++id) {
       const Buffer *buffer = buffers->Get(id);

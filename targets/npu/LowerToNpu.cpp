@@ -579,6 +579,10 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
   }
   for (Type t : func.getArgumentTypes()) {
     auto tt = dyn_cast<RankedTensorType>(t);
+    if (tt && !tt.hasStaticShape()) {
+      reason = "an operand of symbolic or run-time shape (the NPU runs static shapes)";
+      return false;
+    }
     if (!tt || !tt.hasStaticShape() || !tt.getElementType().isF32()) {
       reason = "an operand that is not a static f32 tensor";
       return false;
@@ -586,6 +590,10 @@ bool planDispatch(func::FuncOp func, KernelPlan &plan, std::string &reason) {
     plan.minDramBytes += bytesOf(t);
   }
   auto resultType = dyn_cast<RankedTensorType>(func.getResultTypes()[0]);
+  if (resultType && !resultType.hasStaticShape()) {
+    reason = "a result of symbolic or run-time shape (the NPU runs static shapes)";
+    return false;
+  }
   if (!resultType || !resultType.hasStaticShape() || !resultType.getElementType().isF32() ||
       resultType.getRank() == 0) {
     reason = "the result is not a static f32 tensor";

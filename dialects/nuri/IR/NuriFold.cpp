@@ -214,7 +214,8 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
 //===----------------------------------------------------------------------===//
 
 OpFoldResult ReshapeOp::fold(FoldAdaptor a) {
-  if (getInput().getType() == getType())
+  // With two symbolic dimensions the same type may still permute them.
+  if (getInput().getType() == getType() && getType().getNumDynamicDims() <= 1)
     return getInput();
   if (auto in = dyn_cast_or_null<DenseElementsAttr>(a.getInput()))
     return in.reshape(getType());
@@ -229,7 +230,7 @@ struct MergeReshapes : OpRewritePattern<ReshapeOp> {
     auto producer = op.getInput().getDefiningOp<ReshapeOp>();
     if (!producer)
       return failure();
-    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), producer.getInput());
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, op.getType(), producer.getInput(), op.getDims());
     return success();
   }
 };

@@ -196,8 +196,11 @@ LogicalResult EyeOp::verify() {
 
 LogicalResult BroadcastToOp::verify() {
   auto in = getInput().getType(), out = getOutput().getType();
+  if ((int64_t)getDims().size() != out.getNumDynamicDims())
+    return emitOpError("needs one dimension operand per dynamic result dimension");
   auto b = broadcastShapes(in.getShape(), out.getShape());
-  if (in.getRank() > out.getRank() || failed(b) || ArrayRef<int64_t>(*b) != out.getShape())
+  if (in.getRank() > out.getRank() || failed(b) ||
+      (out.hasStaticShape() && ArrayRef<int64_t>(*b) != out.getShape()))
     return emitOpError("cannot broadcast ") << in << " to " << out;
   if (in.getElementType() != out.getElementType())
     return emitOpError("element type changes");

@@ -106,9 +106,17 @@ def Nuri_EyeOp : Nuri_Op<"eye", [Pure]> {
 
 def Nuri_BroadcastToOp : Nuri_Op<"broadcast_to", [Pure]> {
   let summary = "numpy broadcast of the input to the result shape (ONNX Expand, Tile)";
-  let arguments = (ins Nuri_Tensor:$input);
+  let description = [{
+    `dims` are the result's symbolic dimensions (one index per `?`).
+  }];
+  let arguments = (ins Nuri_Tensor:$input, Variadic<Index>:$dims);
   let results = (outs Nuri_Tensor:$output);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let assemblyFormat = [{
+    $input (`[` $dims^ `]`)? attr-dict `:` type($input) `->` type($output)
+  }];
+  let builders = [OpBuilder<(ins "Type":$output, "Value":$input), [{
+    build($_builder, $_state, output, input, ValueRange{});
+  }]>];
   let hasVerifier = 1;
 }
 

@@ -20,6 +20,12 @@ FailureOr<SmallVector<int64_t>> mlir::nuri::broadcastShapes(ArrayRef<int64_t> a,
   for (size_t i = 0; i < rank; ++i) {
     int64_t x = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     int64_t y = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    // A symbolic dimension (?) takes the other's size unless that is 1:
+    // it is assumed to match (the runtime checks input dimensions only).
+    if (ShapedType::isDynamic(x) || ShapedType::isDynamic(y)) {
+      out[i] = ShapedType::isDynamic(x) ? (y == 1 ? x : y) : (x == 1 ? y : x);
+      continue;
+    }
     if (x != y && x != 1 && y != 1)
       return failure();
     out[i] = x == 1 ? y : x;
@@ -317,7 +323,10 @@ LogicalResult LayerNormOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult ReshapeOp::verify() {
-  if (getInput().getType().getNumElements() != getOutput().getType().getNumElements())
+  if ((int64_t)getDims().size() != getOutput().getType().getNumDynamicDims())
+    return emitOpError("needs one dimension operand per dynamic result dimension");
+  if (getInput().getType().hasStaticShape() && getOutput().getType().hasStaticShape() &&
+      getInput().getType().getNumElements() != getOutput().getType().getNumElements())
     return emitOpError("element count changes from ")
            << getInput().getType() << " to " << getOutput().getType();
   if (getInput().getType().getElementType() != getOutput().getType().getElementType())
@@ -394,8 +403,16 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
       (int64_t)a.getSteps().size() != rank)
     return emitOptError(l, "slice needs one start/end/step per dimension");
   SmallVector<int64_t> out;
-  for (int64_t d = 0; d < rank; ++d)
+  for (int64_t d = 0; d < rank; ++d) {
+    // A symbolic dimension is only ever taken whole (end is then ?).
+    if (in.isDynamicDim(d)) {
+      if (a.getStarts()[d] != 0 || a.getSteps()[d] != 1 || !ShapedType::isDynamic(a.getEnds()[d]))
+        return emitOptError(l, ("slices symbolic dimension " + std::to_string(d)).c_str());
+      out.push_back(ShapedType::kDynamic);
+      continue;
+    }
     out.push_back(sliceCount(a.getStarts()[d], a.getEnds()[d], a.getSteps()[d]));
+  }
   t.push_back(RankedTensorType::get(out, in.getElementType()));
   return success();
 }
@@ -406,7 +423,8 @@ LogicalResult SliceOp::verify() {
     int64_t start = getStarts()[d], step = getSteps()[d];
     if (step == 0)
       return emitOpError("step must be non-zero");
-    if (getOutput().getType().getDimSize(d) > 0 && (start < 0 || start >= shape[d]))
+    if (!ShapedType::isDynamic(shape[d]) && getOutput().getType().getDimSize(d) > 0 &&
+        (start < 0 || start >= shape[d]))
       return emitOpError("start ") << start << " outside dimension " << d;
   }
   return success();

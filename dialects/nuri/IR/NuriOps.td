@@ -191,9 +191,18 @@ def Nuri_LayerNormOp : Nuri_Op<"layer_norm", [Pure, InferTypeOpAdaptor]> {
 
 def Nuri_ReshapeOp : Nuri_Op<"reshape", [Pure]> {
   let summary = "reinterpret the shape (element count preserved)";
-  let arguments = (ins Nuri_Tensor:$input);
+  let description = [{
+    `dims` are the result's symbolic dimensions (one index per `?`, in
+    order), computed from the input dimensions of the graph.
+  }];
+  let arguments = (ins Nuri_Tensor:$input, Variadic<Index>:$dims);
   let results = (outs Nuri_Tensor:$output);
-  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let assemblyFormat = [{
+    $input (`[` $dims^ `]`)? attr-dict `:` type($input) `->` type($output)
+  }];
+  let builders = [OpBuilder<(ins "Type":$output, "Value":$input), [{
+    build($_builder, $_state, output, input, ValueRange{});
+  }]>];
   let hasVerifier = 1;
   let hasFolder = 1;
   let hasCanonicalizer = 1;
@@ -245,5 +254,6 @@ include "NuriNNOps.td"
 include "NuriQuantOps.td"
 include "NuriMiscOps.td"
 include "NuriDynamicOps.td"
+include "NuriSymbolicOps.td"
 
 #endif

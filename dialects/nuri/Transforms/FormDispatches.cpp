@@ -11,6 +11,7 @@
 #include "dialects/nuri/IR/NuriDialect.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
@@ -32,7 +33,9 @@ namespace {
 /// tensor, index arithmetic) have no buffer on the host: each kernel that
 /// needs one recomputes it from its bindings.
 bool isCloneable(Operation *op) {
-  if (isa<tensor::EmptyOp>(op))
+  // A tie names a symbolic tensor's sizes: each dispatch that reads the
+  // tensor recomputes them from the symbols binding.
+  if (isa<tensor::EmptyOp, mlir::nuri::TieShapeOp>(op))
     return true;
   if (op->getNumRegions() == 0 && op->getNumResults() == 1 && !isa<func::CallOp>(op) &&
       !isa<ShapedType>(op->getResult(0).getType()) && isPure(op))
@@ -49,6 +52,16 @@ bool isCloneable(Operation *op) {
 /// operand's buffer on the host.
 bool isAlias(Operation *op) {
   return isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::BitcastOp>(op);
+}
+
+/// A tie of a buffer the host program has (an input, a dispatch result or
+/// an alias of one): the sizes of a symbolic buffer.
+bool isHostTie(Operation *op) {
+  auto tie = dyn_cast<mlir::nuri::TieShapeOp>(op);
+  if (!tie)
+    return false;
+  Operation *def = tie.getInput().getDefiningOp();
+  return !def || isa<func::CallOp>(def) || isAlias(def);
 }
 
 /// Ops that belong to their single consumer's dispatch.
@@ -73,6 +86,8 @@ struct FormDispatchesPass
       return signalPassFailure();
     }
     fuseElementwise(main);
+    if (failed(bindSymbols(module, main)))
+      return signalPassFailure();
 
     // 1. Assign every compute op to a group.
     SmallVector<SmallVector<Operation *>> groups;
@@ -86,6 +101,10 @@ struct FormDispatchesPass
         // Join the group of a producer whose result only this op consumes.
         for (Value v : op.getOperands()) {
           Operation *p = v.getDefiningOp();
+          // Through the tie of a symbolic result that only this op reads.
+          if (auto tie = dyn_cast_or_null<mlir::nuri::TieShapeOp>(p);
+              tie && tie->hasOneUse() && tie.getInput().hasOneUse())
+            p = tie.getInput().getDefiningOp();
           if (p && groupOf.count(p) && p->hasOneUse() && groupOf[p] == (int)groups.size() - 1 &&
               cast<RankedTensorType>(v.getType()).getShape() ==
                   cast<RankedTensorType>(op.getResult(0).getType()).getShape()) {
@@ -109,10 +128,125 @@ struct FormDispatchesPass
       if (failed(outline(b, module, main, ops, counter++)))
         return signalPassFailure();
 
-    // Pads and fills outlined into kernels are dead here now.
+    // Pads and fills outlined into kernels are dead here now; ties stay:
+    // they give the host program the sizes of its symbolic buffers.
     for (Operation &op : llvm::make_early_inc_range(llvm::reverse(main.getBody().front())))
-      if (op.use_empty() && !isa<func::ReturnOp, func::CallOp>(op))
+      if (op.use_empty() && !isa<func::ReturnOp, func::CallOp>(op) && !isHostTie(&op))
         op.erase();
+  }
+
+  /// Symbolic input dimensions (`nuri.symbolic_dims` on @main's arguments)
+  /// are read from one more argument, the symbols tensor (int64[n], filled
+  /// by the runtime from the input shapes), and every tensor of symbolic
+  /// shape is tied to its sizes computed from it: dispatches recompute them
+  /// (nuri.tie_shape is cloned like a scalar) and the host program sizes
+  /// buffers with them.
+  LogicalResult bindSymbols(ModuleOp module, func::FuncOp main) {
+    OpBuilder b(main.getContext());
+    SmallVector<Attribute> symbols;
+    DenseMap<std::pair<unsigned, int64_t>, int64_t> symbolOf;
+    llvm::StringMap<int64_t> byName;
+    unsigned nArgs = main.getNumArguments();
+    for (unsigned i = 0; i < nArgs; ++i) {
+      auto dims = main.getArgAttrOfType<ArrayAttr>(i, "nuri.symbolic_dims");
+      if (!dims)
+        continue;
+      for (auto [k, a] : llvm::enumerate(dims)) {
+        auto d = cast<DictionaryAttr>(a);
+        auto name = d.getAs<StringAttr>("name");
+        if (!name)
+          continue;
+        // Dimensions sharing a name are one symbol, read from the first.
+        auto [it, fresh] = byName.try_emplace(name.getValue(), symbols.size());
+        if (fresh)
+          symbols.push_back(b.getDictionaryAttr(
+              {b.getNamedAttr("name", name), b.getNamedAttr("min", d.get("min")),
+               b.getNamedAttr("max", d.get("max")),
+               b.getNamedAttr("input", b.getI64IntegerAttr(i)),
+               b.getNamedAttr("dim", b.getI64IntegerAttr(k))}));
+        symbolOf[{i, (int64_t)k}] = it->second;
+      }
+    }
+    bool anyDynamic = llvm::any_of(main.getArgumentTypes(), [](Type t) {
+      auto r = dyn_cast<RankedTensorType>(t);
+      return r && !r.hasStaticShape();
+    });
+    if (symbols.empty() && !anyDynamic)
+      return success();
+    auto symbolsType = RankedTensorType::get({(int64_t)symbols.size()}, b.getI64Type());
+    if (failed(main.insertArgument(nArgs, symbolsType,
+                                   b.getDictionaryAttr({b.getNamedAttr(
+                                       "nuri.symbols", b.getArrayAttr(symbols))}),
+                                   main.getLoc())))
+      return failure();
+    Value table = main.getArgument(nArgs);
+    Block &body = main.getBody().front();
+    // The size of symbol j, read from the table where it is used.
+    auto symbolValue = [&](OpBuilder &at, Location loc, int64_t j) -> Value {
+      Value pos = arith::ConstantIndexOp::create(at, loc, j);
+      Value v = tensor::ExtractOp::create(at, loc, table, ValueRange{pos});
+      return arith::IndexCastOp::create(at, loc, at.getIndexType(), v);
+    };
+    // 1. tensor.dim of an input's symbolic dimension reads the table.
+    SmallVector<tensor::DimOp> dims;
+    main.walk([&](tensor::DimOp d) { dims.push_back(d); });
+    for (tensor::DimOp d : dims) {
+      auto arg = dyn_cast<BlockArgument>(d.getSource());
+      if (!arg || arg.getOwner() != &body)
+        continue;
+      auto k = d.getConstantIndex();
+      if (!k || !cast<RankedTensorType>(arg.getType()).isDynamicDim(*k))
+        continue;
+      auto it = symbolOf.find({arg.getArgNumber(), *k});
+      if (it == symbolOf.end())
+        return d.emitError("symbolic dimension ") << *k << " of input " << arg.getArgNumber()
+                                                  << " has no name";
+      b.setInsertionPoint(d);
+      d.replaceAllUsesWith(symbolValue(b, d.getLoc(), it->second));
+      d.erase();
+    }
+    // 2. Every tensor of symbolic shape is tied to its sizes; tensor.dim of
+    // anything then resolves to arithmetic on the table.
+    SmallVector<Value> symbolic;
+    for (BlockArgument a : body.getArguments())
+      symbolic.push_back(a);
+    for (Operation &op : body)
+      for (Value r : op.getResults())
+        symbolic.push_back(r);
+    for (Value v : symbolic) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      if (!t || t.hasStaticShape() || v.use_empty())
+        continue;
+      if (auto arg = dyn_cast<BlockArgument>(v))
+        b.setInsertionPointToStart(&body);
+      else
+        b.setInsertionPointAfter(v.getDefiningOp());
+      SmallVector<Value> sizes;
+      for (int64_t k = 0; k < t.getRank(); ++k) {
+        if (!t.isDynamicDim(k))
+          continue;
+        auto arg = dyn_cast<BlockArgument>(v);
+        auto it = arg ? symbolOf.find({arg.getArgNumber(), k}) : symbolOf.end();
+        if (arg && it == symbolOf.end())
+          return main.emitError("input ") << arg.getArgNumber() << " has an unnamed symbolic dimension";
+        sizes.push_back(arg ? symbolValue(b, main.getLoc(), it->second)
+                            : (Value)tensor::DimOp::create(b, v.getLoc(), v, k));
+      }
+      auto tie = mlir::nuri::TieShapeOp::create(b, v.getLoc(), t, v, sizes);
+      v.replaceAllUsesExcept(tie, llvm::SmallPtrSet<Operation *, 4>{tie.getOperation()});
+      for (Value s : sizes)
+        if (auto d = s.getDefiningOp<tensor::DimOp>())
+          d.getSourceMutable().assign(v);
+    }
+    RewritePatternSet patterns(main.getContext());
+    memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+    tensor::DimOp::getCanonicalizationPatterns(patterns, main.getContext());
+    (void)applyPatternsGreedily(main, std::move(patterns));
+    WalkResult unresolved = main.walk([&](tensor::DimOp d) {
+      d.emitError("a symbolic size that is not computed from the input dimensions");
+      return WalkResult::interrupt();
+    });
+    return failure(unresolved.wasInterrupted());
   }
 
   void fuseElementwise(func::FuncOp main) {

@@ -115,8 +115,10 @@ bool isUnsigned(Value v) { return getElementTypeOrSelf(v.getType()).isUnsignedIn
 /// same (empty) type stands in when there is one, since the host program can
 /// return a value it already holds; otherwise an empty tensor.
 bool replaceIfEmpty(PatternRewriter &b, Operation *op) {
-  if (!llvm::all_of(op->getResultTypes(),
-                    [](Type t) { return cast<RankedTensorType>(t).getNumElements() == 0; }))
+  if (!llvm::all_of(op->getResultTypes(), [](Type t) {
+        auto r = cast<RankedTensorType>(t);
+        return r.hasStaticShape() && r.getNumElements() == 0;
+      }))
     return false;
   SmallVector<Value> empties;
   for (Type t : op->getResultTypes()) {
@@ -451,8 +453,36 @@ struct BroadcastToLowering : OpRewritePattern<BroadcastToOp> {
     Location loc = op.getLoc();
     Value x = toSignless(b, loc, op.getInput());
     Value r = elementwise(b, loc, signlessType(op.getType()), {x},
-                          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+                          [](OpBuilder &, Location, ValueRange a) { return a[0]; },
+                          op.getDims());
     b.replaceOp(op, restoreType(b, loc, r, op.getType()));
+    return success();
+  }
+};
+
+/// out[i] = start + i * delta, for the run-time length `size`.
+struct IotaLowering : OpRewritePattern<IotaOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(IotaOp op, PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    auto outType = signlessType(op.getType());
+    Type et = outType.getElementType();
+    SmallVector<Value> dyn;
+    if (outType.isDynamicDim(0))
+      dyn.push_back(op.getSize());
+    MLIRContext *ctx = b.getContext();
+    auto g = linalg::GenericOp::create(
+        b, loc, outType, ValueRange{}, ValueRange{emptyLike(b, loc, outType, dyn)},
+        ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(1, ctx)},
+        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+        [&](OpBuilder &nb, Location l, ValueRange) {
+          Value i = arith::IndexCastOp::create(nb, l, et, linalg::IndexOp::create(nb, l, 0));
+          Value v = arith::AddIOp::create(
+              nb, l, cst(nb, l, et, (double)op.getStart()),
+              arith::MulIOp::create(nb, l, i, cst(nb, l, et, (double)op.getDelta())));
+          linalg::YieldOp::create(nb, l, v);
+        });
+    b.replaceOp(op, restoreType(b, loc, g.getResult(0), op.getType()));
     return success();
   }
 };
@@ -631,6 +661,6 @@ struct TopKLowering : OpRewritePattern<TopKOp> {
 void mlir::nuri::populateIndexLowerings(RewritePatternSet &patterns) {
   patterns.add<GatherElementsLowering, ScatterElementsLowering, ScatterNDLowering,
                GatherNDLowering, TriluLowering, CumSumLowering, OneHotLowering, EyeLowering,
-               BroadcastToLowering, PadLowering, ReverseSequenceLowering, TopKLowering>(
+               BroadcastToLowering, IotaLowering, PadLowering, ReverseSequenceLowering, TopKLowering>(
       patterns.getContext());
 }

@@ -16,30 +16,54 @@ AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> in, ArrayRef<int64_t>
   return AffineMap::get(out.size(), 0, exprs, ctx);
 }
 
-Value emptyLike(OpBuilder &b, Location loc, RankedTensorType t) {
-  return tensor::EmptyOp::create(b, loc, t.getShape(), t.getElementType());
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType t, ValueRange dyn) {
+  assert((int64_t)dyn.size() == t.getNumDynamicDims() && "one size per symbolic dimension");
+  return tensor::EmptyOp::create(b, loc, t.getShape(), t.getElementType(), dyn);
+}
+
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value v) {
+  SmallVector<Value> sizes;
+  auto t = typeOf(v);
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    if (t.isDynamicDim(d))
+      sizes.push_back(b.createOrFold<tensor::DimOp>(loc, v, d));
+  return sizes;
+}
+
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, RankedTensorType t,
+                                function_ref<std::pair<Value, int64_t>(int64_t)> source) {
+  SmallVector<Value> sizes;
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    if (t.isDynamicDim(d)) {
+      auto [v, k] = source(d);
+      sizes.push_back(b.createOrFold<tensor::DimOp>(loc, v, k));
+    }
+  return sizes;
 }
 
 /// out[i] = fn(inputs broadcast to out[i]...).
 Value elementwise(OpBuilder &b, Location loc, RankedTensorType outType,
-                  ValueRange inputs, BodyFn fn) {
+                  ValueRange inputs, BodyFn fn, ValueRange dyn) {
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> maps;
   for (Value v : inputs)
     maps.push_back(broadcastMap(ctx, typeOf(v).getShape(), outType.getShape()));
   maps.push_back(AffineMap::getMultiDimIdentityMap(outType.getRank(), ctx));
   SmallVector<utils::IteratorType> iters(outType.getRank(), utils::IteratorType::parallel);
-  // Run-time extents (a tensor of run-time size with scalar operands) come
-  // from an input of the result's rank that has them.
-  SmallVector<Value> sizes;
-  for (int64_t d = 0; d < outType.getRank(); ++d) {
+  // Run-time extents (symbolic dimensions, or a tensor of run-time size with
+  // scalar operands) come from an input that has them (aligned at the end,
+  // as broadcasting aligns them).
+  SmallVector<Value> sizes(dyn);
+  for (int64_t d = 0; dyn.empty() && d < outType.getRank(); ++d) {
     if (!outType.isDynamicDim(d))
       continue;
-    for (Value v : inputs)
-      if (typeOf(v).getRank() == outType.getRank() && typeOf(v).isDynamicDim(d)) {
-        sizes.push_back(tensor::DimOp::create(b, loc, v, d));
+    for (Value v : inputs) {
+      int64_t k = d - (outType.getRank() - typeOf(v).getRank());
+      if (k >= 0 && typeOf(v).isDynamicDim(k)) {
+        sizes.push_back(b.createOrFold<tensor::DimOp>(loc, v, k));
         break;
       }
+    }
   }
   Value init = sizes.size() == (size_t)outType.getNumDynamicDims()
                    ? (Value)tensor::EmptyOp::create(b, loc, outType.getShape(),
@@ -59,23 +83,25 @@ Value cst(OpBuilder &b, Location loc, Type t, double v) {
   return arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, (int64_t)v));
 }
 
-Value fill(OpBuilder &b, Location loc, RankedTensorType t, double v) {
+Value fill(OpBuilder &b, Location loc, RankedTensorType t, double v, ValueRange dyn) {
   return linalg::FillOp::create(b, loc, cst(b, loc, t.getElementType(), v),
-                                emptyLike(b, loc, t))
+                                emptyLike(b, loc, t, dyn))
       .getResult(0);
 }
 
-/// Static reshape as collapse-to-1-D then expand: both bufferize to views.
-Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
+/// Reshape as collapse-to-1-D then expand: both bufferize to views.
+Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to, ValueRange dyn) {
   auto from = typeOf(v);
-  if (from.getShape() == to.getShape())
+  if (from.getShape() == to.getShape() && (from.getNumDynamicDims() <= 1 || dyn.empty()))
     return v;
   // Rank-0 <-> all-ones shapes need an empty reassociation, not a 1-D detour.
   if (from.getRank() == 0)
     return tensor::ExpandShapeOp::create(b, loc, to, v, ArrayRef<ReassociationIndices>{});
   if (to.getRank() == 0)
     return tensor::CollapseShapeOp::create(b, loc, to, v, ArrayRef<ReassociationIndices>{});
-  auto flat = RankedTensorType::get({from.getNumElements()}, from.getElementType());
+  bool symbolic = !from.hasStaticShape() || !to.hasStaticShape();
+  auto flat = RankedTensorType::get({symbolic ? ShapedType::kDynamic : from.getNumElements()},
+                                    from.getElementType());
   auto allDims = [](int64_t rank) {
     SmallVector<ReassociationIndices> r;
     if (rank == 0)
@@ -88,13 +114,24 @@ Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to) {
   Value x = v;
   if (from.getRank() != 1)
     x = tensor::CollapseShapeOp::create(b, loc, flat, x, allDims(from.getRank()));
-  if (to.getRank() != 1)
-    x = tensor::ExpandShapeOp::create(b, loc, to, x, allDims(to.getRank()));
-  return x;
+  if (to.getRank() == 1) {
+    if (typeOf(x) != to)
+      x = tensor::CastOp::create(b, loc, to, x);
+    return x;
+  }
+  if (!symbolic)
+    return tensor::ExpandShapeOp::create(b, loc, to, x, allDims(to.getRank()));
+  assert((int64_t)dyn.size() == to.getNumDynamicDims() && "one size per symbolic dimension");
+  SmallVector<OpFoldResult> sizes;
+  unsigned next = 0;
+  for (int64_t d = 0; d < to.getRank(); ++d)
+    sizes.push_back(to.isDynamicDim(d) ? OpFoldResult(dyn[next++])
+                                       : OpFoldResult(b.getIndexAttr(to.getDimSize(d))));
+  return tensor::ExpandShapeOp::create(b, loc, to, x, allDims(to.getRank()), sizes);
 }
 
-Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
-  return reshapeTo(b, loc, v, typeOf(v).clone(shape));
+Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape, ValueRange dyn) {
+  return reshapeTo(b, loc, v, typeOf(v).clone(shape), dyn);
 }
 
 /// Scalar conversion between any two signless/float element types.

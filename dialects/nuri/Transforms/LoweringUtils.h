@@ -21,16 +21,27 @@ using BodyFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
 
 /// Indexing map of an operand broadcast (numpy rules) to `outShape`.
 AffineMap broadcastMap(MLIRContext *ctx, ArrayRef<int64_t> in, ArrayRef<int64_t> out);
-Value emptyLike(OpBuilder &b, Location loc, RankedTensorType t);
-/// out[i] = fn(inputs broadcast to out[i]...).
+/// An empty tensor of type t; `dyn` holds one size per `?` of t (symbolic
+/// dimensions), in order.
+Value emptyLike(OpBuilder &b, Location loc, RankedTensorType t, ValueRange dyn = {});
+/// The sizes of v's dynamic dimensions (tensor.dim), in order.
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, Value v);
+/// The sizes of t's dynamic dimensions, dimension d read as dimension
+/// `source(d).second` of `source(d).first`.
+SmallVector<Value> dynamicSizes(OpBuilder &b, Location loc, RankedTensorType t,
+                                function_ref<std::pair<Value, int64_t>(int64_t)> source);
+/// out[i] = fn(inputs broadcast to out[i]...). Symbolic extents come from
+/// `dyn` or, when it is empty, from an input that has them.
 Value elementwise(OpBuilder &b, Location loc, RankedTensorType outType, ValueRange inputs,
-                  BodyFn fn);
+                  BodyFn fn, ValueRange dyn = {});
 /// A scalar constant of element type t.
 Value cst(OpBuilder &b, Location loc, Type t, double v);
-Value fill(OpBuilder &b, Location loc, RankedTensorType t, double v);
-/// Static reshape as collapse-to-1-D then expand: both bufferize to views.
-Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to);
-Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape);
+Value fill(OpBuilder &b, Location loc, RankedTensorType t, double v, ValueRange dyn = {});
+/// Reshape as collapse-to-1-D then expand: both bufferize to views. A
+/// result with symbolic dimensions takes their sizes from `dyn`.
+Value reshapeTo(OpBuilder &b, Location loc, Value v, RankedTensorType to, ValueRange dyn = {});
+Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape,
+                ValueRange dyn = {});
 /// Scalar conversion between any two signless/float element types.
 Value convertScalar(OpBuilder &b, Location loc, Value v, Type to, bool fromUnsigned = false,
                     bool toUnsigned = false);

@@ -150,10 +150,22 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
     outShape.push_back(rs.back());
     Type et = typeOf(lhs).getElementType();
     auto outType = RankedTensorType::get(outShape, et);
+    // Symbolic extents: batch dims from the operand that has them, m from
+    // the lhs, n from the rhs.
+    SmallVector<Value> dyn = dynamicSizes(b, loc, outType, [&](int64_t d) -> std::pair<Value, int64_t> {
+      if (d == nb)
+        return {lhs, (int64_t)ls.size() - 2};
+      if (d == nb + 1)
+        return {rhs, (int64_t)rs.size() - 1};
+      int64_t kl = d - (nb - ((int64_t)ls.size() - 2)), kr = d - (nb - ((int64_t)rs.size() - 2));
+      if (kl >= 0 && ShapedType::isDynamic(ls[kl]))
+        return {lhs, kl};
+      return {rhs, kr};
+    });
     Value result;
     if (nb == 0 && isFloat(et)) {
       result = linalg::MatmulOp::create(b, loc, ValueRange{lhs, rhs},
-                                        ValueRange{fill(b, loc, outType, 0)})
+                                        ValueRange{fill(b, loc, outType, 0, dyn)})
                    .getResult(0);
     } else {
       // dims: batch..., m, n, k
@@ -179,7 +191,7 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
       SmallVector<utils::IteratorType> iters(nd - 1, utils::IteratorType::parallel);
       iters.push_back(utils::IteratorType::reduction);
       result = linalg::GenericOp::create(
-                   b, loc, outType, ValueRange{lhs, rhs}, ValueRange{fill(b, loc, outType, 0)},
+                   b, loc, outType, ValueRange{lhs, rhs}, ValueRange{fill(b, loc, outType, 0, dyn)},
                    maps, iters,
                    [&](OpBuilder &nb2, Location l, ValueRange a) {
                      Value p = isFloat(et) ? (Value)arith::MulFOp::create(nb2, l, a[0], a[1])
@@ -207,14 +219,18 @@ Value padTo(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> low,
   auto t = typeOf(x);
   SmallVector<int64_t> shape;
   for (int64_t d = 0; d < t.getRank(); ++d)
-    shape.push_back(t.getDimSize(d) + low[d] + high[d]);
+    shape.push_back(t.isDynamicDim(d) ? ShapedType::kDynamic : t.getDimSize(d) + low[d] + high[d]);
   // fill + insert_slice rather than tensor.pad: it becomes its own dispatch
   // that writes the padded tensor once, instead of being recomputed in
-  // every workgroup tile of the convolution that reads it.
-  Value padded = fill(b, loc, t.clone(shape), value);
-  SmallVector<int64_t> strides(t.getRank(), 1);
-  return tensor::InsertSliceOp::create(b, loc, x, padded, ValueRange{}, ValueRange{},
-                                       ValueRange{}, low, t.getShape(), strides);
+  // every workgroup tile of the convolution that reads it. Symbolic
+  // dimensions (a batch) are not padded.
+  SmallVector<Value> dyn = dynamicSizes(b, loc, x);
+  Value padded = fill(b, loc, t.clone(shape), value, dyn);
+  SmallVector<OpFoldResult> offsets, strides(t.getRank(), b.getIndexAttr(1));
+  for (int64_t l : low)
+    offsets.push_back(b.getIndexAttr(l));
+  return tensor::InsertSliceOp::create(b, loc, x, padded, offsets,
+                                       tensor::getMixedSizes(b, loc, x), strides);
 }
 
 struct Window2D {
@@ -285,7 +301,10 @@ Value filterLastConv(OpBuilder &b, Location loc, Value x, Value w,
   iters.append(3, utils::IteratorType::reduction);
   auto conv = linalg::GenericOp::create(
       b, loc, outType, ValueRange{x, filtersLast(b, loc, w)},
-      ValueRange{fill(b, loc, outType, 0)}, maps, iters,
+      ValueRange{fill(b, loc, outType, 0, dynamicSizes(b, loc, outType, [&](int64_t d) {
+                   return std::pair<Value, int64_t>{x, d};
+                 }))},
+      maps, iters,
       [](OpBuilder &nb, Location l, ValueRange a) {
         Value p = arith::MulFOp::create(nb, l, a[0], a[1]);
         linalg::YieldOp::create(nb, l, arith::AddFOp::create(nb, l, a[2], p).getResult());
@@ -433,15 +452,22 @@ Value reduceKeep(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, bo
   auto t = typeOf(x);
   Type et = t.getElementType();
   SmallVector<int64_t> kept;
-  for (int64_t d = 0; d < t.getRank(); ++d)
-    if (!llvm::is_contained(axes, d))
-      kept.push_back(t.getDimSize(d));
+  // The symbolic extents of the kept dims: reduced ones become 1 (static),
+  // so the reduction and its keepdims reshape take the same sizes.
+  SmallVector<Value> keptDyn;
+  for (int64_t d = 0; d < t.getRank(); ++d) {
+    if (llvm::is_contained(axes, d))
+      continue;
+    kept.push_back(t.getDimSize(d));
+    if (t.isDynamicDim(d))
+      keptDyn.push_back(b.createOrFold<tensor::DimOp>(loc, x, d));
+  }
   auto redType = RankedTensorType::get(kept, et);
   double init = isMax ? -std::numeric_limits<double>::infinity() : 0.0;
   if (isMax && !isFloat(et))
     init = (double)std::numeric_limits<int64_t>::min();
   auto red = linalg::ReduceOp::create(
-      b, loc, ValueRange{x}, ValueRange{fill(b, loc, redType, init)}, axes,
+      b, loc, ValueRange{x}, ValueRange{fill(b, loc, redType, init, keptDyn)}, axes,
       [&](OpBuilder &nb, Location l, ValueRange a) {
         Value r;
         if (isMax)
@@ -455,7 +481,7 @@ Value reduceKeep(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes, bo
   SmallVector<int64_t> keepShape(t.getShape());
   for (int64_t a : axes)
     keepShape[a] = 1;
-  return reshapeTo(b, loc, red.getResult(0), keepShape);
+  return reshapeTo(b, loc, red.getResult(0), keepShape, keptDyn);
 }
 
 template <typename Op, bool Mean> struct ReduceLowering : OpRewritePattern<Op> {
@@ -553,7 +579,7 @@ struct ConstantLowering : OpRewritePattern<ConstantOp> {
 struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &b) const override {
-    b.replaceOp(op, reshapeTo(b, op.getLoc(), op.getInput(), op.getType()));
+    b.replaceOp(op, reshapeTo(b, op.getLoc(), op.getInput(), op.getType(), op.getDims()));
     return success();
   }
 };
@@ -561,8 +587,12 @@ struct ReshapeLowering : OpRewritePattern<ReshapeOp> {
 struct TransposeLowering : OpRewritePattern<TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &b) const override {
+    auto perm = op.getPerm();
+    SmallVector<Value> dyn = dynamicSizes(b, op.getLoc(), op.getType(), [&](int64_t d) {
+      return std::pair<Value, int64_t>{op.getInput(), perm[d]};
+    });
     b.replaceOp(op, linalg::TransposeOp::create(b, op.getLoc(), op.getInput(),
-                                                emptyLike(b, op.getLoc(), op.getType()),
+                                                emptyLike(b, op.getLoc(), op.getType(), dyn),
                                                 op.getPerm())
                         .getResult()[0]);
     return success();
@@ -584,15 +614,24 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = b.getContext();
     auto outType = op.getType();
-    if (outType.getNumElements() == 0) {
+    if (outType.hasStaticShape() && outType.getNumElements() == 0) {
       b.replaceOpWithNewOp<tensor::EmptyOp>(op, outType.getShape(), outType.getElementType());
       return success();
     }
     int64_t rank = outType.getRank();
     if (llvm::all_of(op.getSteps(), [](int64_t s) { return s > 0; })) {
-      b.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, outType, op.getInput(), ValueRange{},
-                                                   ValueRange{}, ValueRange{}, op.getStarts(),
-                                                   outType.getShape(), op.getSteps());
+      // A symbolic dimension is taken whole (the importer slices only
+      // static ones).
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      for (int64_t d = 0; d < rank; ++d) {
+        offsets.push_back(b.getIndexAttr(op.getStarts()[d]));
+        sizes.push_back(outType.isDynamicDim(d)
+                            ? OpFoldResult(b.createOrFold<tensor::DimOp>(loc, op.getInput(), d))
+                            : OpFoldResult(b.getIndexAttr(outType.getDimSize(d))));
+        strides.push_back(b.getIndexAttr(op.getSteps()[d]));
+      }
+      b.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, outType, op.getInput(), offsets, sizes,
+                                                   strides);
       return success();
     }
     SmallVector<AffineExpr> exprs;
@@ -602,7 +641,9 @@ struct SliceLowering : OpRewritePattern<SliceOp> {
                                 AffineMap::getMultiDimIdentityMap(rank, ctx)};
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     auto g = linalg::GenericOp::create(b, loc, outType, ValueRange{op.getInput()},
-                                       ValueRange{emptyLike(b, loc, outType)}, maps, iters,
+                                       ValueRange{emptyLike(b, loc, outType,
+                                                            dynamicSizes(b, loc, op.getInput()))},
+                                       maps, iters,
                                        [](OpBuilder &nb, Location l, ValueRange a) {
                                          linalg::YieldOp::create(nb, l, a[0]);
                                        });
@@ -628,8 +669,17 @@ struct GatherLowering : OpRewritePattern<GatherOp> {
     SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
     Value data = op.getData();
     int64_t dim = dt.getDimSize(axis);
+    if (ShapedType::isDynamic(dim))
+      return b.notifyMatchFailure(op, "gathers along a symbolic dimension are not lowered");
+    SmallVector<Value> dyn = dynamicSizes(b, loc, outType, [&](int64_t d) -> std::pair<Value, int64_t> {
+      if (d < axis)
+        return {data, d};
+      if (d < axis + ir)
+        return {op.getIndices(), d - axis};
+      return {data, d - ir + 1};
+    });
     auto g = linalg::GenericOp::create(
-        b, loc, outType, ValueRange{op.getIndices()}, ValueRange{emptyLike(b, loc, outType)},
+        b, loc, outType, ValueRange{op.getIndices()}, ValueRange{emptyLike(b, loc, outType, dyn)},
         maps, iters, [&](OpBuilder &nb, Location l, ValueRange a) {
           Value i = arith::IndexCastOp::create(nb, l, nb.getIndexType(), a[0]);
           Value dimV = arith::ConstantIndexOp::create(nb, l, dim);

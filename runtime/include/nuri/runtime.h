@@ -305,7 +305,18 @@ NURI_API nuri_status_t nuri_session_create(nuri_module_t module,
                                            nuri_session_t *out_session);
 NURI_API void nuri_session_retain(nuri_session_t session);
 NURI_API void nuri_session_release(nuri_session_t session);
-// inputs[i] binds model input i and must be exactly its byte size. On
+// Inputs with symbolic dimensions (shape -1 in nuri_module_input_info: a
+// batch or sequence length the module was compiled for at every size) take
+// the shape of the next invokes from here. `rank` must be the input's; its
+// static dimensions must match; symbolic ones must lie within the bounds
+// the module was compiled with (checked at invoke, with inputs that name
+// the same dimension agreeing). INVALID_ARGUMENT otherwise.
+NURI_API nuri_status_t nuri_session_set_input_shape(nuri_session_t session,
+                                                    size_t index,
+                                                    const int64_t *dims,
+                                                    size_t rank);
+// inputs[i] binds model input i and must be exactly its byte size (for an
+// input with symbolic dimensions: that of the shape set above). On
 // success outputs[i] receives a new buffer (caller releases) for output i.
 NURI_API nuri_status_t nuri_session_invoke(nuri_session_t session,
                                            const nuri_buffer_t *inputs,
