@@ -28,10 +28,10 @@
 // DISPATCH-NEXT: return %[[R]]
 
 // The kernel ABI binds the run-time-sized result as one element (bare
-// pointers need static shapes) and reinterprets it at the computed size.
+// pointers need static shapes) and views it at the computed size (a row-major strided view).
 // ABI-LABEL: func.func @dispatch_0(%arg0: index, %arg1: index, %arg2: memref<2xi64>, %arg3: memref<3xf32>, %arg4: memref<1xf32>)
 // ABI: %[[N:.*]] = tensor.dim %{{.*}}, %c0{{.*}} : tensor<?xf32>
-// ABI: %[[OUT:.*]] = memref.reinterpret_cast %arg4 to offset: [0], sizes: [%[[N]]], strides: [1] : memref<1xf32> to memref<?xf32>
+// ABI: %[[OUT:.*]] = memref.reinterpret_cast %arg4 to offset: [0], sizes: [%[[N]]], strides: [1] : memref<1xf32> to memref<?xf32{{.*}}>
 // ABI: bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]
 func.func @main(%dims: tensor<2xi64>, %x: tensor<3xf32>) -> tensor<?xf32> {
   %y = nuri.generate %dims : tensor<2xi64> -> tensor<?xf32> {
