@@ -196,7 +196,7 @@ Value expandTo(NodeContext &c, Value x, const Elems &shape) {
 
 /// Symbolic Shape, Gather, Concat, Slice, arithmetic and the ops that only
 /// move a symbolic tensor's elements. Returns true when it took the node.
-FailureOr<bool> convertSymbolicValue(NodeContext &c, StringRef op) {
+FailureOr<bool> convertSymbolicValue(NodeContext &c, StringRef op, const Converter &base) {
   auto outTypeLike = [&](Value v, ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, typeOf(v).getElementType());
   };
@@ -358,16 +358,11 @@ FailureOr<bool> convertSymbolicValue(NodeContext &c, StringRef op) {
       setSymbolicOutput(c, 0, *e, RankedTensorType::get(typeOf(x).getShape(), to));
       return true;
     }
-    auto base = onnxConverters().find(op.str());
-    // Wrapped converters come back here; the static one sees the tensor only.
-    llvm::SmallVector<SymDim> saved = *e;
-    c.symbolic->erase(x);
-    LogicalResult r = base->second(c);
-    (*c.symbolic)[x] = saved;
-    if (failed(r))
+    // The converter this one wraps sees the tensor only.
+    if (failed(base(c)))
       return failure();
     Value out = c.scope()[c.node.output(0)];
-    setSymbolicOutput(c, 0, saved, typeOf(out));
+    setSymbolicOutput(c, 0, *e, typeOf(out));
     return true;
   }
   return false;
@@ -464,7 +459,7 @@ void registerSymbolicConverters(ConverterMap &table) {
     std::string name = op;
     it->second = [base, name](NodeContext &c) -> LogicalResult {
       if (c.symbolic) {
-        FailureOr<bool> took = convertSymbolicValue(c, name);
+        FailureOr<bool> took = convertSymbolicValue(c, name, base);
         if (failed(took))
           return failure();
         if (!*took)

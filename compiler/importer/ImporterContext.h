@@ -179,6 +179,11 @@ bool takesBoundedInputs(const std::string &op);
 const std::set<std::string> &elementwiseOps();
 mlir::LogicalResult convertBounded(NodeContext &c);
 void registerSequenceConverters(ConverterMap &table);
+/// A graph input frozen by --input-value: a constant of its declared type
+/// (ImportOptions.cpp); failure with `error` set on a mismatch.
+mlir::FailureOr<mlir::DenseElementsAttr> frozenInput(mlir::RankedTensorType type,
+                                                     const std::vector<double> &values,
+                                                     const std::string &name, std::string &error);
 /// Outermost: shape arithmetic on symbolic dimensions (ConvertSymbolic.cpp).
 void registerSymbolicConverters(ConverterMap &table);
 /// Ops whose converters take tensors with symbolic (`?`) dimensions.

@@ -95,6 +95,21 @@ FailureOr<std::vector<SizeProgram>> dimPrograms(Value v, Value symbols, std::str
   return out;
 }
 
+using DimExprs = flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SizeExpr>>>;
+
+/// TensorSignature.dim_exprs of a symbolic tensor.
+LogicalResult serializeDims(flatbuffers::FlatBufferBuilder &fbb, Value v, Value symbols,
+                            std::string &error, DimExprs &out) {
+  auto exprs = dimPrograms(v, symbols, error);
+  if (failed(exprs))
+    return failure();
+  std::vector<flatbuffers::Offset<fb::SizeExpr>> offs;
+  for (const SizeProgram &p : *exprs)
+    offs.push_back(serialize(fbb, p));
+  out = fbb.CreateVector(offs);
+  return success();
+}
+
 } // namespace
 
 bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executables,
@@ -368,16 +383,10 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       dimsBuffer = dims->second;
       claimed.insert(dims->second); // never handed out as an output buffer
     }
-    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SizeExpr>>> dimExprs;
-    if (dimsBuffer < 0 && !type.hasStaticShape()) {
-      auto exprs = dimPrograms(v, symbols, error);
-      if (failed(exprs))
-        return false;
-      std::vector<flatbuffers::Offset<fb::SizeExpr>> offs;
-      for (const SizeProgram &p : *exprs)
-        offs.push_back(serialize(fbb, p));
-      dimExprs = fbb.CreateVector(offs);
-    }
+    DimExprs dimExprs;
+    if (dimsBuffer < 0 && !type.hasStaticShape() &&
+        failed(serializeDims(fbb, v, symbols, error, dimExprs)))
+      return false;
     outputs.push_back(fb::CreateTensorSignature(
         fbb, fbb.CreateString(name ? name.str() : "output_" + std::to_string(i)), dt,
         fbb.CreateVector(shape), dst, dimsBuffer,
@@ -402,16 +411,9 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       dt = fb::DType::STRING;
       shape.pop_back();
     }
-    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::SizeExpr>>> dimExprs;
-    if (!type.hasStaticShape()) {
-      auto exprs = dimPrograms(arg, symbols, error);
-      if (failed(exprs))
-        return false;
-      std::vector<flatbuffers::Offset<fb::SizeExpr>> offs;
-      for (const SizeProgram &p : *exprs)
-        offs.push_back(serialize(fbb, p));
-      dimExprs = fbb.CreateVector(offs);
-    }
+    DimExprs dimExprs;
+    if (!type.hasStaticShape() && failed(serializeDims(fbb, arg, symbols, error, dimExprs)))
+      return false;
     inputs.push_back(fb::CreateTensorSignature(
         fbb, fbb.CreateString(name ? name.str() : "input_" + std::to_string(arg.getArgNumber())),
         dt, fbb.CreateVector(shape), bufferOf[arg], -1,

@@ -51,15 +51,17 @@ SmallVector<Value> loopIndices(OpBuilder &b, Location loc, int64_t rank) {
 }
 
 /// out[i...] = body(i...) over the shape of `outType`, with no tensor inputs
-/// (the body reads what it needs with tensor.extract).
+/// (the body reads what it needs with tensor.extract); `dyn` sizes its
+/// symbolic dimensions.
 Value generate(OpBuilder &b, Location loc, RankedTensorType outType,
-               function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+               function_ref<Value(OpBuilder &, Location, ValueRange)> body,
+               ValueRange dyn = {}) {
   MLIRContext *ctx = b.getContext();
   int64_t rank = outType.getRank();
   SmallVector<AffineMap> maps{AffineMap::getMultiDimIdentityMap(rank, ctx)};
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   auto g = linalg::GenericOp::create(
-      b, loc, outType, ValueRange{}, ValueRange{emptyLike(b, loc, outType)}, maps, iters,
+      b, loc, outType, ValueRange{}, ValueRange{emptyLike(b, loc, outType, dyn)}, maps, iters,
       [&](OpBuilder &nb, Location nl, ValueRange) {
         linalg::YieldOp::create(nb, nl, body(nb, nl, loopIndices(nb, nl, rank)));
       });
@@ -470,19 +472,16 @@ struct IotaLowering : OpRewritePattern<IotaOp> {
     SmallVector<Value> dyn;
     if (outType.isDynamicDim(0))
       dyn.push_back(op.getSize());
-    MLIRContext *ctx = b.getContext();
-    auto g = linalg::GenericOp::create(
-        b, loc, outType, ValueRange{}, ValueRange{emptyLike(b, loc, outType, dyn)},
-        ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(1, ctx)},
-        ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
-        [&](OpBuilder &nb, Location l, ValueRange) {
-          Value i = arith::IndexCastOp::create(nb, l, et, linalg::IndexOp::create(nb, l, 0));
-          Value v = arith::AddIOp::create(
+    Value r = generate(
+        b, loc, outType,
+        [&](OpBuilder &nb, Location l, ValueRange ivs) -> Value {
+          Value i = arith::IndexCastOp::create(nb, l, et, ivs[0]);
+          return arith::AddIOp::create(
               nb, l, cst(nb, l, et, (double)op.getStart()),
               arith::MulIOp::create(nb, l, i, cst(nb, l, et, (double)op.getDelta())));
-          linalg::YieldOp::create(nb, l, v);
-        });
-    b.replaceOp(op, restoreType(b, loc, g.getResult(0), op.getType()));
+        },
+        dyn);
+    b.replaceOp(op, restoreType(b, loc, r, op.getType()));
     return success();
   }
 };
