@@ -127,10 +127,25 @@ LogicalResult convertDropout(NodeContext &c) {
 
 LogicalResult selectShapes(NodeContext &c, int k, Value cond, Value a, Value b);
 
+/// Whether an If's branches give some output different static shapes: the
+/// walk then imports what depends on it once per branch (BranchFork).
+bool shapesDiffer(NodeContext &c, ArrayRef<Value> a, ArrayRef<Value> b) {
+  for (int k = 0; k < c.node.output_size(); ++k) {
+    if (!c.outputUsed(k) || !a[k] || !b[k])
+      continue;
+    auto ta = dyn_cast<RankedTensorType>(a[k].getType());
+    auto tb = dyn_cast<RankedTensorType>(b[k].getType());
+    if (ta && tb && ta != tb && ta.hasStaticShape() && tb.hasStaticShape() &&
+        !(c.runtimeShapes && (c.runtimeShapes->count(a[k]) || c.runtimeShapes->count(b[k]))))
+      return true;
+  }
+  return false;
+}
+
 /// If on a run-time condition: both branches are computed and each output
-/// selected with nuri.where (ONNX ops have no side effects). Outputs whose
-/// shapes differ between the branches get the chosen branch's shape at run
-/// time (selectShapes); sequences select element by element.
+/// selected (selectValues; ONNX ops have no side effects). Where the branches
+/// give an output different shapes and the walk can version the rest of the
+/// graph, it is asked to (c.fork) instead.
 LogicalResult selectBranches(NodeContext &c, const onnx::GraphProto &thenG,
                              const onnx::GraphProto &elseG) {
   Value cond = c.input(0);
@@ -143,13 +158,31 @@ LogicalResult selectBranches(NodeContext &c, const onnx::GraphProto &thenG,
   auto elseOuts = c.walker->importSubgraph(c, elseG, {});
   if (failed(elseOuts))
     return failure();
+  if (c.fork && shapesDiffer(c, *thenOuts, *elseOuts)) {
+    *c.fork = BranchFork{cond, *thenOuts, *elseOuts};
+    return success();
+  }
+  return selectValues(c, cond, *thenOuts, *elseOuts);
+}
+
+} // namespace
+
+LogicalResult selectValues(NodeContext &c, Value cond, ArrayRef<Value> thenOuts,
+                           ArrayRef<Value> elseOuts) {
   auto differ = [&](int k) {
     return c.fail("output " + std::to_string(k) +
                   ": the branches give sequences of different types, which a condition "
                   "computed at run time cannot select between");
   };
   for (int k = 0; k < c.node.output_size(); ++k) {
-    Value a = (*thenOuts)[k], b = (*elseOuts)[k];
+    Value a = thenOuts[k], b = elseOuts[k];
+    if (!a || !b) {
+      if (a || b)
+        return c.fail("output " + std::to_string(k) + ": one branch gives no value, which a "
+                      "condition computed at run time cannot select");
+      c.setOutput(k, Value());
+      continue;
+    }
     auto as = sequenceElements(a), bs = sequenceElements(b);
     if (succeeded(as) && a.getType() != b.getType())
       return differ(k);
@@ -172,6 +205,8 @@ LogicalResult selectBranches(NodeContext &c, const onnx::GraphProto &thenG,
   }
   return success();
 }
+
+namespace {
 
 /// One output of an If on a run-time condition whose branches give it
 /// different shapes (or shapes known only at run time): a bounded tensor of

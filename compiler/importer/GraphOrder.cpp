@@ -15,12 +15,10 @@
 #include <set>
 
 namespace nuri {
-namespace {
 
-/// Every name a node reads: its inputs and, recursively, whatever its
-/// subgraphs read. Names a subgraph defines itself are included too; they
-/// cannot collide with this graph's names (ONNX forbids shadowing), so they
-/// add no false dependency.
+// Names a subgraph defines itself are included too; they cannot collide with
+// this graph's names (ONNX forbids shadowing), so they add no false
+// dependency.
 void namesRead(const onnx::NodeProto &node, std::set<std::string> &out) {
   for (const std::string &in : node.input())
     if (!in.empty())
@@ -38,6 +36,23 @@ void namesRead(const onnx::NodeProto &node, std::set<std::string> &out) {
       graphRead(sub);
   }
 }
+
+void splitByDependence(const onnx::GraphProto &g, llvm::ArrayRef<int> nodes,
+                       std::set<std::string> names, llvm::SmallVectorImpl<int> &dependent,
+                       llvm::SmallVectorImpl<int> &independent) {
+  for (int i : nodes) {
+    std::set<std::string> read;
+    namesRead(g.node(i), read);
+    bool depends = llvm::any_of(read, [&](const std::string &n) { return names.count(n); });
+    (depends ? dependent : independent).push_back(i);
+    if (depends)
+      for (const std::string &out : g.node(i).output())
+        if (!out.empty())
+          names.insert(out);
+  }
+}
+
+namespace {
 
 std::string nodeName(const onnx::NodeProto &n, int index) {
   return "'" + (n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name()) + "'";

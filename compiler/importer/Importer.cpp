@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/importer/Importer.h"
 #include "compiler/importer/GraphOrder.h"
+#include "compiler/importer/GraphVersions.h"
 #include "compiler/importer/ImporterContext.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -32,6 +33,10 @@ namespace fs = std::filesystem;
 namespace nuri {
 
 namespace {
+
+/// Copies of a node the walk may make for Ifs on run-time conditions whose
+/// branches differ in shape (GraphVersions.cpp): three such Ifs in a row.
+constexpr int kMaxVersions = 8;
 
 /// Reads an external-data tensor's bytes. The location must be a relative
 /// path that stays inside the model's folder: a model file must not be able
@@ -137,7 +142,14 @@ private:
   bool propagatesRuntimeShape(const onnx::NodeProto &node, std::map<std::string, Value> &scope);
   /// `error` names the node (without the file).
   LogicalResult importNode(const onnx::NodeProto &node, Location loc,
-                           std::map<std::string, Value> &scope);
+                           std::map<std::string, Value> &scope, BranchFork *fork = nullptr);
+  /// A context for `node` sharing this import's tables.
+  void share(NodeContext &nc) {
+    nc.walker = this;
+    nc.runtimeShapes = &runtimeShapes;
+    nc.strings = &strings;
+    nc.symbolic = &symbolic;
+  }
 
   MLIRContext &ctx;
   std::string path;
@@ -168,15 +180,13 @@ std::string canonicalDomain(const std::string &domain) {
 }
 
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location loc,
-                                        std::map<std::string, Value> &scope) {
+                                        std::map<std::string, Value> &scope, BranchFork *fork) {
   std::string domain = canonicalDomain(node.domain());
   auto ver = current.find(domain);
   int64_t opset = ver != current.end() ? ver->second : (domain.empty() ? 1 : -1);
   NodeContext nc(b, loc, node, opset, scope, error);
-  nc.walker = this;
-  nc.runtimeShapes = &runtimeShapes;
-  nc.strings = &strings;
-  nc.symbolic = &symbolic;
+  share(nc);
+  nc.fork = domain.empty() && node.op_type() == "If" ? fork : nullptr;
   for (int k = 0; k < node.input_size(); ++k) {
     if (node.input(k).empty())
       continue;
@@ -242,6 +252,8 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node, Location lo
     if (failed(nc.requireInputs(requiredInputs(node.op_type(), opset))) ||
         failed(it->second(nc)))
       return failure();
+    if (nc.fork && nc.fork->cond)
+      return success(); // the walk binds the outputs, once per branch
   } else {
     if (opset < 0 && !localFunction(domain, node.op_type()))
       return nc.fail("op domain '" + node.domain() + "' is not supported");
@@ -645,11 +657,23 @@ OwningOpRef<ModuleOp> GraphImporter::run(const onnx::ModelProto &model) {
     return nullptr;
   }
   // Locations keep each node's index in the file, whatever the order.
-  for (int i : *order) {
-    if (failed(importNode(g.node(i), nodeLocation(ctx, path, g.node(i), i), values))) {
-      error = path + ": " + error;
-      return nullptr;
-    }
+  auto importAt = [&](int i, std::map<std::string, Value> &scope, BranchFork *fork) {
+    return importNode(g.node(i), nodeLocation(ctx, path, g.node(i), i), scope, fork);
+  };
+  auto merge = [&](int i, Value cond, ArrayRef<std::string> names, ArrayRef<Value> a,
+                   ArrayRef<Value> bv, std::map<std::string, Value> &scope) {
+    // The If node selecting the graph's outputs instead of its own.
+    onnx::NodeProto node = g.node(i);
+    node.clear_output();
+    for (const std::string &n : names)
+      node.add_output(n);
+    NodeContext nc(b, nodeLocation(ctx, path, g.node(i), i), node, current[""], scope, error);
+    share(nc);
+    return selectValues(nc, cond, a, bv);
+  };
+  if (failed(importVersioned(g, *order, values, kMaxVersions, importAt, merge))) {
+    error = path + ": " + error;
+    return nullptr;
   }
 
   SmallVector<Value> results;

@@ -42,6 +42,15 @@ struct SymDim {
 /// Small integer tensors computed from symbolic dimensions -> their elements.
 using SymbolicMap = llvm::DenseMap<mlir::Value, llvm::SmallVector<SymDim>>;
 
+/// An If on a run-time condition whose branches give an output different
+/// static shapes, left to the graph walk (GraphVersions.cpp): the nodes that
+/// depend on it are imported once per branch, so they stay static, and the
+/// graph outputs are selected at the end.
+struct BranchFork {
+  mlir::Value cond; ///< tensor<i1>; null while no fork is asked for
+  llvm::SmallVector<mlir::Value> thenOuts, elseOuts;
+};
+
 /// One node being converted: its builder, operands and attributes.
 class NodeContext {
 public:
@@ -74,6 +83,9 @@ public:
                               llvm::ArrayRef<int64_t> shape);
   /// Shared by every node of one import; null in contexts without one.
   RuntimeShapeMap *runtimeShapes = nullptr;
+  /// Where the walk can import the rest of the graph once per branch of an
+  /// If (see BranchFork); null where it cannot.
+  BranchFork *fork = nullptr;
   /// Shape values computed from symbolic dimensions; null where none exist.
   SymbolicMap *symbolic = nullptr;
   /// String tensors (i8[..., W]: NUL-padded UTF-8, see ConvertString.cpp).
@@ -196,6 +208,11 @@ void registerStringConverters(ConverterMap &table);
 /// Input i is present and not a compile-time constant (from opset minOpset).
 std::function<bool(NodeContext &)> runtimeInput(int i, int minOpset = 0);
 void registerControlFlowConverters(ConverterMap &table);
+/// Output k of c's node is `cond ? a[k] : b[k]` (ConvertControlFlow.cpp):
+/// nuri.where, element by element for sequences, a tensor of run-time shape
+/// where the shapes differ.
+mlir::LogicalResult selectValues(NodeContext &c, mlir::Value cond, llvm::ArrayRef<mlir::Value> a,
+                                 llvm::ArrayRef<mlir::Value> b);
 void registerRNNConverters(ConverterMap &table);
 void registerOpset18Converters(ConverterMap &table);
 void registerQuantConverters(ConverterMap &table);

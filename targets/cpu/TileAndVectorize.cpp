@@ -3,7 +3,8 @@
 // Two levels, like a GPU grid: the kernel's root op (with its producers
 // fused) is split over workgroups by an scf.forall, and each op inside is
 // tiled to a register-sized tile that the vectorizer turns into vector ops.
-// Tile sizes always divide the (static) extents so no masking is needed.
+// Tile sizes always divide the static extents so no masking is needed;
+// symbolic extents are tiled by 1.
 //
 //===----------------------------------------------------------------------===//
 #include "targets/cpu/Passes.h"
@@ -260,14 +261,19 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op) {
   if (llvm::any_of(op->getOperandTypes(), isBool) || llvm::any_of(op->getResultTypes(), isBool))
     return;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-  if (llvm::any_of(ranges, ShapedType::isDynamic))
-    return;
-  SmallVector<int64_t> tiles = registerTiles(op, ranges);
+  // A symbolic extent (a batch or sequence length known at run time) is
+  // tiled by 1: the tile inside is static over the other dims and vectorizes
+  // as any other (tiles of 1 need no bound, see getBoundedTileSize).
+  SmallVector<int64_t> known(ranges);
+  for (int64_t &r : known)
+    if (ShapedType::isDynamic(r))
+      r = 1;
+  SmallVector<int64_t> tiles = registerTiles(op, known);
   Operation *target = op;
   if (tiles != ranges) {
     SmallVector<OpFoldResult> sizes;
     for (auto [t, r] : llvm::zip(tiles, ranges))
-      sizes.push_back(rewriter.getIndexAttr(t == r ? 0 : t));
+      sizes.push_back(rewriter.getIndexAttr(t == r && !ShapedType::isDynamic(r) ? 0 : t));
     scf::SCFTilingOptions options;
     options.setTileSizes(sizes);
     rewriter.setInsertionPoint(op);

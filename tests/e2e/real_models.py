@@ -7,8 +7,9 @@
 1. tests/models/make_real_models.py exports the models to WORKDIR/models (skipped when they are there and
    newer than the script); each comes with NAME.json: its inputs, and for symbolic dimensions the sizes
    to run at (keys starting with '_' are not dimensions: `_scale` multiplies the seeded inputs, so that
-   a detector finds a different number of boxes); `variants` compile it more than once with their own
-   nuri-compile flags (`--input-value` freezes an input, which ORT is fed as `fixed`); `chunks` runs that many
+   a detector finds a different number of boxes; an input with `"from": "_sr"` is that key's value);
+   `variants` compile it more than once with their own nuri-compile flags and optionally their own
+   `sizes` (`--input-value` freezes an input, which ORT is fed as `fixed`); `chunks` runs that many
    consecutive inputs, `state` naming the outputs fed back as the next chunk's inputs (each side its own).
 2. Each model is compiled once (nuri-compile, no --input-shape: symbolic dimensions stay symbolic), then
    run at every size with seeded inputs (numpy, seed 0); ORT (benchmarks/peers/ort_run.mjs) runs the same
@@ -49,13 +50,17 @@ def ensure_models(workdir, models):
     return mdir
 
 
-def make_inputs(info, size, rng, folder):
-    """Seeded inputs for one size -> {name: path}."""
+def make_inputs(info, size, rng, folder, skip=()):
+    """Seeded inputs for one size (but those in `skip`) -> {name: path}."""
     os.makedirs(folder, exist_ok=True)
     feeds = {}
     for name, spec in info["inputs"].items():
+        if name in skip:
+            continue
         shape = [size[d] if isinstance(d, str) else d for d in spec["shape"]]
-        if spec.get("zeros"):
+        if "from" in spec:
+            x = np.full(shape, size[spec["from"]], spec["dtype"])
+        elif spec.get("zeros"):
             x = np.zeros(shape, spec["dtype"])
         elif spec["dtype"].startswith("int"):
             x = rng.integers(0, spec.get("high", 10), size=shape).astype(spec["dtype"])
@@ -108,14 +113,14 @@ def run_variant(model, info, variant, mdir, workdir, tools, args):
     metric = info.get("metric", "f32") if args.metric == "f32" else args.metric
     state = info.get("state", {})  # output -> the input it feeds in the next chunk
     rng = np.random.default_rng(0)
-    for k, size in enumerate(info.get("sizes", [{}])):
+    for k, size in enumerate(variant.get("sizes", info.get("sizes", [{}]))):
         carried = {}  # side -> {input: path}
         for chunk in range(info.get("chunks", 1)):
             label = name + ("" if not size else "[" + ",".join(f"{d.lstrip('_')}={v}" for d, v in size.items()) + "]")
             if info.get("chunks", 1) > 1:
                 label += f"#{chunk}"
             case = os.path.join(mwork, f"size{k}", f"chunk{chunk}")
-            feeds = make_inputs(info, size, rng, os.path.join(case, "inputs"))
+            feeds = make_inputs(info, size, rng, os.path.join(case, "inputs"), variant.get("fixed", {}))
             fixed = {}
             for n, spec in variant.get("fixed", {}).items():  # frozen in Nuri's artifact, fed to ORT
                 fixed[n] = os.path.join(case, "inputs", sanitize(n) + "_fixed.npy")

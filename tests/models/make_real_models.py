@@ -311,13 +311,17 @@ class VAD(nn.Module):
 def make_vad(out):
     args = (torch.randn(1, 512), torch.tensor(16000), torch.zeros(2, 1, 32), torch.zeros(2, 1, 32))
     export(VAD(), args, os.path.join(out, "vad.onnx"), ["x", "sr", "h", "c"], ["prob", "hn", "cn"])
-    # Ten consecutive chunks, the LSTM state carried; one artifact per sample rate (--input-value).
+    # Ten consecutive chunks, the LSTM state carried, at each sample rate: one artifact takes sr at run time
+    # (the If's branches give different lengths); the `16k` variant freezes it (--input-value).
     return {"inputs": {"x": {"shape": [1, 512], "dtype": "float32"},
+                       "sr": {"shape": [], "dtype": "int64", "from": "_sr"},
                        "h": {"shape": [2, 1, 32], "dtype": "float32", "zeros": True},
                        "c": {"shape": [2, 1, 32], "dtype": "float32", "zeros": True}},
+            "sizes": [{"_sr": 16000}, {"_sr": 8000}],
             "chunks": 10, "state": {"hn": "h", "cn": "c"},
-            "variants": [{"label": f"{sr // 1000}k", "compile": ["--input-value", f"sr:{sr}"],
-                          "fixed": {"sr": {"value": sr, "dtype": "int64"}}} for sr in (16000, 8000)]}
+            "variants": [{"label": "", "compile": []},
+                         {"label": "16k", "compile": ["--input-value", "sr:16000"], "sizes": [{"_sr": 16000}],
+                          "fixed": {"sr": {"value": 16000, "dtype": "int64"}}}]}
 
 
 MODELS = {"vit": make_vit, "swin": make_swin, "cnn_dyn": make_cnn_dyn, "bert_dyn": make_bert_dyn,

@@ -66,6 +66,16 @@ wide_g = helper.make_graph([helper.make_node("Concat", ["x", "x"], ["w"], axis=0
 model("if_shapes", [helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=wide_g,
                                      name="if1")],
       [vi("c", [], TensorProto.BOOL), vi("x", [2])], [vi("y", None)])
+# ... consumed by a reduction, which takes static shapes only: the rest of the
+# graph is imported once per branch and only the graph's outputs are selected;
+# `d` does not depend on the If and is computed once.
+model("if_rest", [
+    helper.make_node("Constant", [], ["axes"], value=numpy_helper.from_array(np.array([0]))),
+    helper.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=wide_g, name="if3"),
+    helper.make_node("ReduceSum", ["y", "axes"], ["s"], name="sum"),
+    helper.make_node("Mul", ["s", "s"], ["z"], name="square"),
+    helper.make_node("Neg", ["x"], ["d"], name="neg")],
+    [vi("c", [], TensorProto.BOOL), vi("x", [2])], [vi("z", [1]), vi("d", [2])])
 # ... and of different ranks.
 square_g = helper.make_graph([helper.make_node("Unsqueeze", ["x", "axis0"], ["s"])], "square", [],
                              [vi("s", [1, 2])])
