@@ -6,6 +6,7 @@
 #include "dialects/nuri/Transforms/Passes.h"
 #include "targets/cpu/CPUTarget.h"
 #include "targets/npu/NPUTarget.h"
+#include "targets/vulkan/VulkanTarget.h"
 #include "dialects/npu/IR/NpuDialect.h"
 #include "compiler/pipeline/Report.h"
 
@@ -28,6 +29,7 @@ static const std::vector<std::unique_ptr<TargetBackend>> &backends() {
     std::vector<std::unique_ptr<TargetBackend>> v;
     v.push_back(cpu::createCpuBackend());
     v.push_back(npu_target::createNpuBackend());
+    v.push_back(vulkan_target::createVulkanBackend());
     return v;
   }();
   return all;
@@ -111,7 +113,8 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     return false;
   }
 
-  EmitKind stop = options.emit == EmitKind::LLVMIR ? EmitKind::Dispatches : options.emit;
+  bool targetIR = options.emit == EmitKind::LLVMIR || options.emit == EmitKind::SPIRV;
+  EmitKind stop = targetIR ? EmitKind::Dispatches : options.emit;
   PassManager pm(&context);
   std::string diag;
   llvm::raw_string_ostream os(diag);
@@ -124,7 +127,7 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     error = firstError.empty() ? inputPath + ": compilation failed" : firstError;
     return false;
   }
-  if (options.emit != EmitKind::Artifact && options.emit != EmitKind::LLVMIR) {
+  if (options.emit != EmitKind::Artifact && !targetIR) {
     llvm::raw_string_ostream out(output);
     module->print(out);
     return true;
@@ -135,6 +138,12 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
   std::string llvmIR;
   if (options.emit == EmitKind::LLVMIR)
     targetOptions.onLLVMIR = [&](const std::string &s) { llvmIR += s; };
+  if (options.emit == EmitKind::SPIRV)
+    targetOptions.onSPIRV = [&](const std::string &s) {
+      // One spirv.module per chunk: mlir-translate --split-input-file
+      // --serialize-spirv takes them one by one.
+      llvmIR += (llvmIR.empty() ? "" : "// -----\n") + s;
+    };
   // Partitioning: each target compiles the dispatches it runs natively (the
   // cpu compiles all of them); the first target in the list that has a
   // dispatch runs it and the next one is its fallback (see ArtifactWriter).
@@ -152,6 +161,10 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
   if (options.onReport)
     options.onReport(partitionReport(*module, inputPath, targets, built, targetOptions));
   if (options.emit == EmitKind::LLVMIR) {
+    output = llvmIR;
+    return true;
+  }
+  if (options.emit == EmitKind::SPIRV) {
     output = llvmIR;
     return true;
   }

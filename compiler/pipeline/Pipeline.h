@@ -13,7 +13,7 @@
 
 namespace nuri {
 
-enum class EmitKind { Artifact, Nuri, Linalg, Dispatches, LLVMIR };
+enum class EmitKind { Artifact, Nuri, Linalg, Dispatches, LLVMIR, SPIRV };
 
 struct CompileOptions {
   std::vector<std::string> targets{"cpu"};

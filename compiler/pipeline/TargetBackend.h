@@ -27,10 +27,16 @@ struct TargetOptions {
   /// For the npu target: a preset name (datacenter, edge) or a FlatBuffers
   /// JSON file describing the machine.
   std::string npuPreset = "datacenter";
+  /// For the vulkan target: the device features the shaders may assume
+  /// (lavapipe, generic), checked by the driver when it loads them.
+  std::string vulkanTarget = "lavapipe";
   /// Prints the IR after the pass with this argument name (or "all").
   std::string dumpIrAfter;
   /// Receives the target's final LLVM IR text, when it has one (--emit llvm).
   std::function<void(const std::string &)> onLLVMIR;
+  /// Receives each SPIR-V kernel as a spirv.module in MLIR text, when the
+  /// target makes them (--emit spirv).
+  std::function<void(const std::string &)> onSPIRV;
 };
 
 class TargetBackend {

@@ -135,14 +135,15 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
     uint32_t executable, entry;
     int64_t workgroups;
   };
-  std::map<std::string, Entry> fallbackOf;
+  // Every later implementation, in target order; the first is the fallback.
+  std::map<std::string, std::vector<Entry>> alternativesOf;
   for (auto [e, exe] : llvm::enumerate(executables))
     for (size_t i = 0; i < exe.dispatchNames.size(); ++i) {
       if (entryOf.emplace(exe.dispatchNames[i], std::make_pair((uint32_t)e, (uint32_t)i)).second)
         workgroupsOf[exe.dispatchNames[i]] = exe.workgroupCounts[i];
       else
-        fallbackOf.emplace(exe.dispatchNames[i],
-                           Entry{(uint32_t)e, (uint32_t)i, exe.workgroupCounts[i]});
+        alternativesOf[exe.dispatchNames[i]].push_back(
+            Entry{(uint32_t)e, (uint32_t)i, exe.workgroupCounts[i]});
     }
 
   auto ret = cast<func::ReturnOp>(main.getBody().front().getTerminator());
@@ -293,15 +294,18 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
       if (auto names = callee->getAttrOfType<ArrayAttr>("nuri.nodes"))
         for (auto n : names.getAsValueRange<StringAttr>())
           nodes.push_back(fbb.CreateString(n.str()));
-      auto fallback = fallbackOf.find(call.getCallee().str());
-      bool hasFallback = fallback != fallbackOf.end();
+      const std::vector<Entry> &others = alternativesOf[call.getCallee().str()];
+      std::vector<flatbuffers::Offset<fb::Implementation>> alternatives;
+      for (const Entry &o : others)
+        alternatives.push_back(
+            fb::CreateImplementation(fbb, o.executable, o.entry, (uint32_t)o.workgroups));
       auto d = fb::CreateDispatch(
           fbb, it->second.first, it->second.second, workgroupsOf[call.getCallee().str()],
           fbb.CreateVector(bindings), fbb.CreateVector(nodes),
-          hasFallback ? (int32_t)fallback->second.executable : -1,
-          hasFallback ? fallback->second.entry : 0,
-          hasFallback ? (uint32_t)fallback->second.workgroups : 0,
-          results.size() == call.getNumResults() ? fbb.CreateVector(results) : 0);
+          others.empty() ? -1 : (int32_t)others[0].executable, others.empty() ? 0 : others[0].entry,
+          others.empty() ? 0 : (uint32_t)others[0].workgroups,
+          results.size() == call.getNumResults() ? fbb.CreateVector(results) : 0,
+          others.size() > 1 ? fbb.CreateVector(alternatives) : 0);
       commandTypes.push_back(fb::Command::Dispatch);
       commands.push_back(d.Union());
       continue;

@@ -97,6 +97,10 @@ NURI_API const nuri_driver_vtable_t *nuri_cpu_driver_vtable(void);
 // "npu-isa-v1" and "elf-x86_64-so" (host fallback). Registered by
 // nuri_instance_create but never chosen by "auto".
 NURI_API const nuri_driver_vtable_t *nuri_npu_sim_driver_vtable(void);
+// Vulkan compute (runtime/drivers/vulkan/): format "spirv-vk1" and
+// "elf-x86_64-so" (host fallback); loads libvulkan.so.1 at run time and is
+// UNAVAILABLE without it. Built when the Vulkan headers are present.
+NURI_API const nuri_driver_vtable_t *nuri_vulkan_driver_vtable(void);
 
 #ifdef __cplusplus
 } // extern "C"

@@ -101,6 +101,9 @@ nuri_status_t nuri_instance_create(nuri_instance_t *out_instance) {
     instance->drivers.push_back(nuri_cpu_driver_vtable());
     // The simulator is opt-in: registered, but not in "auto"'s list.
     instance->drivers.push_back(nuri_npu_sim_driver_vtable());
+#ifdef NURI_HAVE_VULKAN
+    instance->drivers.push_back(nuri_vulkan_driver_vtable());
+#endif
     *out_instance = instance.release();
     return nullptr;
   });
@@ -182,8 +185,10 @@ const char *nuri_driver_name(nuri_driver_t driver) {
 }
 
 void nuri_device_options_init(nuri_device_options_t *options) {
-  if (options)
+  if (options) {
     options->thread_count = 0;
+    options->device_index = 0;
+  }
 }
 
 nuri_status_t nuri_driver_create_device(nuri_driver_t driver,
@@ -214,9 +219,26 @@ static nuri_status_t createNamedDevice(nuri_instance_t instance,
                                        const char *name,
                                        const nuri_device_options_t *options,
                                        nuri_device_t *out_device) {
+  // "driver:N" picks device N of the driver.
+  std::string driverName = name;
+  nuri_device_options_t indexed;
+  nuri_device_options_init(&indexed);
+  if (options)
+    indexed = *options;
+  size_t colon = driverName.find(':');
+  if (colon != std::string::npos) {
+    std::string index = driverName.substr(colon + 1);
+    char *end = nullptr;
+    long n = std::strtol(index.c_str(), &end, 10);
+    if (index.empty() || *end || n < 0 || n > 1024)
+      return nuri_make_status(NURI_INVALID_ARGUMENT,
+                              "bad device '%s' (expected NAME or NAME:INDEX)", name);
+    driverName.resize(colon);
+    indexed.device_index = static_cast<int32_t>(n);
+  }
   nuri_driver_t driver = nullptr;
-  NURI_RETURN_IF_ERROR(nuri_driver_create(instance, name, &driver));
-  nuri_status_t status = nuri_driver_create_device(driver, options, out_device);
+  NURI_RETURN_IF_ERROR(nuri_driver_create(instance, driverName.c_str(), &driver));
+  nuri_status_t status = nuri_driver_create_device(driver, &indexed, out_device);
   nuri_driver_release(driver);
   return status;
 }

@@ -326,6 +326,18 @@ nuri_status_t Checker::checkCommands() {
               "dispatch %u has fallback_workgroup_count %u (must be 1..%u)",
               c, dispatch->fallback_workgroup_count(), kMaxWorkgroupCount);
       }
+      for (uint32_t a = 0; a < count(dispatch->alternatives()); ++a) {
+        const Implementation *alt = dispatch->alternatives()->Get(a);
+        CHECK(alt->executable() < executables,
+              "dispatch %u alternative %u uses executable %u of %zu", c, a, alt->executable(),
+              executables);
+        CHECK(alt->entry() < model_->executables()->Get(alt->executable())->entry_points()->size(),
+              "dispatch %u alternative %u uses entry point %u of %u", c, a, alt->entry(),
+              model_->executables()->Get(alt->executable())->entry_points()->size());
+        CHECK(alt->workgroup_count() >= 1 && alt->workgroup_count() <= kMaxWorkgroupCount,
+              "dispatch %u alternative %u has workgroup_count %u (must be 1..%u)", c, a,
+              alt->workgroup_count(), kMaxWorkgroupCount);
+      }
       for (uint32_t b = 0; b < count(dispatch->bindings()); ++b) {
         uint32_t id = dispatch->bindings()->Get(b);
         CHECK(id < bufferCount_, "dispatch %u binds buffer %u of %u", c, id, bufferCount_);

@@ -132,6 +132,14 @@ void nuri_module_release(nuri_module_t module) { releaseObject(module); }
 const char *nuri_module_name(nuri_module_t module) {
   return module ? module->name.c_str() : "";
 }
+int nuri_module_has_target(nuri_module_t module, const char *target) {
+  if (!module || !target || !module->model->executables())
+    return 0;
+  for (const nuri::artifact::Executable *e : *module->model->executables())
+    if (e->target() && e->target()->str() == target)
+      return 1;
+  return 0;
+}
 size_t nuri_module_input_count(nuri_module_t module) {
   return module ? module->inputs.size() : 0;
 }

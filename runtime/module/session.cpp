@@ -71,6 +71,24 @@ nuri_status_t chooseImplementations(nuri_session_t session) {
                                 dispatch->workgroup_count()};
       continue;
     }
+    if (dispatch->alternatives()) {
+      // Three or more targets: the first implementation the device loads.
+      bool found = false;
+      for (const Implementation *alt : *dispatch->alternatives())
+        if (nuri_device_supports_format(
+                session->device, model->executables()->Get(alt->executable())->format()->c_str())) {
+          session->dispatches[c] = {alt->executable(), alt->entry(), alt->workgroup_count()};
+          found = true;
+          break;
+        }
+      if (found)
+        continue;
+      return nuri_make_status(NURI_UNIMPLEMENTED,
+                              "%s: dispatch %zu: no implementation (target '%s' and %u more) can run "
+                              "on device '%s'",
+                              session->module->name.c_str(), c, targetOf(primary),
+                              dispatch->alternatives()->size(), nuri_device_name(session->device));
+    }
     int32_t fallback = dispatch->fallback_executable();
     if (fallback < 0)
       return nuri_make_status(

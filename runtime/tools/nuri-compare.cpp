@@ -34,7 +34,8 @@ const char *const kUsage =
     "  --input NAME=FILE       bind input NAME (.npy or TensorProto .pb); inputs not\n"
     "                          given get seeded random values (--seed N, default 1)\n"
     "  --target LIST           nuri-compile --target for an .onnx model (default:\n"
-    "                          npu,cpu when a device is npu-sim, else cpu)\n"
+    "                          each device's target then cpu: npu for npu-sim,\n"
+    "                          vulkan for vulkan, e.g. vulkan,npu,cpu)\n"
     "  --npu-preset NAME|FILE  nuri-compile --npu-preset (default datacenter)\n"
     "  --suite FILE.json       kernel-suite mode: single-op cases (see docs/ci.md)\n"
     "  --report DIR            write report.json, report.md and report.html to DIR\n"
@@ -272,10 +273,16 @@ int main(int argc, char **argv) {
   if (!o.fault.device.empty() &&
       std::find(o.devices.begin(), o.devices.end(), o.fault.device) == o.devices.end())
     usage("--inject-fault: '" + o.fault.device + "' is not one of --devices");
-  if (o.target.empty())
-    o.target = std::find(o.devices.begin(), o.devices.end(), "npu-sim") != o.devices.end()
-                   ? "npu,cpu"
-                   : "cpu";
+  if (o.target.empty()) {
+    // Code for every device compared: each device's target, then the cpu.
+    for (const std::string &d : o.devices) {
+      std::string driver = d.substr(0, d.find(':'));
+      std::string t = driver == "npu-sim" ? "npu" : driver == "vulkan" ? "vulkan" : "";
+      if (!t.empty() && o.target.find(t) == std::string::npos)
+        o.target += t + ",";
+    }
+    o.target += "cpu";
+  }
 
   fs::path workDir;
   std::error_code ec;

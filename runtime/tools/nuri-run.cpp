@@ -18,15 +18,17 @@
 namespace {
 
 const char *const kUsage =
-    "usage: nuri-run MODEL.nuri [--device cpu|npu-sim|auto]\n"
+    "usage: nuri-run MODEL.nuri [--device cpu|npu-sim|vulkan[:N]|auto]\n"
     "                --input [NAME=]FILE ... [--output-dir DIR]\n"
     "                [--threads N] [--warmup N] [--runs N]\n"
     "                [--stats-json FILE] [--trace FILE] [--quiet] [--help]\n"
     "\n"
     "  MODEL.nuri          artifact from nuri-compile\n"
     "  --device NAME       driver to run on: cpu, npu-sim (the reference NPU\n"
-    "                      simulator; never picked by auto) or auto (default:\n"
-    "                      npu, cuda, vulkan, cpu; the first available)\n"
+    "                      simulator; never picked by auto), vulkan or\n"
+    "                      vulkan:N (the Nth Vulkan device, from 0), or auto\n"
+    "                      (default: the first present of npu, cuda, vulkan\n"
+    "                      that the artifact has code for, else cpu)\n"
     "  --input NAME=FILE   bind model input NAME to FILE (.npy or ONNX\n"
     "                      TensorProto .pb); a bare FILE binds the next\n"
     "                      unbound input in model order; a bf16 input\n"
@@ -335,8 +337,32 @@ int main(int argc, char **argv) {
   nuri_device_options_init(&deviceOptions);
   deviceOptions.thread_count = options.threads;
   nuri_device_t device = nullptr;
-  check(nuri_device_create(instance, options.device.c_str(), &deviceOptions,
-                           &device));
+  if (options.device == "auto") {
+    // The first present device the artifact has code for, in the order
+    // npu, cuda, vulkan, cpu (every artifact has cpu code).
+    std::string tried;
+    for (const char *candidate : {"npu", "cuda", "vulkan", "cpu"}) {
+      if (std::strcmp(candidate, "cpu") != 0 && !nuri_module_has_target(module, candidate))
+        continue;
+      nuri_status_t status = nuri_device_create(instance, candidate, &deviceOptions, &device);
+      nuri_status_code_t code = nuri_status_code(status);
+      if (code != NURI_OK && code != NURI_NOT_FOUND && code != NURI_UNAVAILABLE)
+        check(status);
+      if (code == NURI_OK)
+        break;
+      tried += std::string(tried.empty() ? "" : "; ") + nuri_status_message(status);
+      nuri_status_free(status);
+    }
+    if (!device)
+      fail("--device auto: no device can run this artifact (" + tried + ")");
+  } else {
+    // A GPU with only host code to run is a mistake, not a fallback.
+    std::string driver = options.device.substr(0, options.device.find(':'));
+    if ((driver == "vulkan" || driver == "cuda") && !nuri_module_has_target(module, driver.c_str()))
+      fail(options.model + " has no " + driver + " code (compile it with --target " + driver +
+           ",cpu)");
+    check(nuri_device_create(instance, options.device.c_str(), &deviceOptions, &device));
+  }
   bool profiling = !options.statsJson.empty() || !options.trace.empty();
   if (profiling) {
     // Probe before any work: a device without counters is an error now, not

@@ -301,7 +301,7 @@ TEST_F(NpuSimDriverTest, IsOptInAndLoadsBothFormats) {
   // "auto" never picks the simulator.
   nuri_device_t other = nullptr;
   ASSERT_EQ(nullptr, nuri_device_create(instance, "auto", nullptr, &other));
-  EXPECT_STREQ("cpu", nuri_device_name(other));
+  EXPECT_STRNE("npu-sim", nuri_device_name(other));
   nuri_device_release(other);
 }
 

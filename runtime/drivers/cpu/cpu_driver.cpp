@@ -177,6 +177,10 @@ const nuri_device_vtable_t kDeviceVtable = {
 nuri_status_t createDevice(const nuri_device_options_t *options,
                            const nuri_device_vtable_t **out_vtable,
                            void **out_device) {
+  if (options->device_index != 0)
+    return nuri_make_status(NURI_INVALID_ARGUMENT,
+                            "the cpu driver has one device (cpu:0), not %d",
+                            options->device_index);
   *out_device = new CpuDevice(static_cast<unsigned>(options->thread_count));
   *out_vtable = &kDeviceVtable;
   return nullptr;

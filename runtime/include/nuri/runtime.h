@@ -127,6 +127,9 @@ typedef struct nuri_device_options_s {
   // Worker threads for host-executing drivers; 0 = number of hardware
   // cores, 1 = run every workgroup inline on the submitting thread.
   int32_t thread_count;
+  // Which device of the driver's (vulkan:N, cuda:N); 0 = the first. Drivers
+  // with one device reject others.
+  int32_t device_index;
 } nuri_device_options_t;
 
 NURI_API void nuri_device_options_init(nuri_device_options_t *options);
@@ -136,8 +139,9 @@ NURI_API nuri_status_t nuri_driver_create_device(
     nuri_driver_t driver, const nuri_device_options_t *options,
     nuri_device_t *out_device);
 
-// Convenience: driver by name, then its default device. "auto" tries the
-// preference list npu, cuda, vulkan, cpu and takes the first that works.
+// Convenience: driver by name, then its default device ("vulkan:1": device
+// 1 of the vulkan driver). "auto" tries the preference list npu, cuda,
+// vulkan, cpu and takes the first that works.
 NURI_API nuri_status_t nuri_device_create(nuri_instance_t instance,
                                           const char *name,
                                           const nuri_device_options_t *options,
@@ -282,6 +286,9 @@ NURI_API nuri_status_t nuri_module_load_memory(nuri_instance_t instance,
 NURI_API void nuri_module_retain(nuri_module_t module);
 NURI_API void nuri_module_release(nuri_module_t module);
 NURI_API const char *nuri_module_name(nuri_module_t module);
+// Whether the artifact holds an executable compiled for `target` ("cpu",
+// "npu", "vulkan"): what --device auto weighs.
+NURI_API int nuri_module_has_target(nuri_module_t module, const char *target);
 NURI_API size_t nuri_module_input_count(nuri_module_t module);
 NURI_API size_t nuri_module_output_count(nuri_module_t module);
 NURI_API nuri_status_t nuri_module_input_info(nuri_module_t module,

@@ -382,9 +382,11 @@ Metrics compareTensor(const Tensor &reference, const Tensor &got, bool lowPrecis
     if (!bothNan && !(r == g && std::isinf(r))) { // equal infinities agree, add nothing
       dot += r * g, nr += r * r, ng += g * g, nd += (g - r) * (g - r);
     }
-    bool ok = m.metric == "exact" ? (r == g || bothNan)
-              : m.metric == "allclose" ? d <= tol.atol + tol.rtol * std::fabs(r)
-                                       : true;
+    // NaN where the reference has NaN agrees (sqrt of a negative), whatever
+    // its sign bit; atol + rtol * |NaN| would not.
+    bool ok = bothNan || (m.metric == "exact"      ? r == g
+                          : m.metric == "allclose" ? d <= tol.atol + tol.rtol * std::fabs(r)
+                                                   : true);
     if (!ok)
       m.mismatches++;
   }

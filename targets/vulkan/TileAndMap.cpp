@@ -1,0 +1,367 @@
+//===- TileAndMap.cpp - workgroup and thread tiling, mapping to gpu.launch ===//
+//
+// Like the cpu's two levels, but both are scf.foralls with GPU mappings: the
+// outer one's iterations are workgroups, the inner one's threads. Producers
+// are fused into both, so a dispatch is one kernel and the intermediates of
+// a thread's tile live in its private memory. The mapping itself is the
+// transform dialect's (map_forall_to_blocks / map_nested_forall_to_threads),
+// applied from C++ on the bufferized kernel.
+//
+//===----------------------------------------------------------------------===//
+#include "targets/vulkan/Passes.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+namespace mlir::nuri::vulkan {
+#define GEN_PASS_DEF_NURIVULKANTILE
+#define GEN_PASS_DEF_NURIVULKANMAPTOGPU
+#define GEN_PASS_DEF_NURIVULKANENTRYPOINTS
+#define GEN_PASS_DEF_NURIVULKANTHREADLOOPS
+#include "targets/vulkan/Passes.h.inc"
+} // namespace mlir::nuri::vulkan
+
+using namespace mlir;
+
+namespace {
+
+/// Threads per workgroup at most: every Vulkan 1.1 device allows 128, the
+/// presets' resource limits 256.
+constexpr int64_t kMaxThreads = 256;
+
+int64_t divisorAtMost(int64_t extent, int64_t limit) {
+  for (int64_t t = std::min(extent, limit); t > 1; --t)
+    if (extent % t == 0)
+      return t;
+  return 1;
+}
+
+bool computesTiles(Operation *op) {
+  return op->hasAttr("nuri.conv") || (isa<linalg::LinalgOp>(op) &&
+                                      linalg::isaContractionOpInterface(cast<linalg::LinalgOp>(op)));
+}
+
+/// Tiles `op` (with its producers) by `sizes` into a forall with `mapping`;
+/// returns the tiled op, or null.
+Operation *tileAndFuse(RewriterBase &rewriter, TilingInterface op, ArrayRef<int64_t> sizes,
+                       ArrayRef<Attribute> mapping) {
+  SmallVector<OpFoldResult> tiles;
+  for (int64_t s : sizes)
+    tiles.push_back(rewriter.getIndexAttr(s));
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(tiles);
+  tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  tiling.setMapping(mapping);
+  scf::SCFTileAndFuseOptions options;
+  options.setTilingOptions(tiling);
+  rewriter.setInsertionPoint(op);
+  auto result = scf::tileConsumerAndFuseProducersUsingSCF(rewriter, op, options);
+  if (failed(result) || result->loops.empty())
+    return nullptr;
+  for (auto [orig, repl] : result->replacements)
+    rewriter.replaceAllUsesWith(orig, repl);
+  return result->tiledAndFusedOps.front();
+}
+
+struct TilePass : mlir::nuri::vulkan::impl::NuriVulkanTileBase<TilePass> {
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    SmallVector<bufferization::MaterializeInDestinationOp> outs;
+    fn.walk([&](bufferization::MaterializeInDestinationOp m) { outs.push_back(m); });
+    if (outs.size() != 1) {
+      fn.emitError("a dispatch with " + std::to_string(outs.size()) +
+                   " results is not one kernel yet");
+      return signalPassFailure();
+    }
+    auto root = dyn_cast_or_null<linalg::LinalgOp>(outs[0].getSource().getDefiningOp());
+    if (!root) {
+      fn.emitError("the dispatch's result is not computed by a linalg op");
+      return signalPassFailure();
+    }
+    SmallVector<int64_t> ranges = root.getStaticLoopRanges();
+    auto iters = root.getIteratorTypesArray();
+    // The innermost (up to) three parallel dims map to x, y, z.
+    SmallVector<unsigned> mapped;
+    for (int64_t d = ranges.size() - 1; d >= 0 && mapped.size() < 3; --d)
+      if (iters[d] == utils::IteratorType::parallel)
+        mapped.push_back(d);
+    if (mapped.empty()) {
+      fn.emitError("the kernel has no parallel dimension");
+      return signalPassFailure();
+    }
+    // A matmul or convolution (the root, or a producer under its epilogue)
+    // gets register tiles: each thread reuses its loads 4 times each way.
+    bool tiles = false;
+    fn.walk([&](linalg::LinalgOp op) { tiles |= computesTiles(op); });
+    SmallVector<int64_t> threadTile(ranges.size(), 0), blockTile(ranges.size(), 0);
+    int64_t threads[3] = {1, 1, 1};
+    int64_t budget = kMaxThreads;
+    for (auto [k, d] : llvm::enumerate(mapped)) {
+      int64_t tt = tiles && k < 2 ? divisorAtMost(ranges[d], 4) : 1;
+      // Register-tiled kernels: 16x16 threads of 4x4 (64x64 per workgroup).
+      int64_t limit = k == 0 ? (tiles ? 16 : 64) : budget;
+      int64_t th = divisorAtMost(ranges[d] / tt, std::min(limit, budget));
+      budget /= th;
+      threads[k] = th;
+      threadTile[d] = tt;
+      blockTile[d] = tt * th;
+    }
+    MLIRContext *ctx = fn.getContext();
+    auto blockMapping = [&](bool thread) {
+      // Loops appear in dim order (outer first); mapped[0] is x.
+      SmallVector<Attribute> m;
+      for (unsigned d = 0; d < ranges.size(); ++d) {
+        auto it = llvm::find(mapped, d);
+        if (it == mapped.end())
+          continue;
+        auto id = static_cast<gpu::MappingId>(it - mapped.begin());
+        m.push_back(thread ? Attribute(gpu::GPUThreadMappingAttr::get(ctx, id))
+                           : Attribute(gpu::GPUBlockMappingAttr::get(ctx, id)));
+      }
+      return m;
+    };
+    IRRewriter rewriter(ctx);
+    Operation *tiled = tileAndFuse(rewriter, cast<TilingInterface>(root.getOperation()),
+                                   blockTile, blockMapping(false));
+    if (!tiled) {
+      fn.emitError("tiling over workgroups failed");
+      return signalPassFailure();
+    }
+    (void)runRegionDCE(rewriter, fn->getRegions());
+    // Inside the workgroup tile the mapped dims have the block tile's extent.
+    SmallVector<int64_t> inner(ranges.size(), 0);
+    for (unsigned d : mapped)
+      inner[d] = threadTile[d];
+    if (!tileAndFuse(rewriter, cast<TilingInterface>(tiled), inner, blockMapping(true))) {
+      fn.emitError("tiling over threads failed");
+      return signalPassFailure();
+    }
+    (void)runRegionDCE(rewriter, fn->getRegions());
+    // The mapping wants loops from 0 by 1 (ids), tiling gives steps of the
+    // tile size.
+    SmallVector<scf::ForallOp> foralls;
+    fn.walk([&](scf::ForallOp f) { foralls.push_back(f); });
+    for (scf::ForallOp f : foralls) {
+      rewriter.setInsertionPoint(f);
+      if (failed(normalizeForallOp(rewriter, f))) {
+        fn.emitError("normalizing the tile loops failed");
+        return signalPassFailure();
+      }
+    }
+    fn->setAttr("nuri.vulkan.block",
+                rewriter.getDenseI64ArrayAttr({threads[0], threads[1], threads[2]}));
+  }
+};
+
+/// Thread-private buffers of fused producers: memref.alloc inside the launch
+/// becomes an alloca in the Function storage class (SPIR-V has no heap).
+LogicalResult privatizeAllocs(gpu::LaunchOp launch) {
+  SmallVector<memref::AllocOp> allocs;
+  launch.walk([&](memref::AllocOp a) { allocs.push_back(a); });
+  auto space = spirv::StorageClassAttr::get(launch.getContext(), spirv::StorageClass::Function);
+  for (memref::AllocOp alloc : allocs) {
+    MemRefType type = alloc.getType();
+    if (!type.hasStaticShape() || type.getNumElements() * 4 > 16384)
+      return alloc.emitError("a thread's intermediate tile of " +
+                             std::to_string(type.getNumElements()) +
+                             " elements is too large for private memory");
+    OpBuilder b(alloc);
+    auto privateType = MemRefType::get(type.getShape(), type.getElementType(), type.getLayout(), space);
+    Value replacement = memref::AllocaOp::create(b, alloc.getLoc(), privateType);
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers())) {
+      if (isa<memref::DeallocOp>(user)) {
+        user->erase();
+        continue;
+      }
+      if (!isa<linalg::LinalgOp, memref::CopyOp, memref::LoadOp, memref::StoreOp>(user))
+        return user->emitError("a private buffer used by " +
+                               user->getName().getStringRef().str() + " is not supported yet");
+    }
+    alloc.replaceAllUsesWith(replacement);
+    alloc.erase();
+  }
+  return success();
+}
+
+/// GLSL leaves Sqrt, InverseSqrt and Log undefined below 0 (and Log at 0);
+/// ONNX wants IEEE's NaN and infinities, which the cpu gives.
+void guardMathDomains(func::FuncOp fn) {
+  SmallVector<Operation *> ops;
+  fn.walk([&](Operation *op) {
+    if (isa<math::SqrtOp, math::RsqrtOp, math::LogOp>(op) && isa<FloatType>(op->getResultTypes()[0]))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    OpBuilder b(op->getContext());
+    b.setInsertionPointAfter(op);
+    Location loc = op->getLoc();
+    auto type = cast<FloatType>(op->getResultTypes()[0]);
+    Value x = op->getOperand(0), result = op->getResult(0);
+    auto constant = [&](APFloat v) { return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, v)); };
+    const llvm::fltSemantics &sem = type.getFloatSemantics();
+    Value zero = constant(APFloat::getZero(sem));
+    SmallPtrSet<Operation *, 2> chain;
+    Value guarded = result;
+    if (!isa<math::SqrtOp>(op)) {
+      // rsqrt(0) = +inf, log(0) = -inf.
+      Value atZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, zero);
+      Value inf = constant(APFloat::getInf(sem, /*Negative=*/isa<math::LogOp>(op)));
+      guarded = arith::SelectOp::create(b, loc, atZero, inf, guarded);
+      chain.insert(guarded.getDefiningOp());
+    }
+    Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
+    guarded = arith::SelectOp::create(b, loc, negative, constant(APFloat::getNaN(sem)), guarded);
+    chain.insert(guarded.getDefiningOp());
+    result.replaceAllUsesExcept(guarded, chain);
+  }
+}
+
+struct MapToGpuPass : mlir::nuri::vulkan::impl::NuriVulkanMapToGpuBase<MapToGpuPass> {
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    auto block = fn->getAttrOfType<DenseI64ArrayAttr>("nuri.vulkan.block");
+    if (!block)
+      return; // not tiled for vulkan
+    std::string script =
+        "module attributes {transform.with_named_sequence} {\n"
+        "  transform.named_sequence @__transform_main(%f: !transform.any_op {transform.consumed}) {\n"
+        "    %l = transform.gpu.map_forall_to_blocks %f { generate_gpu_launch } : "
+        "(!transform.any_op) -> !transform.any_op\n"
+        "    transform.gpu.map_nested_forall_to_threads %l block_dims = [" +
+        std::to_string(block[0]) + ", " + std::to_string(block[1]) + ", " +
+        std::to_string(block[2]) +
+        "] : (!transform.any_op) -> !transform.any_op\n"
+        "    transform.yield\n  }\n}\n";
+    ParserConfig config(fn.getContext());
+    OwningOpRef<ModuleOp> transforms = parseSourceString<ModuleOp>(script, config);
+    if (!transforms) {
+      fn.emitError("internal error: the mapping script does not parse");
+      return signalPassFailure();
+    }
+    Operation *entry = transform::detail::findTransformEntryPoint(fn, *transforms);
+    if (!entry ||
+        failed(transform::applyTransformNamedSequence(fn, entry, *transforms,
+                                                      transform::TransformOptions()))) {
+      fn.emitError("mapping the tiles to workgroups and threads failed");
+      return signalPassFailure();
+    }
+    SmallVector<gpu::LaunchOp> launches;
+    fn.walk([&](gpu::LaunchOp l) { launches.push_back(l); });
+    if (launches.size() != 1) {
+      fn.emitError("the kernel did not become one launch");
+      return signalPassFailure();
+    }
+    if (failed(privatizeAllocs(launches.front())))
+      return signalPassFailure();
+    // Bufferization leaves tiles copied onto themselves where they were
+    // computed in place.
+    fn.walk([](memref::CopyOp copy) {
+      if (copy.getSource() == copy.getTarget())
+        copy.erase();
+    });
+    guardMathDomains(fn);
+    // GLSL has no erf: the same polynomial as on the cpu.
+    RewritePatternSet patterns(fn.getContext());
+    populatePolynomialApproximateErfPattern(patterns);
+    (void)applyPatternsGreedily(fn, std::move(patterns));
+    fn->removeAttr("nuri.vulkan.block");
+  }
+};
+
+struct ThreadLoopsPass : mlir::nuri::vulkan::impl::NuriVulkanThreadLoopsBase<ThreadLoopsPass> {
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    IRRewriter rewriter(fn.getContext());
+    SmallVector<linalg::LinalgOp> ops;
+    fn.walk([&](gpu::LaunchOp launch) { launch.walk([&](linalg::LinalgOp op) { ops.push_back(op); }); });
+    for (linalg::LinalgOp op : ops) {
+      rewriter.setInsertionPoint(op);
+      Operation *target = op;
+      auto iters = op.getIteratorTypesArray();
+      if (llvm::is_contained(iters, utils::IteratorType::reduction) && op.hasPureBufferSemantics()) {
+        // Reductions first, parallel dims (the register tile) inside.
+        SmallVector<unsigned> order;
+        for (unsigned d = 0; d < iters.size(); ++d)
+          if (iters[d] == utils::IteratorType::reduction)
+            order.push_back(d);
+        for (unsigned d = 0; d < iters.size(); ++d)
+          if (iters[d] != utils::IteratorType::reduction)
+            order.push_back(d);
+        FailureOr<linalg::GenericOp> generic = isa<linalg::GenericOp>(op.getOperation())
+                                                   ? cast<linalg::GenericOp>(op.getOperation())
+                                                   : linalg::generalizeNamedOp(rewriter, op);
+        if (succeeded(generic)) {
+          target = *generic;
+          auto swapped = linalg::interchangeGenericOp(rewriter, *generic, order);
+          if (succeeded(swapped))
+            target = *swapped;
+        }
+      }
+      rewriter.setInsertionPoint(target);
+      auto loops = linalg::linalgOpToLoops(rewriter, cast<linalg::LinalgOp>(target));
+      if (failed(loops)) {
+        target->emitError("lowering a thread's tile to loops failed");
+        return signalPassFailure();
+      }
+      rewriter.eraseOp(target);
+    }
+    // Short innermost loops, then the ones they were in (a 4x4 tile: two
+    // rounds), while the unrolled body stays at most 64 copies.
+    DenseMap<Operation *, int64_t> copies;
+    for (int round = 0; round < 3; ++round) {
+      SmallVector<std::pair<scf::ForOp, int64_t>> loops;
+      fn.walk([&](scf::ForOp f) {
+        bool inner = true;
+        f.getBody()->walk([&](scf::ForOp) { inner = false; });
+        auto lb = getConstantIntValue(f.getLowerBound()), ub = getConstantIntValue(f.getUpperBound()),
+             st = getConstantIntValue(f.getStep());
+        if (!inner || !lb || !ub || !st || *st <= 0)
+          return;
+        int64_t trip = (*ub - *lb + *st - 1) / *st;
+        // Copies of the body made by unrolling loops that were inside f.
+        int64_t body = std::max<int64_t>(1, copies.lookup(f.getOperation()));
+        if (trip <= 16 && trip * body <= 64)
+          loops.push_back({f, trip * body});
+      });
+      if (loops.empty())
+        break;
+      for (auto [f, n] : loops) {
+        Operation *parent = f->getParentOp();
+        if (succeeded(loopUnrollFull(f)))
+          copies[parent] = std::max(copies.lookup(parent), n);
+      }
+    }
+  }
+};
+
+struct EntryPointsPass
+    : mlir::nuri::vulkan::impl::NuriVulkanEntryPointsBase<EntryPointsPass> {
+  void runOnOperation() override {
+    getOperation().walk([&](gpu::GPUFuncOp fn) {
+      if (!fn.isKernel())
+        return;
+      SmallVector<int32_t> size{1, 1, 1};
+      if (auto known = fn.getKnownBlockSizeAttr())
+        size.assign(known.asArrayRef().begin(), known.asArrayRef().end());
+      fn->setAttr(spirv::getEntryPointABIAttrName(),
+                  spirv::getEntryPointABIAttr(fn.getContext(), size));
+    });
+  }
+};
+
+} // namespace

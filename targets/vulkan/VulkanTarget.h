@@ -1,0 +1,34 @@
+//===- VulkanTarget.h - the vulkan target backend ---------------*- C++ -*-===//
+#ifndef NURI_TARGETS_VULKAN_VULKANTARGET_H
+#define NURI_TARGETS_VULKAN_VULKANTARGET_H
+
+#include "compiler/pipeline/TargetBackend.h"
+
+#include <memory>
+#include <string>
+
+namespace nuri::vulkan_target {
+
+/// What a --vulkan-target preset assumes of the device: the SPIR-V
+/// capabilities the shaders may use, checked by the driver at load time.
+struct Preset {
+  std::string name;
+  bool int64, int16, int8, float16;
+};
+
+const Preset *findPreset(const std::string &name);
+std::string presetNames(); // "lavapipe, generic"
+/// The preset's #spirv.target_env, as MLIR attribute text.
+std::string targetEnv(const Preset &preset);
+
+/// The vulkan TargetBackend ("vulkan", format "spirv-vk1").
+std::unique_ptr<TargetBackend> createVulkanBackend();
+void registerVulkanPasses();
+
+/// The pass pipeline that turns one dispatch (after nuri-vulkan-kernel-abi)
+/// into a gpu.launch_func and a spirv.module, as text (nuri-opt, docs).
+std::string vulkanKernelPipeline();
+
+} // namespace nuri::vulkan_target
+
+#endif
