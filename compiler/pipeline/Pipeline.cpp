@@ -168,7 +168,10 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     output = llvmIR;
     return true;
   }
-  if (!writeArtifact(*module, blobs, output, error)) {
+  std::vector<std::string> compiledFor;
+  for (const TargetBackend *backend : targets)
+    compiledFor.push_back(backend->name().str());
+  if (!writeArtifact(*module, blobs, compiledFor, output, error)) {
     error = inputPath + ": " + error;
     return false;
   }

@@ -113,7 +113,8 @@ LogicalResult serializeDims(flatbuffers::FlatBufferBuilder &fbb, Value v, Value 
 } // namespace
 
 bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executables,
-                   std::string &bytes, std::string &error) {
+                   const std::vector<std::string> &compiledFor, std::string &bytes,
+                   std::string &error) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main) {
     error = "no @main";
@@ -451,8 +452,9 @@ bool writeArtifact(ModuleOp module, const std::vector<ExecutableBlob> &executabl
     exes.push_back(fb::CreateExecutable(fbb, fbb.CreateString(exe.target),
                                         fbb.CreateString(exe.format), data,
                                         fbb.CreateVector(entries)));
-    targets.push_back(fbb.CreateString(exe.target));
   }
+  for (const std::string &t : compiledFor)
+    targets.push_back(fbb.CreateString(t));
   auto modelName = module->getAttrOfType<StringAttr>("nuri.model_name");
   auto model = fb::CreateModel(fbb, (uint32_t)fb::FormatVersion::Current,
                                fbb.CreateString("nuri-compile"),

@@ -22,10 +22,12 @@ struct ExecutableBlob {
 };
 
 /// Builds the FlatBuffers artifact from @main of `module` (calls to
-/// dispatches, reshapes that alias buffers, weights) and the executables.
+/// dispatches, reshapes that alias buffers, weights) and the executables;
+/// `targets` are the ones compiled for (Model.targets).
 /// Returns false with `error` set on IR it cannot express.
 bool writeArtifact(mlir::ModuleOp module, const std::vector<ExecutableBlob> &executables,
-                   std::string &bytes, std::string &error);
+                   const std::vector<std::string> &targets, std::string &bytes,
+                   std::string &error);
 
 } // namespace nuri
 

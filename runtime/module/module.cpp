@@ -140,6 +140,14 @@ int nuri_module_has_target(nuri_module_t module, const char *target) {
       return 1;
   return 0;
 }
+int nuri_module_compiled_for(nuri_module_t module, const char *target) {
+  if (!module || !target || !module->model->targets())
+    return 0;
+  for (const flatbuffers::String *t : *module->model->targets())
+    if (t->str() == target)
+      return 1;
+  return 0;
+}
 size_t nuri_module_input_count(nuri_module_t module) {
   return module ? module->inputs.size() : 0;
 }

@@ -358,9 +358,9 @@ int main(int argc, char **argv) {
   } else {
     // A GPU with only host code to run is a mistake, not a fallback.
     std::string driver = options.device.substr(0, options.device.find(':'));
-    if ((driver == "vulkan" || driver == "cuda") && !nuri_module_has_target(module, driver.c_str()))
-      fail(options.model + " has no " + driver + " code (compile it with --target " + driver +
-           ",cpu)");
+    if ((driver == "vulkan" || driver == "cuda") && !nuri_module_compiled_for(module, driver.c_str()))
+      fail(options.model + " was not compiled for " + driver + " (compile it with --target " +
+           driver + ",cpu)");
     check(nuri_device_create(instance, options.device.c_str(), &deviceOptions, &device));
   }
   bool profiling = !options.statsJson.empty() || !options.trace.empty();

@@ -2,6 +2,7 @@
 #ifndef NURI_TARGETS_VULKAN_PASSES_H
 #define NURI_TARGETS_VULKAN_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"

@@ -23,46 +23,15 @@ def NuriVulkanKernelAbi : Pass<"nuri-vulkan-kernel-abi", "::mlir::ModuleOp"> {
                            "::mlir::spirv::SPIRVDialect"];
 }
 
-def NuriVulkanTile : Pass<"nuri-vulkan-tile", "::mlir::func::FuncOp"> {
-  let summary = "Tile a kernel over workgroups and threads (scf.forall with GPU mappings)";
+def NuriVulkanMath : Pass<"nuri-vulkan-math", "::mlir::func::FuncOp"> {
+  let summary = "Math the way ONNX defines it, from what GLSL has";
   let description = [{
-    The kernel's root op is tiled with its producers fused into an
-    `scf.forall` mapped to workgroups (`#gpu.block`) over its innermost
-    (up to three) parallel dimensions; the workgroup tile again into an
-    `scf.forall` mapped to threads (`#gpu.thread`), producers fused. Each
-    thread of a contraction or convolution computes a register tile of up to
-    4x4 outputs; other ops one element. Reductions run inside the thread.
-    Tile sizes divide the static extents. The threads per workgroup go to
-    `nuri.vulkan.block`.
+    GLSL leaves Sqrt, InverseSqrt and Log undefined below 0 (and Log at 0):
+    they get IEEE's NaN and infinities by a select; erf, which GLSL lacks,
+    becomes the same polynomial as on the cpu. Run before
+    convert-math-to-spirv.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect"];
-}
-
-def NuriVulkanMapToGpu : Pass<"nuri-vulkan-map-to-gpu", "::mlir::func::FuncOp"> {
-  let summary = "Turn the mapped foralls of a bufferized kernel into one gpu.launch";
-  let description = [{
-    Applies the transform dialect's `gpu.map_forall_to_blocks` (generating
-    the launch) and `gpu.map_nested_forall_to_threads` with the block size in
-    `nuri.vulkan.block`; then the thread-private buffers of fused producers
-    (`memref.alloc` in the launch) become `memref.alloca` in the SPIR-V
-    Function storage class.
-  }];
-  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::transform::TransformDialect",
-                           "::mlir::spirv::SPIRVDialect"];
-}
-
-def NuriVulkanThreadLoops : Pass<"nuri-vulkan-thread-loops", "::mlir::func::FuncOp"> {
-  let summary = "Lower each thread's tiles to loops: reductions outermost, the register tile unrolled";
-  let description = [{
-    Inside the launch, a linalg op with reduction dimensions is interchanged
-    so they run outermost, then every linalg op becomes scf loops and loops
-    of at most 16 iterations without inner loops are unrolled: a thread's
-    4x4 register tile is 16 independent multiply-adds per step of K, and a
-    thread runs one K loop instead of 16 (Mesa's lavapipe also stops a loop
-    after 65535 iterations of one shader invocation, which the unrolled form
-    stays under).
-  }];
-  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 def NuriVulkanEntryPoints : Pass<"nuri-vulkan-entry-points", "::mlir::ModuleOp"> {

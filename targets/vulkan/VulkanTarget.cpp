@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "targets/vulkan/VulkanTarget.h"
+#include "targets/gpu/Passes.h"
 #include "targets/vulkan/Passes.h"
 #include "compiler/support/IRDump.h"
 
@@ -70,13 +71,21 @@ std::string targetEnv(const Preset &p) {
          "max_compute_workgroup_size = [256, 256, 64]>>";
 }
 
-void registerVulkanPasses() { mlir::nuri::vulkan::registerNuriVulkanPasses(); }
+void registerVulkanPasses() {
+  mlir::nuri::vulkan::registerNuriVulkanPasses();
+  static bool common = false; // shared with the cuda target
+  if (!common) {
+    common = true;
+    mlir::nuri::gpu_common::registerNuriGpuPasses();
+  }
+}
 
 std::string vulkanKernelPipeline() {
-  return "func.func(nuri-vulkan-tile,canonicalize,cse),eliminate-empty-tensors,"
-         "one-shot-bufferize,func.func(canonicalize,cse,nuri-vulkan-map-to-gpu,"
-         "nuri-vulkan-thread-loops,canonicalize,convert-linalg-to-loops,fold-memref-alias-ops,lower-affine,canonicalize,cse,"
-         "convert-math-to-spirv),"
+  return "func.func(nuri-gpu-tile,canonicalize,cse),eliminate-empty-tensors,"
+         "one-shot-bufferize,func.func(canonicalize,cse,"
+         "nuri-gpu-map-to-launch{private-space=spirv-function},nuri-gpu-thread-loops,"
+         "canonicalize,convert-linalg-to-loops,fold-memref-alias-ops,lower-affine,canonicalize,"
+         "cse,nuri-vulkan-math,convert-math-to-spirv),"
          "gpu-launch-sink-index-computations,gpu-kernel-outlining,nuri-vulkan-entry-points,"
          "convert-gpu-to-spirv{use-64bit-index=false},"
          "spirv.module(spirv-lower-abi-attrs,spirv-update-vce)";

@@ -433,7 +433,9 @@ def main():
     ap.add_argument("--data", default=DEFAULT_DATA, help="libonnx-testdata folder [%(default)s]")
     ap.add_argument("--suites", default=",".join(SUITES + tuple(EXTRA_SUITES)),
                     help="comma-separated suites [%(default)s]")
-    ap.add_argument("--expected-failures", default=os.path.join(HERE, "expected_failures.txt"))
+    ap.add_argument("--expected-failures", action="append",
+                    help="expectations file, repeatable: a device's own list adds to the common one "
+                         "[expected_failures.txt]")
     ap.add_argument("--filter", help="only cases whose suite/case id matches this regex (re.search)")
     ap.add_argument("--list", action="store_true", help="print the cases (and their ops) and exit")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel cases [%(default)s]")
@@ -472,7 +474,11 @@ def main():
         if not os.access(os.path.join(args.build, "bin", tool), os.X_OK):
             print(f"run.py: error: {os.path.join(args.build, 'bin', tool)} not found (build first, or pass --build)", file=sys.stderr)
             return 2
-    expected = read_expectations(args.expected_failures)
+    if not args.expected_failures:
+        args.expected_failures = [os.path.join(HERE, "expected_failures.txt")]
+    expected = {}
+    for path in args.expected_failures:
+        expected.update(read_expectations(path))
     names = {c[0] for c in cases}
     out_dir = os.path.abspath(args.out or os.path.join(args.build, "tests", "conformance"))
     shutil.rmtree(os.path.join(out_dir, "logs"), ignore_errors=True)
@@ -548,7 +554,7 @@ def main():
     print(f"results: {os.path.join(out_dir, 'results.tsv')}")
     if count["FAIL"] or count["XPASS"]:
         if count["XPASS"]:
-            print(f"remove the passing cases from {args.expected_failures}")
+            print(f"remove the passing cases from {', '.join(args.expected_failures)}")
         return 1
     return 0
 

@@ -289,6 +289,9 @@ NURI_API const char *nuri_module_name(nuri_module_t module);
 // Whether the artifact holds an executable compiled for `target` ("cpu",
 // "npu", "vulkan"): what --device auto weighs.
 NURI_API int nuri_module_has_target(nuri_module_t module, const char *target);
+// Whether `target` was among the artifact's --target list, even if it
+// compiled no dispatch (everything fell back).
+NURI_API int nuri_module_compiled_for(nuri_module_t module, const char *target);
 NURI_API size_t nuri_module_input_count(nuri_module_t module);
 NURI_API size_t nuri_module_output_count(nuri_module_t module);
 NURI_API nuri_status_t nuri_module_input_info(nuri_module_t module,

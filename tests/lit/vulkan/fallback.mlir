@@ -3,7 +3,7 @@
 
 // Dispatches the vulkan path cannot take leave the module with the reason,
 // which nuri-compile --report shows; the next target runs them.
-// CHECK: nuri.vulkan_fallback = {dispatch_1 = "a tensor of symbolic or run-time shape (the vulkan grid is fixed at compile time)", dispatch_2 = "i64 needs the Int64 capability, which the generic preset lacks", dispatch_3 = "a dense constant inside the kernel (SPIR-V shaders take data through buffers)"}
+// CHECK: nuri.vulkan_fallback = {dispatch_1 = "a tensor of symbolic or run-time shape (the GPU grid is fixed at compile time)", dispatch_2 = "i64 needs the Int64 capability, which the generic preset lacks", dispatch_3 = "a dense constant inside the kernel (GPU kernels take data through buffers)"}
 // The generic preset: Vulkan 1.1 shaders with no optional capability.
 // CHECK-SAME: spirv.target_env = #spirv.target_env<#spirv.vce<v1.3, [Shader], [SPV_KHR_storage_buffer_storage_class]>, api=Vulkan
 // CHECK: func.func @dispatch_0(%arg0: memref<4xf32>, %arg1: memref<4xf32>)

@@ -1,14 +1,15 @@
 //===- TileAndMap.cpp - workgroup and thread tiling, mapping to gpu.launch ===//
 //
-// Like the cpu's two levels, but both are scf.foralls with GPU mappings: the
-// outer one's iterations are workgroups, the inner one's threads. Producers
+// Shared by the GPU targets (vulkan, cuda). Like the cpu's two levels, but
+// both are scf.foralls with GPU mappings: the outer one's iterations are
+// workgroups, the inner one's threads. Producers
 // are fused into both, so a dispatch is one kernel and the intermediates of
 // a thread's tile live in its private memory. The mapping itself is the
 // transform dialect's (map_forall_to_blocks / map_nested_forall_to_threads),
 // applied from C++ on the bufferized kernel.
 //
 //===----------------------------------------------------------------------===//
-#include "targets/vulkan/Passes.h"
+#include "targets/gpu/Passes.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
@@ -28,20 +29,19 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Transforms/RegionUtils.h"
 
-namespace mlir::nuri::vulkan {
-#define GEN_PASS_DEF_NURIVULKANTILE
-#define GEN_PASS_DEF_NURIVULKANMAPTOGPU
-#define GEN_PASS_DEF_NURIVULKANENTRYPOINTS
-#define GEN_PASS_DEF_NURIVULKANTHREADLOOPS
-#include "targets/vulkan/Passes.h.inc"
-} // namespace mlir::nuri::vulkan
+namespace mlir::nuri::gpu_common {
+#define GEN_PASS_DEF_NURIGPUTILE
+#define GEN_PASS_DEF_NURIGPUMAPTOLAUNCH
+#define GEN_PASS_DEF_NURIGPUTHREADLOOPS
+#include "targets/gpu/Passes.h.inc"
+} // namespace mlir::nuri::gpu_common
 
 using namespace mlir;
 
 namespace {
 
 /// Threads per workgroup at most: every Vulkan 1.1 device allows 128, the
-/// presets' resource limits 256.
+/// vulkan presets' resource limits and every CUDA device 256 or more.
 constexpr int64_t kMaxThreads = 256;
 
 int64_t divisorAtMost(int64_t extent, int64_t limit) {
@@ -78,7 +78,7 @@ Operation *tileAndFuse(RewriterBase &rewriter, TilingInterface op, ArrayRef<int6
   return result->tiledAndFusedOps.front();
 }
 
-struct TilePass : mlir::nuri::vulkan::impl::NuriVulkanTileBase<TilePass> {
+struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     SmallVector<bufferization::MaterializeInDestinationOp> outs;
@@ -163,17 +163,21 @@ struct TilePass : mlir::nuri::vulkan::impl::NuriVulkanTileBase<TilePass> {
         return signalPassFailure();
       }
     }
-    fn->setAttr("nuri.vulkan.block",
+    fn->setAttr("nuri.gpu.block",
                 rewriter.getDenseI64ArrayAttr({threads[0], threads[1], threads[2]}));
   }
 };
 
 /// Thread-private buffers of fused producers: memref.alloc inside the launch
-/// becomes an alloca in the Function storage class (SPIR-V has no heap).
-LogicalResult privatizeAllocs(gpu::LaunchOp launch) {
+/// becomes an alloca (GPUs have no heap in a kernel).
+LogicalResult privatizeAllocs(gpu::LaunchOp launch, bool spirvFunction) {
   SmallVector<memref::AllocOp> allocs;
   launch.walk([&](memref::AllocOp a) { allocs.push_back(a); });
-  auto space = spirv::StorageClassAttr::get(launch.getContext(), spirv::StorageClass::Function);
+  // SPIR-V wants the Function storage class; NVVM's default space is the
+  // thread's local memory.
+  Attribute space;
+  if (spirvFunction)
+    space = spirv::StorageClassAttr::get(launch.getContext(), spirv::StorageClass::Function);
   for (memref::AllocOp alloc : allocs) {
     MemRefType type = alloc.getType();
     if (!type.hasStaticShape() || type.getNumElements() * 4 > 16384)
@@ -198,45 +202,13 @@ LogicalResult privatizeAllocs(gpu::LaunchOp launch) {
   return success();
 }
 
-/// GLSL leaves Sqrt, InverseSqrt and Log undefined below 0 (and Log at 0);
-/// ONNX wants IEEE's NaN and infinities, which the cpu gives.
-void guardMathDomains(func::FuncOp fn) {
-  SmallVector<Operation *> ops;
-  fn.walk([&](Operation *op) {
-    if (isa<math::SqrtOp, math::RsqrtOp, math::LogOp>(op) && isa<FloatType>(op->getResultTypes()[0]))
-      ops.push_back(op);
-  });
-  for (Operation *op : ops) {
-    OpBuilder b(op->getContext());
-    b.setInsertionPointAfter(op);
-    Location loc = op->getLoc();
-    auto type = cast<FloatType>(op->getResultTypes()[0]);
-    Value x = op->getOperand(0), result = op->getResult(0);
-    auto constant = [&](APFloat v) { return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, v)); };
-    const llvm::fltSemantics &sem = type.getFloatSemantics();
-    Value zero = constant(APFloat::getZero(sem));
-    SmallPtrSet<Operation *, 2> chain;
-    Value guarded = result;
-    if (!isa<math::SqrtOp>(op)) {
-      // rsqrt(0) = +inf, log(0) = -inf.
-      Value atZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, zero);
-      Value inf = constant(APFloat::getInf(sem, /*Negative=*/isa<math::LogOp>(op)));
-      guarded = arith::SelectOp::create(b, loc, atZero, inf, guarded);
-      chain.insert(guarded.getDefiningOp());
-    }
-    Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, x, zero);
-    guarded = arith::SelectOp::create(b, loc, negative, constant(APFloat::getNaN(sem)), guarded);
-    chain.insert(guarded.getDefiningOp());
-    result.replaceAllUsesExcept(guarded, chain);
-  }
-}
-
-struct MapToGpuPass : mlir::nuri::vulkan::impl::NuriVulkanMapToGpuBase<MapToGpuPass> {
+struct MapToGpuPass : mlir::nuri::gpu_common::impl::NuriGpuMapToLaunchBase<MapToGpuPass> {
+  using Base::Base;
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
-    auto block = fn->getAttrOfType<DenseI64ArrayAttr>("nuri.vulkan.block");
+    auto block = fn->getAttrOfType<DenseI64ArrayAttr>("nuri.gpu.block");
     if (!block)
-      return; // not tiled for vulkan
+      return; // not tiled for a GPU
     std::string script =
         "module attributes {transform.with_named_sequence} {\n"
         "  transform.named_sequence @__transform_main(%f: !transform.any_op {transform.consumed}) {\n"
@@ -266,7 +238,11 @@ struct MapToGpuPass : mlir::nuri::vulkan::impl::NuriVulkanMapToGpuBase<MapToGpuP
       fn.emitError("the kernel did not become one launch");
       return signalPassFailure();
     }
-    if (failed(privatizeAllocs(launches.front())))
+    if (privateSpace != "spirv-function" && privateSpace != "default") {
+      fn.emitError("nuri-gpu-map-to-launch: private-space must be spirv-function or default");
+      return signalPassFailure();
+    }
+    if (failed(privatizeAllocs(launches.front(), privateSpace == "spirv-function")))
       return signalPassFailure();
     // Bufferization leaves tiles copied onto themselves where they were
     // computed in place.
@@ -274,16 +250,11 @@ struct MapToGpuPass : mlir::nuri::vulkan::impl::NuriVulkanMapToGpuBase<MapToGpuP
       if (copy.getSource() == copy.getTarget())
         copy.erase();
     });
-    guardMathDomains(fn);
-    // GLSL has no erf: the same polynomial as on the cpu.
-    RewritePatternSet patterns(fn.getContext());
-    populatePolynomialApproximateErfPattern(patterns);
-    (void)applyPatternsGreedily(fn, std::move(patterns));
-    fn->removeAttr("nuri.vulkan.block");
+    fn->removeAttr("nuri.gpu.block");
   }
 };
 
-struct ThreadLoopsPass : mlir::nuri::vulkan::impl::NuriVulkanThreadLoopsBase<ThreadLoopsPass> {
+struct ThreadLoopsPass : mlir::nuri::gpu_common::impl::NuriGpuThreadLoopsBase<ThreadLoopsPass> {
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     IRRewriter rewriter(fn.getContext());
@@ -346,21 +317,6 @@ struct ThreadLoopsPass : mlir::nuri::vulkan::impl::NuriVulkanThreadLoopsBase<Thr
           copies[parent] = std::max(copies.lookup(parent), n);
       }
     }
-  }
-};
-
-struct EntryPointsPass
-    : mlir::nuri::vulkan::impl::NuriVulkanEntryPointsBase<EntryPointsPass> {
-  void runOnOperation() override {
-    getOperation().walk([&](gpu::GPUFuncOp fn) {
-      if (!fn.isKernel())
-        return;
-      SmallVector<int32_t> size{1, 1, 1};
-      if (auto known = fn.getKnownBlockSizeAttr())
-        size.assign(known.asArrayRef().begin(), known.asArrayRef().end());
-      fn->setAttr(spirv::getEntryPointABIAttrName(),
-                  spirv::getEntryPointABIAttr(fn.getContext(), size));
-    });
   }
 };
 

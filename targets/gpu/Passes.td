@@ -1,0 +1,50 @@
+#ifndef NURI_TARGETS_GPU_PASSES_TD
+#define NURI_TARGETS_GPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NuriGpuTile : Pass<"nuri-gpu-tile", "::mlir::func::FuncOp"> {
+  let summary = "Tile a kernel over workgroups and threads (scf.forall with GPU mappings)";
+  let description = [{
+    The kernel's root op is tiled with its producers fused into an
+    `scf.forall` mapped to workgroups (`#gpu.block`) over its innermost
+    (up to three) parallel dimensions; the workgroup tile again into an
+    `scf.forall` mapped to threads (`#gpu.thread`), producers fused. Each
+    thread of a contraction or convolution computes a register tile of up to
+    4x4 outputs (16x16 threads); other ops one element (64 threads along x).
+    Reductions run inside the thread. Tile sizes divide the static extents.
+    The threads per workgroup go to `nuri.gpu.block`.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect"];
+}
+
+def NuriGpuMapToLaunch : Pass<"nuri-gpu-map-to-launch", "::mlir::func::FuncOp"> {
+  let summary = "Turn the mapped foralls of a bufferized kernel into one gpu.launch";
+  let description = [{
+    Applies the transform dialect's `gpu.map_forall_to_blocks` (generating
+    the launch) and `gpu.map_nested_forall_to_threads` with the block size in
+    `nuri.gpu.block`; then the thread-private buffers of fused producers
+    (`memref.alloc` in the launch) become `memref.alloca`, in the SPIR-V
+    Function storage class with `private-space=spirv-function`.
+  }];
+  let options = [Option<"privateSpace", "private-space", "std::string", "\"default\"",
+                        "memory space of thread-private buffers: spirv-function or default">];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::transform::TransformDialect",
+                           "::mlir::spirv::SPIRVDialect"];
+}
+
+def NuriGpuThreadLoops : Pass<"nuri-gpu-thread-loops", "::mlir::func::FuncOp"> {
+  let summary = "Lower each thread's tiles to loops: reductions outermost, the register tile unrolled";
+  let description = [{
+    Inside the launch, a linalg op with reduction dimensions is interchanged
+    so they run outermost, then every linalg op becomes scf loops and loops
+    of at most 16 iterations without inner loops are unrolled (at most 64
+    copies of a body): a thread's 4x4 register tile is 16 independent
+    multiply-adds per step of K, and a thread runs one K loop instead of 16
+    (Mesa's lavapipe also stops a loop after 65535 iterations of one shader
+    invocation, which the unrolled form stays under).
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+#endif
