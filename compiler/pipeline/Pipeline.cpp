@@ -7,6 +7,7 @@
 #include "targets/cpu/CPUTarget.h"
 #include "targets/npu/NPUTarget.h"
 #include "targets/vulkan/VulkanTarget.h"
+#include "targets/cuda/CudaTarget.h"
 #include "dialects/npu/IR/NpuDialect.h"
 #include "compiler/pipeline/Report.h"
 
@@ -16,6 +17,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -30,6 +32,7 @@ static const std::vector<std::unique_ptr<TargetBackend>> &backends() {
     v.push_back(cpu::createCpuBackend());
     v.push_back(npu_target::createNpuBackend());
     v.push_back(vulkan_target::createVulkanBackend());
+    v.push_back(cuda_target::createCudaBackend());
     return v;
   }();
   return all;
@@ -52,6 +55,8 @@ std::string registeredTargetNames() {
 void registerCompilerDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  // LLVM IR translation of every dialect (the cuda target's gpu.module, nvvm).
+  registerAllToLLVMIRTranslations(registry);
   registry.insert<mlir::nuri::NuriDialect, mlir::npu::NpuDialect>();
 }
 
@@ -113,7 +118,8 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     return false;
   }
 
-  bool targetIR = options.emit == EmitKind::LLVMIR || options.emit == EmitKind::SPIRV;
+  bool targetIR = options.emit == EmitKind::LLVMIR || options.emit == EmitKind::SPIRV ||
+                  options.emit == EmitKind::PTX;
   EmitKind stop = targetIR ? EmitKind::Dispatches : options.emit;
   PassManager pm(&context);
   std::string diag;
@@ -138,6 +144,8 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
   std::string llvmIR;
   if (options.emit == EmitKind::LLVMIR)
     targetOptions.onLLVMIR = [&](const std::string &s) { llvmIR += s; };
+  if (options.emit == EmitKind::PTX)
+    targetOptions.onPTX = [&](const std::string &s) { llvmIR += s; };
   if (options.emit == EmitKind::SPIRV)
     targetOptions.onSPIRV = [&](const std::string &s) {
       // One spirv.module per chunk: mlir-translate --split-input-file
@@ -164,7 +172,7 @@ bool compileModel(const std::string &inputPath, const CompileOptions &options,
     output = llvmIR;
     return true;
   }
-  if (options.emit == EmitKind::SPIRV) {
+  if (options.emit == EmitKind::SPIRV || options.emit == EmitKind::PTX) {
     output = llvmIR;
     return true;
   }

@@ -13,7 +13,7 @@
 
 namespace nuri {
 
-enum class EmitKind { Artifact, Nuri, Linalg, Dispatches, LLVMIR, SPIRV };
+enum class EmitKind { Artifact, Nuri, Linalg, Dispatches, LLVMIR, SPIRV, PTX };
 
 struct CompileOptions {
   std::vector<std::string> targets{"cpu"};

@@ -30,6 +30,8 @@ struct TargetOptions {
   /// For the vulkan target: the device features the shaders may assume
   /// (lavapipe, generic), checked by the driver when it loads them.
   std::string vulkanTarget = "lavapipe";
+  /// For the cuda target: the compute capability PTX is generated for.
+  std::string cudaArch = "sm_80";
   /// Prints the IR after the pass with this argument name (or "all").
   std::string dumpIrAfter;
   /// Receives the target's final LLVM IR text, when it has one (--emit llvm).
@@ -37,6 +39,9 @@ struct TargetOptions {
   /// Receives each SPIR-V kernel as a spirv.module in MLIR text, when the
   /// target makes them (--emit spirv).
   std::function<void(const std::string &)> onSPIRV;
+  /// Receives each cuda kernel's PTX, after a `// ----- dispatch_N` line
+  /// (--emit ptx).
+  std::function<void(const std::string &)> onPTX;
 };
 
 class TargetBackend {

@@ -20,7 +20,7 @@ Compiles an ONNX model into a .nuri artifact for the Nuri runtime.
 options:
   -o, --output FILE        where to write the artifact (required; '-' = stdout for --emit)
   --target LIST            comma-separated targets, in order of preference (default: cpu;
-                           available: cpu, npu, vulkan). With npu,cpu each dispatch the
+                           available: cpu, npu, vulkan, cuda). With npu,cpu each dispatch the
                            NPU runs natively goes to the npu and the rest fall back to
                            the cpu; the cpu code of every dispatch is kept, so the
                            artifact also runs entirely with nuri-run --device cpu
@@ -29,6 +29,9 @@ options:
   --vulkan-target NAME     the device features vulkan shaders may use: lavapipe (default:
                            64/16/8-bit integers and f16, as Mesa's lavapipe has) or generic
                            (any Vulkan 1.1 device); the driver checks them at load time
+  --cuda-arch SM            compute capability cuda kernels are generated for: sm_80
+                           (default), sm_86, sm_89, sm_90 (PTX, JIT-compiled by the driver
+                           for the GPU it runs on, at or above this one)
   --report                 print which device runs each dispatch (with its ONNX nodes and
                            MACs), why a dispatch falls back, and a summary per device; to
                            stdout, or to stderr when the output is stdout
@@ -52,10 +55,11 @@ options:
                            (UTF-8, default 64); longer inputs are rejected at run time
   --cpu NAME               LLVM CPU to generate code for: host (default, detects the
                            CPU and its features) or e.g. x86-64 for a generic build
-  --emit KIND              artifact (default), nuri, linalg, dispatches, llvm, spirv:
+  --emit KIND              artifact (default), nuri, linalg, dispatches, llvm, spirv, ptx:
                            write that stage's IR instead of an artifact (spirv: the
                            vulkan kernels' spirv.modules split by '// -----', for
-                           mlir-translate --split-input-file --serialize-spirv)
+                           mlir-translate --split-input-file --serialize-spirv; ptx:
+                           each cuda kernel after a '// ----- dispatch_N' line)
   --dump-ir-after PASS     print the IR after the pass with this name (or 'all') to stderr
   -h, --help               show this help
   --version                show the version
@@ -126,6 +130,8 @@ int main(int argc, char **argv) {
       options.target.npuPreset = value("--npu-preset");
     } else if (a == "--vulkan-target") {
       options.target.vulkanTarget = value("--vulkan-target");
+    } else if (a == "--cuda-arch") {
+      options.target.cudaArch = value("--cuda-arch");
     } else if (a == "--report") {
       report = true;
     } else if (a == "--cpu") {
@@ -140,6 +146,7 @@ int main(int argc, char **argv) {
       else if (k == "dispatches") options.emit = nuri::EmitKind::Dispatches;
       else if (k == "llvm") options.emit = nuri::EmitKind::LLVMIR;
       else if (k == "spirv") options.emit = nuri::EmitKind::SPIRV;
+      else if (k == "ptx") options.emit = nuri::EmitKind::PTX;
       else return usageError("unknown --emit kind '" + k + "'");
     } else if (!a.empty() && a[0] == '-' && a != "-") {
       return usageError("unknown option '" + a + "'");

@@ -101,6 +101,9 @@ NURI_API const nuri_driver_vtable_t *nuri_npu_sim_driver_vtable(void);
 // "elf-x86_64-so" (host fallback); loads libvulkan.so.1 at run time and is
 // UNAVAILABLE without it. Built when the Vulkan headers are present.
 NURI_API const nuri_driver_vtable_t *nuri_vulkan_driver_vtable(void);
+// CUDA (runtime/drivers/cuda/): format "ptx-cuda1" and "elf-x86_64-so" (host
+// fallback); loads libcuda.so.1 at run time, UNAVAILABLE without a GPU.
+NURI_API const nuri_driver_vtable_t *nuri_cuda_driver_vtable(void);
 
 #ifdef __cplusplus
 } // extern "C"

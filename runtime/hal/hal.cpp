@@ -104,6 +104,7 @@ nuri_status_t nuri_instance_create(nuri_instance_t *out_instance) {
 #ifdef NURI_HAVE_VULKAN
     instance->drivers.push_back(nuri_vulkan_driver_vtable());
 #endif
+    instance->drivers.push_back(nuri_cuda_driver_vtable());
     *out_instance = instance.release();
     return nullptr;
   });

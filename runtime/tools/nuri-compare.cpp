@@ -277,7 +277,9 @@ int main(int argc, char **argv) {
     // Code for every device compared: each device's target, then the cpu.
     for (const std::string &d : o.devices) {
       std::string driver = d.substr(0, d.find(':'));
-      std::string t = driver == "npu-sim" ? "npu" : driver == "vulkan" ? "vulkan" : "";
+      std::string t = driver == "npu-sim"                      ? "npu"
+                      : driver == "vulkan" || driver == "cuda" ? driver
+                                                               : "";
       if (!t.empty() && o.target.find(t) == std::string::npos)
         o.target += t + ",";
     }

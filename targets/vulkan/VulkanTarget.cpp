@@ -9,9 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 #include "targets/vulkan/VulkanTarget.h"
-#include "targets/gpu/Passes.h"
+#include "targets/gpu/GpuCompile.h"
 #include "targets/vulkan/Passes.h"
-#include "compiler/support/IRDump.h"
 
 #include "nuri/schemas/vulkan_executable_generated.h"
 
@@ -73,11 +72,7 @@ std::string targetEnv(const Preset &p) {
 
 void registerVulkanPasses() {
   mlir::nuri::vulkan::registerNuriVulkanPasses();
-  static bool common = false; // shared with the cuda target
-  if (!common) {
-    common = true;
-    mlir::nuri::gpu_common::registerNuriGpuPasses();
-  }
+  gpu_common::registerCommonPasses();
 }
 
 std::string vulkanKernelPipeline() {
@@ -93,54 +88,15 @@ std::string vulkanKernelPipeline() {
 
 namespace {
 
-/// One compiled dispatch.
+/// One compiled dispatch: its launch and SPIR-V.
 struct Kernel {
-  std::string name;
+  gpu_common::Launch launch;
   std::vector<uint32_t> spirv;
-  uint32_t block[3], grid[3];
-  std::vector<uint32_t> bindings;
 };
 
-/// Reads the compiled module of one dispatch: its only gpu.launch_func (grid,
-/// block, which function arguments it binds) and its spirv.module.
-LogicalResult extractKernel(ModuleOp module, func::FuncOp host, Kernel &k, std::string &error,
-                            const std::function<void(const std::string &)> &onSPIRV) {
-  SmallVector<gpu::LaunchFuncOp> launches;
-  host.walk([&](gpu::LaunchFuncOp l) { launches.push_back(l); });
-  if (launches.size() != 1) {
-    error = "the dispatch did not become one kernel";
-    return failure();
-  }
-  for (Operation &op : host.getBody().front())
-    if (!isa<gpu::LaunchFuncOp, arith::ConstantOp, func::ReturnOp>(op)) {
-      error = "'" + op.getName().getStringRef().str() + "' stays outside the kernel";
-      return failure();
-    }
-  gpu::LaunchFuncOp launch = launches.front();
-  auto constant = [](Value v) -> int64_t {
-    auto c = getConstantIntValue(v);
-    return c ? *c : -1;
-  };
-  gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
-  gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
-  int64_t g[3] = {constant(grid.x), constant(grid.y), constant(grid.z)};
-  int64_t b[3] = {constant(block.x), constant(block.y), constant(block.z)};
-  for (int i = 0; i < 3; ++i) {
-    if (g[i] < 1 || b[i] < 1) {
-      error = "the kernel's grid is not static";
-      return failure();
-    }
-    k.grid[i] = g[i];
-    k.block[i] = b[i];
-  }
-  for (Value v : launch.getKernelOperands()) {
-    auto arg = dyn_cast<BlockArgument>(v);
-    if (!arg || arg.getOwner() != &host.getBody().front()) {
-      error = "the kernel takes a value that is not a dispatch binding";
-      return failure();
-    }
-    k.bindings.push_back(arg.getArgNumber());
-  }
+/// The SPIR-V of one compiled dispatch's module.
+LogicalResult readSpirv(ModuleOp module, Kernel &k, std::string &error,
+                        const std::function<void(const std::string &)> &onSPIRV) {
   SmallVector<spirv::ModuleOp> spirvModules(module.getOps<spirv::ModuleOp>());
   if (spirvModules.size() != 1) {
     error = "SPIR-V conversion produced no module";
@@ -158,18 +114,19 @@ LogicalResult extractKernel(ModuleOp module, func::FuncOp host, Kernel &k, std::
     spirvModules.front()->print(os);
     onSPIRV(text + "\n");
   }
-  k.name = launch.getKernelName().str();
   return success();
 }
 
 std::string serializeExecutable(const std::vector<Kernel> &kernels, const Preset &preset) {
   flatbuffers::FlatBufferBuilder fbb;
   std::vector<flatbuffers::Offset<::nuri::vulkan::Kernel>> offsets;
-  for (const Kernel &k : kernels)
+  for (const Kernel &k : kernels) {
+    const gpu_common::Launch &l = k.launch;
     offsets.push_back(::nuri::vulkan::CreateKernel(
-        fbb, fbb.CreateString(k.name), fbb.CreateVector(k.spirv),
-        fbb.CreateVector(std::vector<uint32_t>(k.block, k.block + 3)),
-        fbb.CreateVector(std::vector<uint32_t>(k.grid, k.grid + 3)), fbb.CreateVector(k.bindings)));
+        fbb, fbb.CreateString(l.kernel), fbb.CreateVector(k.spirv),
+        fbb.CreateVector(std::vector<uint32_t>(l.block, l.block + 3)),
+        fbb.CreateVector(std::vector<uint32_t>(l.grid, l.grid + 3)), fbb.CreateVector(l.bindings)));
+  }
   auto root = ::nuri::vulkan::CreateExecutable(fbb, fbb.CreateVector(offsets),
                                              fbb.CreateString(preset.name), preset.int64,
                                              preset.int16, preset.int8, preset.float16);
@@ -192,63 +149,30 @@ public:
       error = "unknown --vulkan-target '" + options.vulkanTarget + "' (known: " + presetNames() + ")";
       return false;
     }
-    MLIRContext *ctx = module.getContext();
     OwningOpRef<ModuleOp> abi = module.clone();
-    {
-      PassManager pm(ctx);
-      std::string diag;
-      llvm::raw_string_ostream os(diag);
-      if (failed(parsePassPipeline("nuri-vulkan-kernel-abi{preset=" + preset->name + "}", pm, os)) ||
-          failed(pm.run(*abi))) {
-        error = "kernel ABI failed " + diag;
-        return false;
-      }
+    if (!gpu_common::runPipeline(*abi, "nuri-vulkan-kernel-abi{preset=" + preset->name + "}", "",
+                                 error)) {
+      error = "vulkan: kernel ABI failed " + error;
+      return false;
     }
-    if (auto fallback = (*abi)->getAttrOfType<DictionaryAttr>("nuri.vulkan_fallback"))
-      for (NamedAttribute a : fallback)
-        executable.notCompiled.emplace_back(a.getName().str(),
-                                            cast<StringAttr>(a.getValue()).str());
     std::vector<Kernel> kernels;
-    for (auto fn : llvm::to_vector(abi->getOps<func::FuncOp>())) {
-      std::string name = fn.getSymName().str(), reason;
-      // One module per dispatch: its failure is its own.
-      OwningOpRef<ModuleOp> one = ModuleOp::create(fn.getLoc());
-      for (NamedAttribute a : (*abi)->getAttrs())
-        if (a.getName() != "nuri.vulkan_fallback" && a.getName() != SymbolTable::getSymbolAttrName())
-          (*one)->setAttr(a.getName(), a.getValue());
-      OpBuilder b(ctx);
-      b.setInsertionPointToEnd(one->getBody());
-      auto copy = cast<func::FuncOp>(b.clone(*fn));
-      std::string first;
-      ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-        if (d.getSeverity() == DiagnosticSeverity::Error && first.empty())
-          first = d.str();
-        return success();
-      });
-      PassManager pm(ctx);
-      std::string diag;
-      llvm::raw_string_ostream os(diag);
-      if (failed(parsePassPipeline(vulkanKernelPipeline(), pm, os))) {
-        error = "internal error: " + diag;
-        return false;
-      }
-      enableIRDumpAfter(pm, options.dumpIrAfter);
-      Kernel k;
-      if (failed(pm.run(*one)))
-        reason = first.empty() ? "lowering to SPIR-V failed" : first;
-      else
-        (void)extractKernel(*one, copy, k, reason, options.onSPIRV);
-      if (!reason.empty()) {
-        executable.notCompiled.emplace_back(name, reason);
-        continue;
-      }
-      k.name = k.name.empty() ? name : k.name;
-      executable.entryPoints.push_back(name);
-      executable.dispatchNames.push_back(name);
-      executable.workgroupCounts.push_back(
-          std::min<int64_t>(int64_t(k.grid[0]) * k.grid[1] * k.grid[2], int64_t(1) << 24));
-      kernels.push_back(std::move(k));
-    }
+    bool ok = gpu_common::compileDispatches(
+        *abi, "nuri.vulkan_fallback", executable, error,
+        [&](ModuleOp one, func::FuncOp host, const std::string &first, gpu_common::Launch &launch,
+            std::string &internal) -> std::string {
+          Kernel k;
+          std::string reason;
+          if (!gpu_common::runPipeline(one, vulkanKernelPipeline(), options.dumpIrAfter, internal))
+            return first.empty() ? "lowering to SPIR-V failed" : first;
+          if (failed(gpu_common::readLaunch(host, k.launch, reason)) ||
+              failed(readSpirv(one, k, reason, options.onSPIRV)))
+            return reason;
+          launch = k.launch;
+          kernels.push_back(std::move(k));
+          return "";
+        });
+    if (!ok)
+      return false;
     executable.target = "vulkan";
     executable.format = "spirv-vk1";
     if (!kernels.empty())

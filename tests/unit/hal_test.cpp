@@ -69,29 +69,35 @@ nuri_status_t unavailableDevice(const nuri_device_options_t *,
 const nuri_driver_vtable_t kMissingNpu = {"npu", unavailableDevice};
 
 TEST_F(HalTest, DriverRegistryAndAutoSelection) {
-  // cpu, npu-sim, and vulkan where the runtime was built with its headers.
+  // cpu, npu-sim, vulkan where the runtime was built with its headers, cuda.
   size_t drivers = nuri_instance_driver_count(instance);
-  ASSERT_TRUE(drivers == 2 || drivers == 3);
+  ASSERT_TRUE(drivers == 3 || drivers == 4);
   EXPECT_STREQ("cpu", nuri_instance_driver_name(instance, 0));
   EXPECT_STREQ("npu-sim", nuri_instance_driver_name(instance, 1));
-  if (drivers == 3)
+  if (drivers == 4)
     EXPECT_STREQ("vulkan", nuri_instance_driver_name(instance, 2));
+  EXPECT_STREQ("cuda", nuri_instance_driver_name(instance, drivers - 1));
   EXPECT_EQ(nullptr, nuri_instance_driver_name(instance, drivers));
   EXPECT_STREQ("cpu", nuri_device_name(device));
 
   nuri_device_t other = nullptr;
   EXPECT_EQ(NURI_NOT_FOUND,
-            codeOf(nuri_device_create(instance, "cuda", nullptr, &other)));
+            codeOf(nuri_device_create(instance, "tpu", nullptr, &other)));
   EXPECT_EQ(nullptr, other);
   EXPECT_EQ(NURI_INVALID_ARGUMENT,
             codeOf(nuri_device_create(instance, "cpu:1", nullptr, &other)));
   EXPECT_EQ(NURI_INVALID_ARGUMENT,
             codeOf(nuri_device_create(instance, "cpu:x", nullptr, &other)));
-  // Where a Vulkan device is present, auto prefers it to the cpu.
-  bool vulkan = false;
-  if (nuri_device_create(instance, "vulkan", nullptr, &other) == nullptr) {
-    vulkan = true;
-    nuri_device_release(other);
+  // Where a GPU is present, auto prefers it (cuda, then vulkan) to the cpu.
+  const char *gpu = nullptr;
+  for (const char *name : {"cuda", "vulkan"}) {
+    nuri_status_t status = nuri_device_create(instance, name, nullptr, &other);
+    if (!status) {
+      gpu = name;
+      nuri_device_release(other);
+      break;
+    }
+    nuri_status_free(status);
   }
   ASSERT_EQ(nullptr, nuri_instance_register_driver(instance, &kMissingNpu));
   EXPECT_EQ(NURI_ALREADY_EXISTS,
@@ -100,7 +106,7 @@ TEST_F(HalTest, DriverRegistryAndAutoSelection) {
             codeOf(nuri_device_create(instance, "npu", nullptr, &other)));
   // auto skips the registered but unavailable npu.
   ASSERT_EQ(nullptr, nuri_device_create(instance, "auto", nullptr, &other));
-  EXPECT_STREQ(vulkan ? "vulkan" : "cpu", nuri_device_name(other));
+  EXPECT_STREQ(gpu ? gpu : "cpu", nuri_device_name(other));
   nuri_device_release(other);
 
   nuri_driver_t driver = nullptr;

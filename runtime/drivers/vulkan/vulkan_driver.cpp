@@ -6,6 +6,7 @@
 // need no staging copies. execute() records the commands into one command
 // buffer (a barrier after each dispatch and copy), submits it and waits on a
 // fence; a host dispatch first submits and waits for what came before it.
+#include "drivers/host_fallback.h"
 #include "drivers/vulkan/vulkan_loader.h"
 #include "hal/guard.h"
 
@@ -52,12 +53,9 @@ struct VulkanDevice {
   std::string name;
   Features features;
   // Host fallback: the cpu driver's device over the mapped buffers.
-  const nuri_device_vtable_t *cpu = nullptr;
-  void *inner = nullptr;
+  HostFallback host;
 
   ~VulkanDevice() {
-    if (inner)
-      cpu->destroy(inner);
     if (device) {
       if (fence)
         api.vkDestroyFence(device, fence, nullptr);
@@ -166,7 +164,7 @@ void destroyExecutable(void *device, void *executable) {
   VulkanDevice *d = self(device);
   auto *e = static_cast<Executable *>(executable);
   if (e->host)
-    d->cpu->executable_destroy(d->inner, e->host);
+    d->host.cpu->executable_destroy(d->host.inner, e->host);
   destroyKernels(d, e);
   delete e;
 }
@@ -251,8 +249,8 @@ nuri_status_t createExecutable(void *device, const char *format, const void *dat
   VulkanDevice *d = self(device);
   auto e = std::make_unique<Executable>();
   if (std::strcmp(format, kElfFormat) == 0) {
-    NURI_RETURN_IF_ERROR(d->cpu->executable_create(d->inner, format, data, size, entry_points,
-                                                   entry_point_count, &e->host));
+    NURI_RETURN_IF_ERROR(d->host.cpu->executable_create(d->host.inner, format, data, size,
+                                                        entry_points, entry_point_count, &e->host));
     *out = e.release();
     return nullptr;
   }
@@ -361,7 +359,6 @@ nuri_status_t execute(void *device, const nuri_hal_command_t *commands, size_t c
     NURI_VK_CHECK(d->api.vkCreateDescriptorPool(d->device, &pi, nullptr, &rec.pool),
                   "vkCreateDescriptorPool");
   }
-  std::vector<void *> hostBindings;
   for (size_t c = 0; c < count; ++c) {
     const nuri_hal_command_t &command = commands[c];
     switch (command.kind) {
@@ -370,13 +367,9 @@ nuri_status_t execute(void *device, const nuri_hal_command_t *commands, size_t c
       if (e->host) {
         // The host reads what the queue wrote: submit and wait first.
         NURI_RETURN_IF_ERROR(rec.finish());
-        hostBindings.resize(command.binding_count);
-        for (size_t i = 0; i < command.binding_count; ++i)
-          hostBindings[i] = static_cast<Buffer *>(command.bindings[i])->mapped;
-        nuri_hal_command_t inner = command;
-        inner.executable = e->host;
-        inner.bindings = hostBindings.data();
-        NURI_RETURN_IF_ERROR(d->cpu->execute(d->inner, &inner, 1));
+        NURI_RETURN_IF_ERROR(d->host.run(command, e->host, [](void *b) {
+          return static_cast<Buffer *>(b)->mapped;
+        }));
         break;
       }
       const Kernel &k = e->kernels[command.entry];
@@ -564,9 +557,7 @@ nuri_status_t createDevice(const nuri_device_options_t *options, const nuri_devi
                 "vkCreateCommandPool");
   VkFenceCreateInfo fc{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   NURI_VK_CHECK(d->api.vkCreateFence(d->device, &fc, nullptr, &d->fence), "vkCreateFence");
-  nuri_device_options_t hostOptions = *options;
-  hostOptions.device_index = 0;
-  NURI_RETURN_IF_ERROR(nuri_cpu_driver_vtable()->create_device(&hostOptions, &d->cpu, &d->inner));
+  NURI_RETURN_IF_ERROR(d->host.create(options));
   *out_device = d.release();
   *out_vtable = &kDeviceVtable;
   return nullptr;
