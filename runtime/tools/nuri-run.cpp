@@ -18,7 +18,7 @@
 namespace {
 
 const char *const kUsage =
-    "usage: nuri-run MODEL.nuri [--device cpu|npu-sim|vulkan[:N]|auto]\n"
+    "usage: nuri-run MODEL.nuri [--device cpu|npu-sim|vulkan[:N]|cuda[:N]|auto]\n"
     "                --input [NAME=]FILE ... [--output-dir DIR]\n"
     "                [--threads N] [--warmup N] [--runs N]\n"
     "                [--stats-json FILE] [--trace FILE] [--quiet] [--help]\n"
@@ -26,7 +26,8 @@ const char *const kUsage =
     "  MODEL.nuri          artifact from nuri-compile\n"
     "  --device NAME       driver to run on: cpu, npu-sim (the reference NPU\n"
     "                      simulator; never picked by auto), vulkan or\n"
-    "                      vulkan:N (the Nth Vulkan device, from 0), or auto\n"
+    "                      vulkan:N (the Nth Vulkan device, from 0), cuda or\n"
+    "                      cuda:N (an NVIDIA GPU via libcuda.so.1), or auto\n"
     "                      (default: the first present of npu, cuda, vulkan\n"
     "                      that the artifact has code for, else cpu)\n"
     "  --input NAME=FILE   bind model input NAME to FILE (.npy or ONNX\n"

@@ -16,9 +16,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/Math/Transforms/Passes.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/SPIRV/IR/TargetAndABI.h"
@@ -78,6 +75,52 @@ Operation *tileAndFuse(RewriterBase &rewriter, TilingInterface op, ArrayRef<int6
   return result->tiledAndFusedOps.front();
 }
 
+/// A padded copy (`insert_slice %x into fill(%c)`, what a Pad or a
+/// convolution's padding becomes) as a linalg.generic over the result: each
+/// element reads the source at its clamped position and keeps it inside the
+/// slice, the fill value outside. Then it tiles and maps like any other op
+/// instead of staying on the host.
+linalg::GenericOp paddedCopyAsGeneric(RewriterBase &rewriter, tensor::InsertSliceOp insert) {
+  auto fill = insert.getDest().getDefiningOp<linalg::FillOp>();
+  RankedTensorType dest = insert.getDestType(), src = insert.getSourceType();
+  if (!fill || !dest.hasStaticShape() || !src.hasStaticShape() || src.getRank() != dest.getRank() ||
+      !insert.hasUnitStride() || ShapedType::isDynamicShape(insert.getStaticOffsets()))
+    return nullptr;
+  ArrayRef<int64_t> offsets = insert.getStaticOffsets();
+  Location loc = insert.getLoc();
+  rewriter.setInsertionPoint(insert);
+  int64_t rank = dest.getRank();
+  Value init = tensor::EmptyOp::create(rewriter, loc, dest.getShape(), dest.getElementType());
+  SmallVector<AffineMap> maps{rewriter.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value source = insert.getSource(), value = fill.getInputs()[0];
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{dest}, ValueRange{}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange) {
+        Value inside;
+        SmallVector<Value> at;
+        for (int64_t d = 0; d < rank; ++d) {
+          Value i = linalg::IndexOp::create(b, l, d);
+          Value lo = arith::ConstantIndexOp::create(b, l, offsets[d]);
+          Value hi = arith::ConstantIndexOp::create(b, l, offsets[d] + src.getDimSize(d));
+          Value ok = arith::AndIOp::create(
+              b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, i, lo),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, hi));
+          inside = inside ? arith::AndIOp::create(b, l, inside, ok).getResult() : ok;
+          // Clamped, so the read is in bounds even where it is not used.
+          Value j = arith::SubIOp::create(b, l, i, lo);
+          j = arith::MaxSIOp::create(b, l, j, arith::ConstantIndexOp::create(b, l, 0));
+          j = arith::MinSIOp::create(b, l, j,
+                                     arith::ConstantIndexOp::create(b, l, src.getDimSize(d) - 1));
+          at.push_back(j);
+        }
+        Value v = tensor::ExtractOp::create(b, l, source, at);
+        linalg::YieldOp::create(b, l, ValueRange{arith::SelectOp::create(b, l, inside, v, value)});
+      });
+  rewriter.replaceOp(insert, generic.getResults());
+  return generic;
+}
+
 struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
@@ -88,6 +131,9 @@ struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
                    " results is not one kernel yet");
       return signalPassFailure();
     }
+    IRRewriter rewriter(fn.getContext());
+    if (auto insert = outs[0].getSource().getDefiningOp<tensor::InsertSliceOp>())
+      (void)paddedCopyAsGeneric(rewriter, insert);
     auto root = dyn_cast_or_null<linalg::LinalgOp>(outs[0].getSource().getDefiningOp());
     if (!root) {
       fn.emitError("the dispatch's result is not computed by a linalg op");
@@ -95,9 +141,13 @@ struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
     }
     SmallVector<int64_t> ranges = root.getStaticLoopRanges();
     auto iters = root.getIteratorTypesArray();
-    // The innermost (up to) three parallel dims map to x, y, z.
+    // The innermost (up to) three parallel dims longer than 1 map to x, y, z
+    // (unit dims would waste a mapping: a pooled [1, C, 1, 1] maps C to x).
     SmallVector<unsigned> mapped;
     for (int64_t d = ranges.size() - 1; d >= 0 && mapped.size() < 3; --d)
+      if (iters[d] == utils::IteratorType::parallel && ranges[d] > 1)
+        mapped.push_back(d);
+    for (int64_t d = ranges.size() - 1; d >= 0 && mapped.empty(); --d)
       if (iters[d] == utils::IteratorType::parallel)
         mapped.push_back(d);
     if (mapped.empty()) {
@@ -114,7 +164,8 @@ struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
     for (auto [k, d] : llvm::enumerate(mapped)) {
       int64_t tt = tiles && k < 2 ? divisorAtMost(ranges[d], 4) : 1;
       // Register-tiled kernels: 16x16 threads of 4x4 (64x64 per workgroup).
-      int64_t limit = k == 0 ? (tiles ? 16 : 64) : budget;
+      // z is limited to 64 threads on every Vulkan and CUDA device.
+      int64_t limit = k == 0 ? (tiles ? 16 : 64) : k == 2 ? std::min<int64_t>(budget, 64) : budget;
       int64_t th = divisorAtMost(ranges[d] / tt, std::min(limit, budget));
       budget /= th;
       threads[k] = th;
@@ -135,7 +186,6 @@ struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
       }
       return m;
     };
-    IRRewriter rewriter(ctx);
     Operation *tiled = tileAndFuse(rewriter, cast<TilingInterface>(root.getOperation()),
                                    blockTile, blockMapping(false));
     if (!tiled) {

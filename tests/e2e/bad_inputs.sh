@@ -144,6 +144,11 @@ if ! timeout "$TIMEOUT" "$RUN" "$T/good.nuri" --device cpu --input "a=$T/a.npy" 
   echo "bad_inputs.sh: error: the control model does not run; runtime cases cannot run" >&2; exit 1
 fi
 
+for t in vulkan cuda; do  # artifacts with GPU code, for the device cases
+  timeout "$TIMEOUT" "$COMPILE" "$T/good.onnx" -o "$T/good_${t/vulkan/vk}.nuri" --target "$t,cpu" ||
+    { echo "bad_inputs.sh: error: the control model does not compile for $t,cpu" >&2; exit 1; }
+done
+
 C=("$COMPILE"); O=(--target cpu)
 # ---- nuri-compile
 check compile_missing_file        -- "${C[@]}" "$T/no_such_model.onnx" -o "$T/x.nuri" "${O[@]}"
@@ -200,6 +205,15 @@ check run_bad_identifier          -- "$RUN" "$T/bad_identifier.nuri" "${A[@]}"
 check run_bad_root_offset         -- "$RUN" "$T/bad_root_offset.nuri" "${A[@]}"
 check run_corrupt_tables          -- "$RUN" "$T/corrupt_tables.nuri" "${A[@]}"
 check run_unknown_device          -- "$RUN" "$T/good.nuri" --device no-such-device --output-dir "$T/run_out" --quiet --input "a=$T/a.npy" --input "b=$T/b.npy"
+# GPUs: an index out of range, an artifact with no code for the device, a device index where there is one
+# device, a GPU whose driver or device is missing (NURI_*_LIBRARY points nowhere).
+check run_vulkan_index_range vulkan -- env NURI_VULKAN_LIBRARY= "$RUN" "$T/good_vk.nuri" --device vulkan:99 --output-dir "$T/run_out" --quiet --input "a=$T/a.npy" --input "b=$T/b.npy"
+check run_no_vulkan_code     vulkan -- "$RUN" "$T/good.nuri" --device vulkan --output-dir "$T/run_out" --quiet --input "a=$T/a.npy" --input "b=$T/b.npy"
+check run_cpu_index          cpu:0  -- "$RUN" "$T/good.nuri" --device cpu:2 --output-dir "$T/run_out" --quiet --input "a=$T/a.npy" --input "b=$T/b.npy"
+check run_no_vulkan_loader   Vulkan -- env NURI_VULKAN_LIBRARY=/nonexistent/libvulkan.so.1 "$RUN" "$T/good_vk.nuri" --device vulkan --output-dir "$T/run_out" --quiet --input "a=$T/a.npy" --input "b=$T/b.npy"
+check run_no_cuda_driver     CUDA   -- env NURI_CUDA_LIBRARY=/nonexistent/libcuda.so.1 "$RUN" "$T/good_cuda.nuri" --device cuda --output-dir "$T/run_out" --quiet --input "a=$T/a.npy" --input "b=$T/b.npy"
+check compile_bad_vulkan_target  vulkan-target -- "$COMPILE" "$T/good.onnx" -o "$T/x.nuri" --target vulkan,cpu --vulkan-target nvidia
+check compile_bad_cuda_arch      cuda-arch     -- "$COMPILE" "$T/good.onnx" -o "$T/x.nuri" --target cuda,cpu --cuda-arch sm_20
 
 echo "bad inputs: $PASS ok, ${#FAILED[@]} failed${FAILED:+: ${FAILED[*]}}"
 [ ${#FAILED[@]} = 0 ]
