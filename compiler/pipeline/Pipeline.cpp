@@ -4,10 +4,6 @@
 #include "compiler/support/IRDump.h"
 #include "dialects/nuri/IR/NuriDialect.h"
 #include "dialects/nuri/Transforms/Passes.h"
-#include "targets/cpu/CPUTarget.h"
-#include "targets/npu/NPUTarget.h"
-#include "targets/vulkan/VulkanTarget.h"
-#include "targets/cuda/CudaTarget.h"
 #include "dialects/npu/IR/NpuDialect.h"
 #include "compiler/pipeline/Report.h"
 
@@ -21,18 +17,21 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include <algorithm>
+
 using namespace mlir;
 
 namespace nuri {
 
-/// The targets built into this compiler. A new target adds its factory here.
+/// The targets that registered themselves (TargetRegistration), by order.
 static const std::vector<std::unique_ptr<TargetBackend>> &backends() {
   static const std::vector<std::unique_ptr<TargetBackend>> all = [] {
+    auto registrations = targetRegistrations();
+    std::stable_sort(registrations.begin(), registrations.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
     std::vector<std::unique_ptr<TargetBackend>> v;
-    v.push_back(cpu::createCpuBackend());
-    v.push_back(npu_target::createNpuBackend());
-    v.push_back(vulkan_target::createVulkanBackend());
-    v.push_back(cuda_target::createCudaBackend());
+    for (auto &[order, factory] : registrations)
+      v.push_back(factory());
     return v;
   }();
   return all;

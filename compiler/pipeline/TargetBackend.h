@@ -3,8 +3,7 @@
 // A target turns the dispatch functions of a module (linalg on tensors, the
 // output of nuri-form-dispatches) into one executable in the artifact. A
 // chip vendor adds a folder under targets/ with a class implementing this
-// and registers it in compiler/pipeline/Pipeline.cpp; targets/README.md
-// walks through it.
+// and a static TargetRegistration; targets/README.md walks through it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef NURI_COMPILER_PIPELINE_TARGETBACKEND_H
@@ -17,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace nuri {
 
@@ -61,6 +62,18 @@ public:
   virtual bool build(mlir::ModuleOp module, const TargetOptions &options,
                      ExecutableBlob &executable, std::string &error) const = 0;
 };
+
+/// How a target makes itself known: one static TargetRegistration in its
+/// library, e.g. `static nuri::TargetRegistration registration(20,
+/// createVulkanBackend);`. The compiler finds targets only here, never by
+/// including a target's header; `order` sorts them for --help and messages
+/// (cpu 0, npu 10, vulkan 20, cuda 30; vendors' targets from 100).
+struct TargetRegistration {
+  using Factory = std::unique_ptr<TargetBackend> (*)();
+  TargetRegistration(int order, Factory factory);
+};
+/// Every registration made so far, in the order they ran (TargetRegistry.cpp).
+std::vector<std::pair<int, TargetRegistration::Factory>> &targetRegistrations();
 
 /// The targets compiled into this build, by name.
 const TargetBackend *lookupTargetBackend(llvm::StringRef name);

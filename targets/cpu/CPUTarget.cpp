@@ -294,4 +294,7 @@ public:
 
 std::unique_ptr<TargetBackend> createCpuBackend() { return std::make_unique<CpuBackend>(); }
 
+// How the compiler finds this target (TargetBackend.h).
+static TargetRegistration registration(0, createCpuBackend);
+
 } // namespace nuri::cpu

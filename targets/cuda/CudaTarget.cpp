@@ -142,4 +142,7 @@ public:
 
 std::unique_ptr<TargetBackend> createCudaBackend() { return std::make_unique<CudaBackend>(); }
 
+// How the compiler finds this target (TargetBackend.h).
+static TargetRegistration registration(30, createCudaBackend);
+
 } // namespace nuri::cuda_target

@@ -60,4 +60,7 @@ public:
 
 std::unique_ptr<TargetBackend> createNpuBackend() { return std::make_unique<NpuBackend>(); }
 
+// How the compiler finds this target (TargetBackend.h).
+static TargetRegistration registration(10, createNpuBackend);
+
 } // namespace nuri::npu_target

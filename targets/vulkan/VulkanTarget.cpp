@@ -185,4 +185,7 @@ public:
 
 std::unique_ptr<TargetBackend> createVulkanBackend() { return std::make_unique<VulkanBackend>(); }
 
+// How the compiler finds this target (TargetBackend.h).
+static TargetRegistration registration(20, createVulkanBackend);
+
 } // namespace nuri::vulkan_target
