@@ -7,6 +7,7 @@
 
 #include "hal/guard.h"
 
+#include <cstring>
 #include <vector>
 
 namespace nuri {
@@ -26,6 +27,14 @@ struct HostFallback {
     if (inner)
       cpu->destroy(inner);
   }
+  /// Whether `format` is the cpu code this fallback runs.
+  static bool runs(const char *format) { return std::strcmp(format, "elf-x86_64-so") == 0; }
+  /// Loads cpu code into the inner device (*out is its executable).
+  nuri_status_t load(const char *format, const void *data, size_t size,
+                     const char *const *entry_points, size_t count, void **out) {
+    return cpu->executable_create(inner, format, data, size, entry_points, count, out);
+  }
+  void unload(void *executable) { cpu->executable_destroy(inner, executable); }
   /// Runs dispatch `command` with the inner device's `executable`, each
   /// binding passed as `host(binding)`.
   template <typename HostAddress>

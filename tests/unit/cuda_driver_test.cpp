@@ -13,12 +13,6 @@
 namespace nuri::test {
 namespace {
 
-nuri_status_code_t codeOf(nuri_status_t status) {
-  nuri_status_code_t code = nuri_status_code(status);
-  nuri_status_free(status);
-  return code;
-}
-
 TEST(CudaDriver, MissingDriverOrGpuIsUnavailable) {
   nuri_instance_t instance = nullptr;
   ASSERT_EQ(nullptr, nuri_instance_create(&instance));

@@ -12,12 +12,6 @@
 namespace nuri::test {
 namespace {
 
-nuri_status_code_t codeOf(nuri_status_t status) {
-  nuri_status_code_t code = nuri_status_code(status);
-  nuri_status_free(status);
-  return code;
-}
-
 class HalTest : public ::testing::Test {
 protected:
   void SetUp() override {

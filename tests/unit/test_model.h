@@ -14,6 +14,13 @@ namespace nuri::test {
 
 constexpr int64_t kElements = 1024; // matches test_kernels.c
 
+/// A status's code, the status freed (for EXPECT_EQ on error codes).
+inline nuri_status_code_t codeOf(nuri_status_t status) {
+  nuri_status_code_t code = nuri_status_code(status);
+  nuri_status_free(status);
+  return code;
+}
+
 struct TestExecutable {
   std::string target = "cpu";
   std::string format = "elf-x86_64-so";

@@ -108,7 +108,6 @@ struct Api {
 };
 
 constexpr const char *kPtxFormat = "ptx-cuda1";
-constexpr const char *kElfFormat = "elf-x86_64-so";
 
 struct CudaDevice {
   Api api;
@@ -183,14 +182,14 @@ void *mapBuffer(void *, void *buffer) {
 }
 
 int supportsFormat(void *, const char *format) {
-  return std::strcmp(format, kPtxFormat) == 0 || std::strcmp(format, kElfFormat) == 0;
+  return std::strcmp(format, kPtxFormat) == 0 || HostFallback::runs(format);
 }
 
 void destroyExecutable(void *device, void *executable) {
   CudaDevice *d = self(device);
   auto *e = static_cast<Executable *>(executable);
   if (e->host)
-    d->host.cpu->executable_destroy(d->host.inner, e->host);
+    d->host.unload(e->host);
   for (Kernel &k : e->kernels)
     if (k.module)
       d->api.cuModuleUnload(k.module);
@@ -201,9 +200,8 @@ nuri_status_t createExecutable(void *device, const char *format, const void *dat
                                const char *const *entry_points, size_t count, void **out) {
   CudaDevice *d = self(device);
   auto e = std::make_unique<Executable>();
-  if (std::strcmp(format, kElfFormat) == 0) {
-    NURI_RETURN_IF_ERROR(d->host.cpu->executable_create(d->host.inner, format, data, size,
-                                                        entry_points, count, &e->host));
+  if (HostFallback::runs(format)) {
+    NURI_RETURN_IF_ERROR(d->host.load(format, data, size, entry_points, count, &e->host));
     *out = e.release();
     return nullptr;
   }

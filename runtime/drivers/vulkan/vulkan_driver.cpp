@@ -21,7 +21,6 @@ namespace nuri {
 namespace {
 
 constexpr const char *kSpirvFormat = "spirv-vk1";
-constexpr const char *kElfFormat = "elf-x86_64-so";
 
 nuri_status_t vkStatus(VkResult r, const char *what) {
   nuri_status_code_t code = r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY
@@ -142,7 +141,7 @@ void freeBuffer(void *device, void *buffer) {
 void *mapBuffer(void *, void *buffer) { return static_cast<Buffer *>(buffer)->mapped; }
 
 int supportsFormat(void *, const char *format) {
-  return std::strcmp(format, kSpirvFormat) == 0 || std::strcmp(format, kElfFormat) == 0;
+  return std::strcmp(format, kSpirvFormat) == 0 || HostFallback::runs(format);
 }
 
 void destroyKernels(VulkanDevice *d, Executable *e) {
@@ -164,7 +163,7 @@ void destroyExecutable(void *device, void *executable) {
   VulkanDevice *d = self(device);
   auto *e = static_cast<Executable *>(executable);
   if (e->host)
-    d->host.cpu->executable_destroy(d->host.inner, e->host);
+    d->host.unload(e->host);
   destroyKernels(d, e);
   delete e;
 }
@@ -248,9 +247,8 @@ nuri_status_t createExecutable(void *device, const char *format, const void *dat
                                void **out) {
   VulkanDevice *d = self(device);
   auto e = std::make_unique<Executable>();
-  if (std::strcmp(format, kElfFormat) == 0) {
-    NURI_RETURN_IF_ERROR(d->host.cpu->executable_create(d->host.inner, format, data, size,
-                                                        entry_points, entry_point_count, &e->host));
+  if (HostFallback::runs(format)) {
+    NURI_RETURN_IF_ERROR(d->host.load(format, data, size, entry_points, entry_point_count, &e->host));
     *out = e.release();
     return nullptr;
   }
