@@ -30,7 +30,7 @@ void registerCudaPasses() {
 
 std::string cudaKernelPipeline() {
   return "func.func(nuri-gpu-tile,canonicalize,cse),eliminate-empty-tensors,"
-         "one-shot-bufferize,func.func(canonicalize,cse,nuri-gpu-map-to-launch,"
+         "one-shot-bufferize,func.func(canonicalize,cse,nuri-gpu-map-to-launch,nuri-gpu-stage-operands,"
          "nuri-gpu-thread-loops,canonicalize,convert-linalg-to-loops,fold-memref-alias-ops,"
          "lower-affine,canonicalize,cse,nuri-cuda-math,canonicalize),"
          "gpu-launch-sink-index-computations,gpu-kernel-outlining";

@@ -47,4 +47,29 @@ def NuriGpuThreadLoops : Pass<"nuri-gpu-thread-loops", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def NuriGpuStageOperands : Pass<"nuri-gpu-stage-operands", "::mlir::func::FuncOp"> {
+  let summary = "Stage the operands of a workgroup's matmul or convolution in workgroup memory";
+  let description = [{
+    Runs on the mapped launch, before `nuri-gpu-thread-loops`. A thread's
+    matmul or convolution tile reads its operands through views of the
+    workgroup's operand slices; the threads of a workgroup read the same
+    rows and columns many times. The reduction (a dimension every operand
+    indexes plainly: K of a matmul, the input channels of a convolution) is
+    split into chunks; for each chunk the workgroup first copies the chunk
+    of each operand slice it shares into workgroup memory, all threads
+    together with consecutive threads on consecutive elements, between two
+    barriers, and the thread's tile then reads from there. Chunks are
+    chosen so the staged buffers take at most 16 KiB (every Vulkan device
+    has that much); an operand that would not fit, or whose slice is no
+    smaller than what the threads read from it, stays in global memory.
+    Workgroup memory is a `memref.alloc` in SPIR-V's Workgroup storage
+    class (`workgroup-space=spirv-workgroup`) or a workgroup attribution of
+    the launch (`workgroup-space=gpu`, NVVM's shared memory).
+  }];
+  let options = [Option<"workgroupSpace", "workgroup-space", "std::string", "\"gpu\"",
+                        "where workgroup buffers live: spirv-workgroup or gpu">];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::spirv::SPIRVDialect"];
+}
+
 #endif

@@ -30,8 +30,8 @@ namespace {
 const std::vector<Preset> &presets() {
   // lavapipe (Mesa's CPU Vulkan, the CI device) has 64/16/8-bit integers
   // and f16; generic is what every Vulkan 1.1 compute device has.
-  static const std::vector<Preset> all = {{"lavapipe", true, true, true, true},
-                                          {"generic", false, false, false, false}};
+  static const std::vector<Preset> all = {{"lavapipe", true, true, true, true, false},
+                                          {"generic", false, false, false, false, true}};
   return all;
 }
 
@@ -75,10 +75,14 @@ void registerVulkanPasses() {
   gpu_common::registerCommonPasses();
 }
 
-std::string vulkanKernelPipeline() {
+std::string vulkanKernelPipeline(const Preset &preset) {
   return "func.func(nuri-gpu-tile,canonicalize,cse),eliminate-empty-tensors,"
          "one-shot-bufferize,func.func(canonicalize,cse,"
-         "nuri-gpu-map-to-launch{private-space=spirv-function},nuri-gpu-thread-loops,"
+         "nuri-gpu-map-to-launch{private-space=spirv-function}," +
+         std::string(preset.workgroupStaging
+                         ? "nuri-gpu-stage-operands{workgroup-space=spirv-workgroup},"
+                         : "") +
+         "nuri-gpu-thread-loops,"
          "canonicalize,convert-linalg-to-loops,fold-memref-alias-ops,lower-affine,canonicalize,"
          "cse,nuri-vulkan-math,convert-math-to-spirv),"
          "gpu-launch-sink-index-computations,gpu-kernel-outlining,nuri-vulkan-entry-points,"
@@ -162,7 +166,7 @@ public:
             std::string &internal) -> std::string {
           Kernel k;
           std::string reason;
-          if (!gpu_common::runPipeline(one, vulkanKernelPipeline(), options.dumpIrAfter, internal))
+          if (!gpu_common::runPipeline(one, vulkanKernelPipeline(*preset), options.dumpIrAfter, internal))
             return first.empty() ? "lowering to SPIR-V failed" : first;
           if (failed(gpu_common::readLaunch(host, k.launch, reason)) ||
               failed(readSpirv(one, k, reason, options.onSPIRV)))

@@ -10,10 +10,15 @@
 namespace nuri::vulkan_target {
 
 /// What a --vulkan-target preset assumes of the device: the SPIR-V
-/// capabilities the shaders may use, checked by the driver at load time.
+/// capabilities the shaders may use, checked by the driver at load time,
+/// and whether matmul and convolution operands are staged in workgroup
+/// memory (nuri-gpu-stage-operands): on a GPU it saves global reads; on
+/// lavapipe, a CPU, workgroup memory is ordinary memory and the copies and
+/// barriers only cost (matmul1024 measured 1.37x slower with it).
 struct Preset {
   std::string name;
   bool int64, int16, int8, float16;
+  bool workgroupStaging;
 };
 
 const Preset *findPreset(const std::string &name);
@@ -27,7 +32,7 @@ void registerVulkanPasses();
 
 /// The pass pipeline that turns one dispatch (after nuri-vulkan-kernel-abi)
 /// into a gpu.launch_func and a spirv.module, as text (nuri-opt, docs).
-std::string vulkanKernelPipeline();
+std::string vulkanKernelPipeline(const Preset &preset);
 
 } // namespace nuri::vulkan_target
 

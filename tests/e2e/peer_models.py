@@ -3,6 +3,7 @@
 
     /usr/bin/python3 tests/e2e/peer_models.py BUILD_DIR WORKDIR [--models mlp,bert4] [--rtol 1e-3] [--atol 1e-4]
         [--target npu,cpu --device npu-sim --metric bf16] [--npu-preset datacenter]
+        [--target vulkan,cpu --device vulkan --vulkan-target generic]
 
 1. tests/models/make_models.py writes mlp, resnet18, mobilenetv2, bert4, matmul1024, conv3x3_64 (seeded,
    opset 17) to WORKDIR/models (skipped when they are there and newer than the script).
@@ -112,6 +113,8 @@ def main():
     ap.add_argument("--target", default="cpu")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--npu-preset", default=None, help="nuri-compile --npu-preset (with --target npu,...)")
+    ap.add_argument("--vulkan-target", default=None,
+                    help="nuri-compile --vulkan-target (with --target vulkan,...)")
     ap.add_argument("--metric", choices=["f32", "bf16"], default="f32",
                     help="f32: allclose(rtol, atol); bf16: cosine and relative L2 error [%(default)s]")
     ap.add_argument("--min-cosine", type=float, default=0.999)
@@ -162,6 +165,8 @@ def main():
         ccmd = [compile_tool, path, "-o", artifact, "--target", args.target]
         if args.npu_preset:
             ccmd += ["--npu-preset", args.npu_preset]
+        if args.vulkan_target:
+            ccmd += ["--vulkan-target", args.vulkan_target]
         rc, out = run(ccmd, args.timeout)
         t_compile = time.monotonic() - t0
         if rc != 0:

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Checks of the vulkan target that need no ORT: every SPIR-V kernel of the six peer models passes spirv-val,
+for both --vulkan-target presets,
 and one artifact compiled for vulkan,npu,cpu gives the same outputs on vulkan, npu-sim, cpu and auto.
 
     /usr/bin/python3 tests/e2e/vulkan_checks.py BUILD_DIR WORKDIR [--models mlp,bert4]
 
 1. tests/models/make_models.py writes the six peer models to WORKDIR/models (skipped when they are there).
-2. nuri-compile --target vulkan,cpu --emit spirv gives each model's kernels as spirv.modules;
+2. nuri-compile --target vulkan,cpu --vulkan-target lavapipe|generic --emit spirv gives each model's kernels as spirv.modules;
    mlir-translate --serialize-spirv writes each as a binary and `spirv-val --target-env vulkan1.1` checks it.
 3. mlp and resnet18 are compiled once for vulkan,npu,cpu and run on each device on the same seeded input:
    vulkan and cpu agree at f32 tolerances (rtol 1e-3, atol 1e-4), npu-sim (bf16 on the NPU) by cosine
@@ -28,15 +29,15 @@ from peer_models import ALL_MODELS, compare_bf16, ensure_models, run, tail  # no
 TOOLS = "/usr/lib/llvm-22/bin"
 
 
-def check_spirv(tools, mdir, work, models, timeout):
+def check_spirv(tools, mdir, work, models, timeout, preset):
     failures = []
     for m in models:
-        out = os.path.join(work, m)
+        out = os.path.join(work, preset, m)
         shutil.rmtree(out, ignore_errors=True)
         os.makedirs(out)
         text = os.path.join(out, "kernels.mlir")
         rc, log = run([tools["nuri-compile"], os.path.join(mdir, m + ".onnx"), "--target", "vulkan,cpu",
-                       "--emit", "spirv", "-o", text], timeout)
+                       "--vulkan-target", preset, "--emit", "spirv", "-o", text], timeout)
         if rc != 0:
             print(f"FAIL  {m}: nuri-compile --emit spirv exit {rc}\n{tail(log)}")
             failures.append(m)
@@ -55,10 +56,17 @@ def check_spirv(tools, mdir, work, models, timeout):
             if rc != 0:
                 bad.append(os.path.basename(k) + ": " + log.strip().splitlines()[0] if log.strip() else "")
         if bad:
-            print(f"FAIL  {m}: {len(bad)}/{len(kernels)} kernels rejected by spirv-val\n    | " + "\n    | ".join(bad[:5]))
-            failures.append(m)
+            print(f"FAIL  {m} ({preset}): {len(bad)}/{len(kernels)} kernels rejected by spirv-val\n    | "
+                  + "\n    | ".join(bad[:5]))
+            failures.append(f"{m}@{preset}")
         else:
-            print(f"ok    {m}: {len(kernels)} SPIR-V kernels pass spirv-val (vulkan1.1)")
+            # Kernels with workgroup memory: generic stages the operands of matmul1024's one kernel.
+            staged = sum(1 for k in open(text).read().split("spirv.module @")[1:] if ", Workgroup>" in k)
+            print(f"ok    {m} ({preset}): {len(kernels)} SPIR-V kernels pass spirv-val (vulkan1.1), "
+                  f"{staged} with operands staged in workgroup memory")
+            if m == "matmul1024" and (staged > 0) != (preset == "generic"):
+                print(f"FAIL  {m} ({preset}): {staged} kernels with workgroup memory")
+                failures.append(f"{m}@{preset}")
     return failures
 
 
@@ -132,7 +140,11 @@ def main():
     models = args.models.split(",")
     ensure_models(work, models)
     mdir = os.path.join(work, "models")
-    failures = check_spirv(tools, mdir, os.path.join(work, "spirv"), models, args.timeout)
+    failures = []
+    # lavapipe (the default preset) and generic, whose kernels stage matmul and convolution operands in
+    # workgroup memory.
+    for preset in ("lavapipe", "generic"):
+        failures += check_spirv(tools, mdir, os.path.join(work, "spirv"), models, args.timeout, preset)
     failures += check_devices(tools, mdir, work, [m for m in ("mlp", "resnet18") if m in models], args.timeout)
     print(f"== {len(failures)} failure(s)" + (": " + ", ".join(failures) if failures else ""))
     return 1 if failures else 0
