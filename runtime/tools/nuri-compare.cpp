@@ -37,6 +37,7 @@ const char *const kUsage =
     "                          each device's target then cpu: npu for npu-sim,\n"
     "                          vulkan for vulkan, e.g. vulkan,npu,cpu)\n"
     "  --npu-preset NAME|FILE  nuri-compile --npu-preset (default datacenter)\n"
+    "  --vulkan-target NAME    nuri-compile --vulkan-target (default lavapipe)\n"
     "  --suite FILE.json       kernel-suite mode: single-op cases (see docs/ci.md)\n"
     "  --report DIR            write report.json, report.md and report.html to DIR\n"
     "  --baseline FILE.json    flag error growth and time regressions against it\n"
@@ -126,7 +127,7 @@ int runCommand(const std::vector<std::string> &argv, std::string &output) {
 
 struct Options {
   std::string model, suite, reportDir, baseline, writeBaseline, reference, target;
-  std::string npuPreset = "datacenter";
+  std::string npuPreset = "datacenter", vulkanTarget = "lavapipe";
   std::vector<std::string> devices, inputs;
   Tolerance tolerance;
   Fault fault;
@@ -140,7 +141,8 @@ std::string compileModel(const std::string &model, const Options &o, const fs::p
                          std::string &error) {
   fs::path artifact = workDir / (fs::path(model).stem().string() + ".nuri");
   std::vector<std::string> argv{sibling("nuri-compile"), model, "-o", artifact.string(),
-                                "--target", o.target, "--npu-preset", o.npuPreset};
+                                "--target", o.target, "--npu-preset", o.npuPreset,
+                                "--vulkan-target", o.vulkanTarget};
   std::string output;
   int rc = runCommand(argv, output);
   if (rc != 0) {
@@ -220,6 +222,8 @@ int main(int argc, char **argv) {
       o.target = value();
     } else if (a == "--npu-preset") {
       o.npuPreset = value();
+    } else if (a == "--vulkan-target") {
+      o.vulkanTarget = value();
     } else if (a == "--suite") {
       o.suite = value();
     } else if (a == "--report") {

@@ -13,9 +13,22 @@ def NuriGpuTile : Pass<"nuri-gpu-tile", "::mlir::func::FuncOp"> {
     thread of a contraction or convolution computes a register tile of up to
     4x4 outputs (16x16 threads); other ops one element (64 threads along x).
     Reductions run inside the thread. Tile sizes divide the static extents.
+    With `workgroup-reductions`, a dispatch whose reductions run along rows
+    of at least 32 (Softmax, LayerNorm, a reduction over the last axis) and
+    that has no matmul or convolution is tiled one row per workgroup
+    instead: the threads split the row, each reduction becomes one partial
+    per thread plus a merge, and the row's intermediates are
+    `bufferization.alloc_tensor`s in `workgroup-space`.
     The threads per workgroup go to `nuri.gpu.block`.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect"];
+  let options = [
+    Option<"workgroupReductions", "workgroup-reductions", "bool", "true",
+           "reduce rows cooperatively, one row per workgroup">,
+    Option<"workgroupSpace", "workgroup-space", "std::string", "\"gpu\"",
+           "memory space of a workgroup's shared intermediates: spirv-workgroup or gpu">];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::spirv::SPIRVDialect"];
 }
 
 def NuriGpuMapToLaunch : Pass<"nuri-gpu-map-to-launch", "::mlir::func::FuncOp"> {
@@ -25,7 +38,10 @@ def NuriGpuMapToLaunch : Pass<"nuri-gpu-map-to-launch", "::mlir::func::FuncOp"> 
     the launch) and `gpu.map_nested_forall_to_threads` with the block size in
     `nuri.gpu.block`; then the thread-private buffers of fused producers
     (`memref.alloc` in the launch) become `memref.alloca`, in the SPIR-V
-    Function storage class with `private-space=spirv-function`.
+    Function storage class with `private-space=spirv-function`. Buffers the
+    tiling put in workgroup memory move to the top of the launch (SPIR-V's
+    Workgroup storage class) or become its workgroup attributions (the gpu
+    dialect's workgroup address space).
   }];
   let options = [Option<"privateSpace", "private-space", "std::string", "\"default\"",
                         "memory space of thread-private buffers: spirv-function or default">];

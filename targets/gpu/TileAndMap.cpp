@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "targets/gpu/Passes.h"
+#include "targets/gpu/Tiling.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/GPU/TransformOps/GPUTransformOps.h"
@@ -34,12 +35,9 @@ namespace mlir::nuri::gpu_common {
 } // namespace mlir::nuri::gpu_common
 
 using namespace mlir;
+using namespace mlir::nuri::gpu_common;
 
-namespace {
-
-/// Threads per workgroup at most: every Vulkan 1.1 device allows 128, the
-/// vulkan presets' resource limits and every CUDA device 256 or more.
-constexpr int64_t kMaxThreads = 256;
+namespace mlir::nuri::gpu_common {
 
 int64_t divisorAtMost(int64_t extent, int64_t limit) {
   for (int64_t t = std::min(extent, limit); t > 1; --t)
@@ -48,13 +46,6 @@ int64_t divisorAtMost(int64_t extent, int64_t limit) {
   return 1;
 }
 
-bool computesTiles(Operation *op) {
-  return op->hasAttr("nuri.conv") || (isa<linalg::LinalgOp>(op) &&
-                                      linalg::isaContractionOpInterface(cast<linalg::LinalgOp>(op)));
-}
-
-/// Tiles `op` (with its producers) by `sizes` into a forall with `mapping`;
-/// returns the tiled op, or null.
 Operation *tileAndFuse(RewriterBase &rewriter, TilingInterface op, ArrayRef<int64_t> sizes,
                        ArrayRef<Attribute> mapping) {
   SmallVector<OpFoldResult> tiles;
@@ -73,6 +64,27 @@ Operation *tileAndFuse(RewriterBase &rewriter, TilingInterface op, ArrayRef<int6
   for (auto [orig, repl] : result->replacements)
     rewriter.replaceAllUsesWith(orig, repl);
   return result->tiledAndFusedOps.front();
+}
+
+LogicalResult normalizeLoops(RewriterBase &rewriter, func::FuncOp fn) {
+  SmallVector<scf::ForallOp> foralls;
+  fn.walk([&](scf::ForallOp f) { foralls.push_back(f); });
+  for (scf::ForallOp f : foralls) {
+    rewriter.setInsertionPoint(f);
+    if (failed(normalizeForallOp(rewriter, f)))
+      return failure();
+  }
+  return success();
+}
+
+} // namespace mlir::nuri::gpu_common
+
+
+namespace {
+
+bool computesTiles(Operation *op) {
+  return op->hasAttr("nuri.conv") || (isa<linalg::LinalgOp>(op) &&
+                                      linalg::isaContractionOpInterface(cast<linalg::LinalgOp>(op)));
 }
 
 /// A padded copy (`insert_slice %x into fill(%c)`, what a Pad or a
@@ -122,8 +134,13 @@ linalg::GenericOp paddedCopyAsGeneric(RewriterBase &rewriter, tensor::InsertSlic
 }
 
 struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
+  using Base::Base;
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
+    if (workgroupSpace != "spirv-workgroup" && workgroupSpace != "gpu") {
+      fn.emitError("nuri-gpu-tile: workgroup-space must be spirv-workgroup or gpu");
+      return signalPassFailure();
+    }
     SmallVector<bufferization::MaterializeInDestinationOp> outs;
     fn.walk([&](bufferization::MaterializeInDestinationOp m) { outs.push_back(m); });
     if (outs.size() != 1) {
@@ -138,6 +155,18 @@ struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
     if (!root) {
       fn.emitError("the dispatch's result is not computed by a linalg op");
       return signalPassFailure();
+    }
+    if (workgroupReductions) {
+      MLIRContext *ctx = fn.getContext();
+      Attribute space =
+          workgroupSpace == "gpu"
+              ? Attribute(gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup))
+              : Attribute(spirv::StorageClassAttr::get(ctx, spirv::StorageClass::Workgroup));
+      FailureOr<std::array<int64_t, 3>> rows = tileRowReductions(fn, space);
+      if (succeeded(rows)) {
+        fn->setAttr("nuri.gpu.block", rewriter.getDenseI64ArrayAttr(*rows));
+        return;
+      }
     }
     SmallVector<int64_t> ranges = root.getStaticLoopRanges();
     auto iters = root.getIteratorTypesArray();
@@ -202,16 +231,9 @@ struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
       return signalPassFailure();
     }
     (void)runRegionDCE(rewriter, fn->getRegions());
-    // The mapping wants loops from 0 by 1 (ids), tiling gives steps of the
-    // tile size.
-    SmallVector<scf::ForallOp> foralls;
-    fn.walk([&](scf::ForallOp f) { foralls.push_back(f); });
-    for (scf::ForallOp f : foralls) {
-      rewriter.setInsertionPoint(f);
-      if (failed(normalizeForallOp(rewriter, f))) {
-        fn.emitError("normalizing the tile loops failed");
-        return signalPassFailure();
-      }
+    if (failed(normalizeLoops(rewriter, fn))) {
+      fn.emitError("normalizing the tile loops failed");
+      return signalPassFailure();
     }
     fn->setAttr("nuri.gpu.block",
                 rewriter.getDenseI64ArrayAttr({threads[0], threads[1], threads[2]}));
@@ -221,8 +243,22 @@ struct TilePass : mlir::nuri::gpu_common::impl::NuriGpuTileBase<TilePass> {
 /// Thread-private buffers of fused producers: memref.alloc inside the launch
 /// becomes an alloca (GPUs have no heap in a kernel).
 LogicalResult privatizeAllocs(gpu::LaunchOp launch, bool spirvFunction) {
-  SmallVector<memref::AllocOp> allocs;
-  launch.walk([&](memref::AllocOp a) { allocs.push_back(a); });
+  SmallVector<memref::AllocOp> allocs, shared;
+  launch.walk([&](memref::AllocOp a) { (a.getType().getMemorySpace() ? shared : allocs).push_back(a); });
+  // Workgroup memory the tiling asked for: SPIR-V's become variables of the
+  // module (memref-to-spirv takes them from the launch's top), the gpu
+  // dialect's the launch's attributions.
+  Block &top = launch.getBody().front();
+  for (memref::AllocOp a : shared) {
+    if (!a.getType().hasStaticShape())
+      return a.emitError("a workgroup buffer of dynamic shape");
+    if (isa<gpu::AddressSpaceAttr>(a.getType().getMemorySpace())) {
+      a.replaceAllUsesWith(launch.addWorkgroupAttribution(a.getType(), a.getLoc()));
+      a.erase();
+    } else {
+      a->moveBefore(&top, top.begin());
+    }
+  }
   // SPIR-V wants the Function storage class; NVVM's default space is the
   // thread's local memory.
   Attribute space;

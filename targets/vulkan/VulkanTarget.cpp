@@ -30,8 +30,8 @@ namespace {
 const std::vector<Preset> &presets() {
   // lavapipe (Mesa's CPU Vulkan, the CI device) has 64/16/8-bit integers
   // and f16; generic is what every Vulkan 1.1 compute device has.
-  static const std::vector<Preset> all = {{"lavapipe", true, true, true, true, false},
-                                          {"generic", false, false, false, false, true}};
+  static const std::vector<Preset> all = {{"lavapipe", true, true, true, true, false, false},
+                                          {"generic", false, false, false, false, true, true}};
   return all;
 }
 
@@ -76,7 +76,9 @@ void registerVulkanPasses() {
 }
 
 std::string vulkanKernelPipeline(const Preset &preset) {
-  return "func.func(nuri-gpu-tile,canonicalize,cse),eliminate-empty-tensors,"
+  return "func.func(nuri-gpu-tile{workgroup-space=spirv-workgroup workgroup-reductions=" +
+         std::string(preset.workgroupReductions ? "true" : "false") +
+         "},canonicalize,cse),eliminate-empty-tensors,"
          "one-shot-bufferize,func.func(canonicalize,cse,"
          "nuri-gpu-map-to-launch{private-space=spirv-function}," +
          std::string(preset.workgroupStaging

@@ -14,11 +14,14 @@ namespace nuri::vulkan_target {
 /// and whether matmul and convolution operands are staged in workgroup
 /// memory (nuri-gpu-stage-operands): on a GPU it saves global reads; on
 /// lavapipe, a CPU, workgroup memory is ordinary memory and the copies and
-/// barriers only cost (matmul1024 measured 1.37x slower with it).
+/// barriers only cost (matmul1024 measured 1.37x slower with it). Rows are
+/// reduced cooperatively (nuri-gpu-tile's workgroup-reductions) where
+/// `workgroupReductions` is set.
 struct Preset {
   std::string name;
   bool int64, int16, int8, float16;
   bool workgroupStaging;
+  bool workgroupReductions;
 };
 
 const Preset *findPreset(const std::string &name);
