@@ -75,6 +75,13 @@ typedef struct nuri_device_vtable_s {
   nuri_status_t (*profile)(void *device, nuri_profile_kind_t kind,
                            char **out_json);
   nuri_status_t (*profile_reset)(void *device);
+  // Optional (NULL: the device has no memory of its own and DEVICE_LOCAL
+  // requests get `allocate`'s host-visible memory). Zero-filled memory of
+  // at least `size` bytes that only the device's commands reach: `map`
+  // returns NULL for it, and the HAL never binds it to a dispatch the
+  // driver runs on the host (the session keeps those buffers host-visible).
+  nuri_status_t (*allocate_device_local)(void *device, uint64_t size,
+                                         void **out_buffer);
 } nuri_device_vtable_t;
 
 struct nuri_driver_vtable_s {

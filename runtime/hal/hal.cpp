@@ -315,21 +315,37 @@ nuri_status_t nuri_device_profile_reset(nuri_device_t device) {
 
 nuri_status_t nuri_allocator_allocate(nuri_allocator_t allocator, uint64_t size,
                                       nuri_buffer_t *out_buffer) {
+  return nuri_allocator_allocate_typed(allocator, size, NURI_MEMORY_HOST_VISIBLE,
+                                       out_buffer);
+}
+
+nuri_status_t nuri_allocator_allocate_typed(nuri_allocator_t allocator, uint64_t size,
+                                            nuri_memory_type_t type,
+                                            nuri_buffer_t *out_buffer) {
   NURI_CHECK_ARG(allocator && out_buffer,
                  "nuri_allocator_allocate: NULL argument");
   *out_buffer = nullptr;
+  NURI_CHECK_ARG(type == NURI_MEMORY_HOST_VISIBLE || type == NURI_MEMORY_DEVICE_LOCAL,
+                 "nuri_allocator_allocate_typed: unknown memory type");
   return guard([&]() -> nuri_status_t {
     nuri_device_t device = allocator->device;
     auto buffer = std::make_unique<nuri_buffer_s>();
+    bool local = type == NURI_MEMORY_DEVICE_LOCAL && device->vtable->allocate_device_local;
     NURI_RETURN_IF_ERROR(
-        device->vtable->allocate(device->impl, size, &buffer->handle));
+        local ? device->vtable->allocate_device_local(device->impl, size, &buffer->handle)
+              : device->vtable->allocate(device->impl, size, &buffer->handle));
     retainObject(device);
     buffer->device = device;
-    buffer->host = device->vtable->map(device->impl, buffer->handle);
+    buffer->memory = local ? NURI_MEMORY_DEVICE_LOCAL : NURI_MEMORY_HOST_VISIBLE;
+    buffer->host = local ? nullptr : device->vtable->map(device->impl, buffer->handle);
     buffer->size = size;
     *out_buffer = buffer.release();
     return nullptr;
   });
+}
+
+nuri_memory_type_t nuri_buffer_memory_type(nuri_buffer_t buffer) {
+  return buffer ? buffer->memory : NURI_MEMORY_HOST_VISIBLE;
 }
 
 void nuri_buffer_retain(nuri_buffer_t buffer) { retainObject(buffer); }
@@ -343,7 +359,9 @@ nuri_status_t nuri_buffer_map(nuri_buffer_t buffer, void **out_data) {
   *out_data = buffer->host;
   if (!buffer->host)
     return nuri_make_status(NURI_FAILED_PRECONDITION,
-                            "buffer is not host-visible");
+                            buffer->memory == NURI_MEMORY_DEVICE_LOCAL
+                                ? "buffer is device-local: copy it to a host-visible buffer to read it"
+                                : "buffer is not host-visible");
   return nullptr;
 }
 

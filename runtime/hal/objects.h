@@ -58,6 +58,7 @@ struct nuri_buffer_s : nuri::RefCounted {
   void *handle = nullptr;
   void *host = nullptr;
   uint64_t size = 0;
+  nuri_memory_type_t memory = NURI_MEMORY_HOST_VISIBLE;
   bool imported = false;
   // Keeps imported host memory (e.g. the mapped artifact) alive.
   std::shared_ptr<const void> keepalive;

@@ -50,6 +50,10 @@ namespace {
 
 using namespace artifact;
 
+/// The format of the cpu's code, which every device with a host fallback
+/// runs on the host.
+constexpr const char *kHostFormat = "elf-x86_64-so";
+
 const char *targetOf(const Executable *executable) {
   return executable->target() ? executable->target()->c_str() : "?";
 }
@@ -150,11 +154,86 @@ nuri_status_t loadExecutables(nuri_session_t session) {
   return nullptr;
 }
 
+/// The buffers the host touches: those a dispatch the device runs on the
+/// host (the cpu fallback) binds, the dims the session reads, the symbols
+/// it writes. The others meet only the device's own commands and may live
+/// in its memory.
+std::vector<bool> hostTouched(nuri_session_t session) {
+  const Model *model = session->module->model;
+  const HostProgram *program = model->program();
+  std::vector<bool> host(program->buffers()->size(), false);
+  auto mark = [&](int64_t id) {
+    if (id >= 0 && static_cast<size_t>(id) < host.size())
+      host[id] = true;
+  };
+  for (uint32_t id = 0; id < host.size(); ++id)
+    if (program->buffers()->Get(id)->kind() == BufferKind::Symbols)
+      mark(id);
+  for (const nuri_module_s::Tensor &t : session->module->outputs)
+    mark(t.dimsBuffer);
+  size_t count = program->commands() ? program->commands()->size() : 0;
+  for (size_t c = 0; c < count; ++c) {
+    switch (program->commands_type()->Get(c)) {
+    case Command::Dispatch: {
+      auto *dispatch = static_cast<const Dispatch *>(program->commands()->Get(c));
+      const Executable *executable =
+          model->executables()->Get(session->dispatches[c].executable);
+      if (std::strcmp(executable->format()->c_str(), kHostFormat) == 0 && dispatch->bindings())
+        for (uint32_t id : *dispatch->bindings())
+          mark(id);
+      break;
+    }
+    case Command::Allocate:
+      mark(static_cast<const Allocate *>(program->commands()->Get(c))->dims_buffer());
+      break;
+    default:
+      break;
+    }
+  }
+  return host;
+}
+
+/// Replaces host-visible `buffer` with a device-local copy where the
+/// device has memory of its own (uploaded once, at session creation);
+/// leaves it where the device has none.
+nuri_status_t moveToDevice(nuri_device_t device, nuri_buffer_t &buffer) {
+  uint64_t size = nuri_buffer_size(buffer);
+  nuri_buffer_t local = nullptr;
+  NURI_RETURN_IF_ERROR(nuri_allocator_allocate_typed(nuri_device_allocator(device), size,
+                                                     NURI_MEMORY_DEVICE_LOCAL, &local));
+  if (nuri_buffer_memory_type(local) != NURI_MEMORY_DEVICE_LOCAL) {
+    nuri_buffer_release(local);
+    return nullptr;
+  }
+  nuri_command_buffer_t cb = nullptr;
+  nuri_status_t status = nuri_command_buffer_create(device, &cb);
+  if (!status)
+    status = nuri_command_buffer_copy(cb, buffer, 0, local, 0, size);
+  if (!status)
+    status = nuri_device_submit(device, cb, nullptr, 0, nullptr, 0);
+  nuri_command_buffer_release(cb);
+  if (status) {
+    nuri_buffer_release(local);
+    return status;
+  }
+  nuri_buffer_release(buffer);
+  buffer = local;
+  return nullptr;
+}
+
 nuri_status_t bindBuffers(nuri_session_t session) {
   const Model *model = session->module->model;
   auto *buffers = model->program()->buffers();
+  std::vector<bool> host = hostTouched(session);
+  // A constant goes to device memory when no buffer naming it is touched
+  // by the host.
   session->constants.assign(model->constants() ? model->constants()->size() : 0,
                             nullptr);
+  std::vector<bool> hostConstants(session->constants.size(), false);
+  for (uint32_t id = 0; id < buffers->size(); ++id)
+    if (buffers->Get(id)->kind() == BufferKind::Constant && host[id] &&
+        buffers->Get(id)->index() < hostConstants.size())
+      hostConstants[buffers->Get(id)->index()] = true;
   session->transients.assign(buffers->size(), nullptr);
   for (uint32_t id = 0; id < buffers->size(); ++id) {
     const Buffer *buffer = buffers->Get(id);
@@ -164,16 +243,21 @@ nuri_status_t bindBuffers(nuri_session_t session) {
                                   buffer->size(), &session->transients[id]));
     } else if (buffer->kind() == BufferKind::Transient && !buffer->size_expr()) {
       // Allocated once and reused by every invoke of this session (those of
-      // symbolic size when an invoke first needs them).
-      NURI_RETURN_IF_ERROR(
-          nuri_allocator_allocate(nuri_device_allocator(session->device),
-                                  buffer->size(), &session->transients[id]));
+      // symbolic size when an invoke first needs them); in the device's own
+      // memory where only the device touches it.
+      NURI_RETURN_IF_ERROR(nuri_allocator_allocate_typed(
+          nuri_device_allocator(session->device), buffer->size(),
+          host[id] ? NURI_MEMORY_HOST_VISIBLE : NURI_MEMORY_DEVICE_LOCAL,
+          &session->transients[id]));
     } else if (buffer->kind() == BufferKind::Constant &&
                !session->constants[buffer->index()]) {
       const Constant *constant = model->constants()->Get(buffer->index());
-      NURI_RETURN_IF_ERROR(wrapHostMemory(
-          session->device, constant->data()->data(), constant->data()->size(),
-          session->module->storage, &session->constants[buffer->index()]));
+      nuri_buffer_t &bound = session->constants[buffer->index()];
+      NURI_RETURN_IF_ERROR(wrapHostMemory(session->device, constant->data()->data(),
+                                          constant->data()->size(),
+                                          session->module->storage, &bound));
+      if (!hostConstants[buffer->index()])
+        NURI_RETURN_IF_ERROR(moveToDevice(session->device, bound));
     }
   }
   return nullptr;
@@ -412,6 +496,17 @@ nuri_status_t nuri_session_set_input_shape(nuri_session_t session, size_t index,
   return nullptr;
 }
 
+uint64_t nuri_session_buffer_bytes(nuri_session_t session, nuri_memory_type_t type) {
+  if (!session)
+    return 0;
+  uint64_t bytes = 0;
+  for (const std::vector<nuri_buffer_t> *held : {&session->transients, &session->constants})
+    for (nuri_buffer_t b : *held)
+      if (b && nuri_buffer_memory_type(b) == type)
+        bytes += nuri_buffer_size(b);
+  return bytes;
+}
+
 nuri_status_t nuri_session_output_shape(nuri_session_t session, size_t index,
                                         int64_t *dims, size_t rank) {
   NURI_CHECK_ARG(session && (dims || !rank),
@@ -577,8 +672,33 @@ nuri_status_t nuri_session_invoke(nuri_session_t session,
         if (tracing) {
           double seconds = 0;
           NURI_RETURN_IF_ERROR(flush(&seconds));
+          // The hook maps the results: device-local ones are copied to
+          // host-visible buffers first.
+          struct Readback {
+            std::vector<nuri_buffer_t> buffers;
+            ~Readback() {
+              for (nuri_buffer_t b : buffers)
+                nuri_buffer_release(b);
+            }
+          } readback;
+          std::vector<nuri_buffer_t> traced = table;
+          if (dispatch->results())
+            for (const TensorSignature *result : *dispatch->results()) {
+              nuri_buffer_t local = table[result->buffer()];
+              if (nuri_buffer_memory_type(local) != NURI_MEMORY_DEVICE_LOCAL)
+                continue;
+              nuri_buffer_t copy = nullptr;
+              NURI_RETURN_IF_ERROR(
+                  nuri_allocator_allocate(allocator, nuri_buffer_size(local), &copy));
+              readback.buffers.push_back(copy);
+              traced[result->buffer()] = copy;
+              NURI_RETURN_IF_ERROR(
+                  nuri_command_buffer_copy(cb, local, 0, copy, 0, nuri_buffer_size(local)));
+            }
+          if (!readback.buffers.empty())
+            NURI_RETURN_IF_ERROR(flush());
           NURI_RETURN_IF_ERROR(traceDispatch(session, hook, hookUser, c,
-                                             dispatchOrdinal, dispatch, table,
+                                             dispatchOrdinal, dispatch, traced,
                                              seconds));
         }
         ++dispatchOrdinal;

@@ -479,6 +479,9 @@ int main(int argc, char **argv) {
     double median =
         n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     std::printf("device %s\n", nuri_device_name(device));
+    if (uint64_t local = nuri_session_buffer_bytes(session, NURI_MEMORY_DEVICE_LOCAL))
+      std::printf("buffers device-local=%.1fMiB host-visible=%.1fMiB\n", local / 1048576.0,
+                  nuri_session_buffer_bytes(session, NURI_MEMORY_HOST_VISIBLE) / 1048576.0);
     std::printf("latency_ms median=%.3f min=%.3f runs=%zu\n", median,
                 sorted.front(), n);
   }

@@ -101,6 +101,19 @@ def check_devices(tools, mdir, work, models, timeout):
                 failures.append(f"{m}@{device}")
                 continue
             picked = [l.split()[1] for l in log.splitlines() if l.startswith("device ")]
+            # On vulkan the weights and the intermediates only shaders touch
+            # live in device-local memory (staged in at session creation).
+            local = [float(l.split("device-local=")[1].split("MiB")[0])
+                     for l in log.splitlines() if l.startswith("buffers device-local=")]
+            if device == "vulkan":
+                if not local or local[0] <= 0:
+                    print(f"FAIL  {m}: no device-local buffers on vulkan ({local})")
+                    failures.append(f"{m}@device-local")
+                else:
+                    print(f"ok    {m}: {local[0]:.1f} MiB device-local on vulkan")
+            elif device in ("cpu", "npu-sim") and local:
+                print(f"FAIL  {m}: {device} reports device-local buffers")
+                failures.append(f"{m}@{device}-memory")
             if device == "auto" and picked != ["vulkan"]:
                 print(f"FAIL  {m}: --device auto picked {picked}, not vulkan")
                 failures.append(f"{m}@auto")

@@ -138,6 +138,20 @@ TEST_F(HalTest, BuffersAreAlignedZeroedAndSized) {
             codeOf(nuri_allocator_allocate(allocator, ~0ull, &huge)));
 }
 
+// The cpu has no memory of its own: a device-local request is answered
+// with host-visible memory, which says so and maps.
+TEST_F(HalTest, DeviceLocalOnTheCpuIsHostMemory) {
+  nuri_buffer_t buffer = nullptr;
+  ASSERT_EQ(nullptr,
+            nuri_allocator_allocate_typed(allocator, 256, NURI_MEMORY_DEVICE_LOCAL, &buffer));
+  EXPECT_EQ(NURI_MEMORY_HOST_VISIBLE, nuri_buffer_memory_type(buffer));
+  EXPECT_NE(nullptr, map<uint8_t>(buffer));
+  nuri_buffer_release(buffer);
+  EXPECT_EQ(NURI_MEMORY_HOST_VISIBLE, nuri_buffer_memory_type(nullptr));
+  EXPECT_EQ(NURI_INVALID_ARGUMENT,
+            codeOf(nuri_allocator_allocate_typed(nullptr, 64, NURI_MEMORY_DEVICE_LOCAL, &buffer)));
+}
+
 // Records (workgroup_id + 1) into slot workgroup_id of binding 0.
 void markWorkgroups(void **bindings, int64_t id, int64_t count) {
   auto *slots = static_cast<int64_t *>(bindings[0]);

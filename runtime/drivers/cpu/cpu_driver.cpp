@@ -172,6 +172,7 @@ const nuri_device_vtable_t kDeviceVtable = {
     importHost,        releaseImport, supportsFormat, createExecutable,
     destroyExecutable, execute,
     /*profile=*/nullptr, /*profile_reset=*/nullptr,
+    /*allocate_device_local=*/nullptr, // host memory is the cpu's own
 };
 
 nuri_status_t createDevice(const nuri_device_options_t *options,

@@ -306,6 +306,7 @@ const nuri_device_vtable_t kDeviceVtable = {
     /*import_host=*/nullptr, /*release_import=*/nullptr, supportsFormat, createExecutable,
     destroyExecutable,    execute,
     /*profile=*/nullptr,  /*profile_reset=*/nullptr,
+    /*allocate_device_local=*/nullptr, // managed memory for now (docs/gpu.md)
 };
 
 nuri_status_t createDevice(const nuri_device_options_t *options, const nuri_device_vtable_t **out_vtable,

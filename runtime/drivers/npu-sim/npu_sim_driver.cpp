@@ -571,6 +571,7 @@ const nuri_device_vtable_t kDeviceVtable = {
     destroyDevice,     allocate,      freeBuffer,     mapBuffer,
     importHost,        releaseImport, supportsFormat, createExecutable,
     destroyExecutable, execute,       profile,        profileReset,
+    /*allocate_device_local=*/nullptr, // the simulator's DRAM is host memory
 };
 
 nuri_status_t createDevice(const nuri_device_options_t *options,

@@ -14,6 +14,7 @@
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,11 +49,15 @@ struct VulkanDevice {
   VkQueue queue = VK_NULL_HANDLE;
   VkCommandPool commandPool = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
-  uint32_t memoryType = 0;
+  uint32_t memoryType = 0;      // host-visible and coherent
+  uint32_t localMemoryType = 0; // device-local, not host-visible where there is one
   std::string name;
   Features features;
   // Host fallback: the cpu driver's device over the mapped buffers.
   HostFallback host;
+  // The queue, its command pool and fence need external synchronization:
+  // one recording at a time (concurrent submissions are serialized).
+  std::mutex queueMutex;
 
   ~VulkanDevice() {
     if (device) {
@@ -93,8 +98,11 @@ VulkanDevice *self(void *d) { return static_cast<VulkanDevice *>(d); }
 
 void destroyDevice(void *device) { delete self(device); }
 
-nuri_status_t allocate(void *device, uint64_t size, void **out) {
-  VulkanDevice *d = self(device);
+nuri_status_t zeroOnQueue(VulkanDevice *d, VkBuffer buffer, uint64_t size);
+
+/// A buffer of memory type `type`, mapped when `host` (host-visible memory
+/// is zeroed through the mapping, device-local memory by a fill on the queue).
+nuri_status_t allocateIn(VulkanDevice *d, uint64_t size, uint32_t type, bool host, void **out) {
   if (size > (uint64_t(1) << 40))
     return nuri_make_status(NURI_RESOURCE_EXHAUSTED, "vulkan: buffer of %llu bytes is too large",
                             (unsigned long long)size);
@@ -110,24 +118,42 @@ nuri_status_t allocate(void *device, uint64_t size, void **out) {
   d->api.vkGetBufferMemoryRequirements(d->device, b->buffer, &req);
   VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   alloc.allocationSize = req.size;
-  alloc.memoryTypeIndex = d->memoryType;
+  alloc.memoryTypeIndex = type;
   VkResult r = d->api.vkAllocateMemory(d->device, &alloc, nullptr, &b->memory);
   if (r != VK_SUCCESS) {
     d->api.vkDestroyBuffer(d->device, b->buffer, nullptr);
     return nuri_make_status(NURI_RESOURCE_EXHAUSTED,
-                            "vulkan: cannot allocate %llu bytes of device memory (%s)",
-                            (unsigned long long)size, vk::resultName(r));
+                            "vulkan: cannot allocate %llu bytes of %s memory (%s)",
+                            (unsigned long long)size, host ? "host-visible" : "device-local",
+                            vk::resultName(r));
   }
   d->api.vkBindBufferMemory(d->device, b->buffer, b->memory, 0);
-  r = d->api.vkMapMemory(d->device, b->memory, 0, VK_WHOLE_SIZE, 0, &b->mapped);
-  if (r != VK_SUCCESS) {
-    d->api.vkDestroyBuffer(d->device, b->buffer, nullptr);
-    d->api.vkFreeMemory(d->device, b->memory, nullptr);
-    return vkStatus(r, "vkMapMemory");
+  if (host) {
+    r = d->api.vkMapMemory(d->device, b->memory, 0, VK_WHOLE_SIZE, 0, &b->mapped);
+    if (r != VK_SUCCESS) {
+      d->api.vkDestroyBuffer(d->device, b->buffer, nullptr);
+      d->api.vkFreeMemory(d->device, b->memory, nullptr);
+      return vkStatus(r, "vkMapMemory");
+    }
+    std::memset(b->mapped, 0, info.size);
+  } else {
+    nuri_status_t status = zeroOnQueue(d, b->buffer, info.size);
+    if (status) {
+      d->api.vkDestroyBuffer(d->device, b->buffer, nullptr);
+      d->api.vkFreeMemory(d->device, b->memory, nullptr);
+      return status;
+    }
   }
-  std::memset(b->mapped, 0, info.size);
   *out = b.release();
   return nullptr;
+}
+
+nuri_status_t allocate(void *device, uint64_t size, void **out) {
+  return allocateIn(self(device), size, self(device)->memoryType, true, out);
+}
+
+nuri_status_t allocateDeviceLocal(void *device, uint64_t size, void **out) {
+  return allocateIn(self(device), size, self(device)->localMemoryType, false, out);
 }
 
 void freeBuffer(void *device, void *buffer) {
@@ -336,8 +362,20 @@ struct Recording {
   }
 };
 
+/// Device-local memory is zeroed by the queue, as the HAL promises.
+nuri_status_t zeroOnQueue(VulkanDevice *d, VkBuffer buffer, uint64_t size) {
+  std::lock_guard<std::mutex> lock(d->queueMutex);
+  Recording rec{d};
+  NURI_RETURN_IF_ERROR(rec.begin());
+  d->api.vkCmdFillBuffer(rec.cmd, buffer, 0, size, 0);
+  rec.barrier();
+  rec.pending = true;
+  return rec.finish();
+}
+
 nuri_status_t execute(void *device, const nuri_hal_command_t *commands, size_t count) {
   VulkanDevice *d = self(device);
+  std::lock_guard<std::mutex> lock(d->queueMutex);
   Recording rec{d};
   size_t sets = 0, descriptors = 0;
   for (size_t c = 0; c < count; ++c)
@@ -365,6 +403,11 @@ nuri_status_t execute(void *device, const nuri_hal_command_t *commands, size_t c
       if (e->host) {
         // The host reads what the queue wrote: submit and wait first.
         NURI_RETURN_IF_ERROR(rec.finish());
+        for (size_t i = 0; i < command.binding_count; ++i)
+          if (!static_cast<Buffer *>(command.bindings[i])->mapped)
+            return nuri_make_status(NURI_FAILED_PRECONDITION,
+                                    "vulkan: host dispatch %u binds device-local buffer %zu",
+                                    command.entry, i);
         NURI_RETURN_IF_ERROR(d->host.run(command, e->host, [](void *b) {
           return static_cast<Buffer *>(b)->mapped;
         }));
@@ -427,7 +470,7 @@ const nuri_device_vtable_t kDeviceVtable = {
     destroyDevice,        allocate,      freeBuffer,     mapBuffer,
     /*import_host=*/nullptr, /*release_import=*/nullptr, supportsFormat, createExecutable,
     destroyExecutable,    execute,
-    /*profile=*/nullptr,  /*profile_reset=*/nullptr,
+    /*profile=*/nullptr,  /*profile_reset=*/nullptr, allocateDeviceLocal,
 };
 
 /// Queries the optional features the presets use and enables those present.
@@ -528,6 +571,20 @@ nuri_status_t createDevice(const nuri_device_options_t *options, const nuri_devi
     return nuri_make_status(NURI_UNAVAILABLE, "vulkan: device '%s' has no host-visible memory",
                             d->name.c_str());
   d->memoryType = chosen;
+  // Device-local memory: the kind without host visibility first (a discrete
+  // GPU's VRAM); where all of it is host-visible (lavapipe, integrated
+  // GPUs) a device-local type that the driver simply never maps.
+  int local = -1;
+  for (uint32_t i = 0; i < mem.memoryTypeCount; ++i) {
+    VkMemoryPropertyFlags f = mem.memoryTypes[i].propertyFlags;
+    if (!(f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT))
+      continue;
+    if (local < 0 || !(f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+      local = i;
+    if (!(f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+      break;
+  }
+  d->localMemoryType = local < 0 ? chosen : local;
   VkPhysicalDeviceFeatures2 f2;
   VkPhysicalDevice16BitStorageFeatures s16;
   VkPhysicalDevice8BitStorageFeatures s8;

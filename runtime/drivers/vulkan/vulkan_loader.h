@@ -55,6 +55,7 @@ namespace nuri::vk {
   X(vkCmdBindDescriptorSets)                                                   \
   X(vkCmdDispatch)                                                             \
   X(vkCmdCopyBuffer)                                                           \
+  X(vkCmdFillBuffer)                                                           \
   X(vkCmdPipelineBarrier)                                                      \
   X(vkQueueSubmit)                                                             \
   X(vkCreateFence)                                                             \

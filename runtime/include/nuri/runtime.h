@@ -183,16 +183,35 @@ NURI_API void nuri_profile_free(char *json);
 NURI_API nuri_status_t nuri_device_profile_reset(nuri_device_t device);
 
 //===----------------------------------------------------------------------===//
-// Allocator and buffer: host-visible memory, 64-byte aligned.
+// Allocator and buffer: host-visible memory, 64-byte aligned, zero-filled;
+// or the device's own memory where it has one.
 //===----------------------------------------------------------------------===//
+
+// Where a buffer lives. HOST_VISIBLE memory can be mapped. DEVICE_LOCAL is
+// the device's own memory (a discrete GPU's): only the device's commands
+// (dispatches, copies) reach it, so it is filled and read back by copies
+// from and to host-visible buffers, and nuri_buffer_map refuses it
+// (FAILED_PRECONDITION). A device without memory of its own (cpu, npu-sim)
+// answers a DEVICE_LOCAL request with host-visible memory, and
+// nuri_buffer_memory_type says which one a buffer got.
+typedef enum nuri_memory_type_e {
+  NURI_MEMORY_HOST_VISIBLE = 0,
+  NURI_MEMORY_DEVICE_LOCAL = 1,
+} nuri_memory_type_t;
 
 NURI_API nuri_status_t nuri_allocator_allocate(nuri_allocator_t allocator,
                                                uint64_t size,
                                                nuri_buffer_t *out_buffer);
+NURI_API nuri_status_t nuri_allocator_allocate_typed(nuri_allocator_t allocator,
+                                                     uint64_t size,
+                                                     nuri_memory_type_t type,
+                                                     nuri_buffer_t *out_buffer);
+NURI_API nuri_memory_type_t nuri_buffer_memory_type(nuri_buffer_t buffer);
 NURI_API void nuri_buffer_retain(nuri_buffer_t buffer);
 NURI_API void nuri_buffer_release(nuri_buffer_t buffer);
 NURI_API uint64_t nuri_buffer_size(nuri_buffer_t buffer);
-// Host address of the buffer contents, valid while the buffer lives.
+// Host address of the buffer contents, valid while the buffer lives;
+// FAILED_PRECONDITION for a device-local buffer.
 NURI_API nuri_status_t nuri_buffer_map(nuri_buffer_t buffer, void **out_data);
 
 //===----------------------------------------------------------------------===//
@@ -340,6 +359,13 @@ NURI_API nuri_status_t nuri_session_invoke(nuri_session_t session,
 NURI_API nuri_status_t nuri_session_output_shape(nuri_session_t session,
                                                  size_t index, int64_t *dims,
                                                  size_t rank);
+// Bytes of the session's own buffers (intermediates the host program keeps
+// between invokes, and copies of constants) in memory of `type`. On a
+// device with memory of its own, the intermediates that only its commands
+// touch are DEVICE_LOCAL; those a host-run dispatch (the cpu fallback)
+// binds stay HOST_VISIBLE. 0 for a NULL session.
+NURI_API uint64_t nuri_session_buffer_bytes(nuri_session_t session,
+                                            nuri_memory_type_t type);
 
 //===----------------------------------------------------------------------===//
 // Dispatch tracing (nuri-compare): off by default and free when off. With a
