@@ -3,9 +3,16 @@
 #include "hal/guard.h"
 #include "hal/objects.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <sys/stat.h>
 
 using namespace nuri;
 
@@ -128,6 +135,101 @@ nuri_instance_register_driver(nuri_instance_t instance,
                                 "driver '%s' is already registered",
                                 vtable->name);
     instance->drivers.push_back(vtable);
+    return nullptr;
+  });
+}
+
+nuri_status_t nuri_instance_load_driver_plugin(nuri_instance_t instance, const char *path,
+                                               const char **out_name) {
+  NURI_CHECK_ARG(instance && path, "nuri_instance_load_driver_plugin: NULL argument");
+  if (out_name)
+    *out_name = nullptr;
+  return guard([&]() -> nuri_status_t {
+    struct stat st;
+    if (::stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+      return nuri_make_status(NURI_NOT_FOUND, "driver plugin '%s': no such file", path);
+    // Local symbols: two plugins may define the same internal names.
+    void *library = ::dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!library) {
+      const char *why = ::dlerror();
+      return nuri_make_status(NURI_INVALID_ARGUMENT, "driver plugin '%s' does not load: %s", path,
+                              why ? why : "unknown error");
+    }
+    // Never unloaded: devices, executables and vtables of the plugin may
+    // outlive any one instance.
+    auto entry =
+        reinterpret_cast<nuri_driver_plugin_entry_t>(::dlsym(library, NURI_DRIVER_PLUGIN_ENTRY));
+    if (!entry)
+      return nuri_make_status(NURI_NOT_FOUND,
+                              "driver plugin '%s' exports no " NURI_DRIVER_PLUGIN_ENTRY
+                              " (see nuri/driver_plugin.h)",
+                              path);
+    const nuri_driver_plugin_t *plugin = entry();
+    if (!plugin)
+      return nuri_make_status(NURI_INVALID_ARGUMENT, "driver plugin '%s': " NURI_DRIVER_PLUGIN_ENTRY
+                              "() returned NULL", path);
+    if (plugin->abi_version != NURI_DRIVER_PLUGIN_ABI_VERSION ||
+        plugin->struct_size != sizeof(nuri_driver_plugin_t))
+      return nuri_make_status(
+          NURI_FAILED_PRECONDITION,
+          "driver plugin '%s' was built for driver ABI version %u (struct size %u); this "
+          "runtime has version %u (struct size %zu): rebuild it against this runtime's "
+          "nuri/driver_plugin.h",
+          path, plugin->abi_version, plugin->struct_size, NURI_DRIVER_PLUGIN_ABI_VERSION,
+          sizeof(nuri_driver_plugin_t));
+    const nuri_driver_vtable_t *driver = plugin->driver;
+    if (!driver || !driver->name || !*driver->name || !driver->create_device)
+      return nuri_make_status(NURI_INVALID_ARGUMENT,
+                              "driver plugin '%s': its driver vtable needs a name and "
+                              "create_device",
+                              path);
+    nuri_status_t status = nuri_instance_register_driver(instance, driver);
+    if (status) {
+      nuri_status_t named = nuri_make_status(nuri_status_code(status), "driver plugin '%s': %s",
+                                             path, nuri_status_message(status));
+      nuri_status_free(status);
+      return named;
+    }
+    if (out_name)
+      *out_name = driver->name;
+    return nullptr;
+  });
+}
+
+nuri_status_t nuri_instance_load_driver_path(nuri_instance_t instance) {
+  NURI_CHECK_ARG(instance, "nuri_instance_load_driver_path: NULL instance");
+  const char *value = std::getenv("NURI_DRIVER_PATH");
+  if (!value || !*value)
+    return nullptr;
+  return guard([&]() -> nuri_status_t {
+    std::string list = value;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t end = list.find(':', start);
+      if (end == std::string::npos)
+        end = list.size();
+      std::string entry = list.substr(start, end - start);
+      start = end + 1;
+      if (entry.empty())
+        continue;
+      struct stat st;
+      if (::stat(entry.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        std::vector<std::string> files;
+        if (DIR *dir = ::opendir(entry.c_str())) {
+          while (dirent *e = ::readdir(dir)) {
+            std::string name = e->d_name;
+            if (name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0)
+              files.push_back(entry + "/" + name);
+          }
+          ::closedir(dir);
+        }
+        std::sort(files.begin(), files.end());
+        for (const std::string &file : files)
+          NURI_RETURN_IF_ERROR(nuri_instance_load_driver_plugin(instance, file.c_str(), nullptr));
+      } else {
+        NURI_RETURN_IF_ERROR(nuri_instance_load_driver_plugin(instance, entry.c_str(), nullptr));
+      }
+    }
     return nullptr;
   });
 }

@@ -21,7 +21,8 @@ const char *const kUsage =
     "usage: nuri-run MODEL.nuri [--device cpu|npu-sim|vulkan[:N]|cuda[:N]|auto]\n"
     "                --input [NAME=]FILE ... [--output-dir DIR]\n"
     "                [--threads N] [--warmup N] [--runs N]\n"
-    "                [--stats-json FILE] [--trace FILE] [--quiet] [--help]\n"
+    "                [--stats-json FILE] [--trace FILE] [--driver-plugin FILE]\n"
+    "                [--quiet] [--help]\n"
     "\n"
     "  MODEL.nuri          artifact from nuri-compile\n"
     "  --device NAME       driver to run on: cpu, npu-sim (the reference NPU\n"
@@ -40,6 +41,10 @@ const char *const kUsage =
     "                      uint16 bit patterns: NumPy has no bfloat16;\n"
     "                      strings as '<U')\n"
     "  --threads N         cpu worker threads (default: all cores)\n"
+    "  --driver-plugin FILE  load a HAL driver from a shared library\n"
+    "                      (nuri/driver_plugin.h; repeatable) and make it a\n"
+    "                      --device; NURI_DRIVER_PATH, a colon-separated\n"
+    "                      list of plugin files and directories, adds more\n"
     "  --warmup N          untimed runs before timing (default 0)\n"
     "  --runs N            timed runs; prints median and min (default 1)\n"
     "  --stats-json FILE   write the device's counters of the last run as\n"
@@ -50,7 +55,7 @@ const char *const kUsage =
 struct Options {
   std::string model;
   std::string device = "auto";
-  std::vector<std::string> inputs;
+  std::vector<std::string> inputs, driverPlugins;
   std::string outputDir;
   int threads = 0;
   int warmup = 0;
@@ -118,6 +123,8 @@ Options parseArgs(int argc, char **argv) {
       options.inputs.push_back(next());
     } else if (arg == "--output-dir") {
       options.outputDir = next();
+    } else if (arg == "--driver-plugin") {
+      options.driverPlugins.push_back(next());
     } else if (arg == "--threads") {
       options.threads = parseCount(arg, next(), 0);
     } else if (arg == "--warmup") {
@@ -296,6 +303,9 @@ int main(int argc, char **argv) {
 
   nuri_instance_t instance = nullptr;
   check(nuri_instance_create(&instance));
+  check(nuri_instance_load_driver_path(instance));
+  for (const std::string &plugin : options.driverPlugins)
+    check(nuri_instance_load_driver_plugin(instance, plugin.c_str(), nullptr));
   nuri_module_t module = nullptr;
   check(nuri_module_load_file(instance, options.model.c_str(), &module));
   std::vector<Signature> inputs = signatures(module, true);

@@ -208,6 +208,27 @@ TEST_F(NuriRunTest, UsageAndArtifactErrors) {
   EXPECT_NE(std::string::npos, result.err.find("no driver named 'tpu'"));
 }
 
+TEST_F(NuriRunTest, DriverPluginsBecomeDevices) {
+  // The npu-sim plugin runs the artifact's cpu code on its host fallback.
+  RunResult result = run(model + " --driver-plugin " + NURI_NPU_SIM_PLUGIN +
+                         " --device npu-sim-plugin --input " + file("x.npy") + " --input " +
+                         file("y.pb"));
+  ASSERT_EQ(0, result.exitCode) << result.err;
+  EXPECT_NE(std::string::npos, result.out.find("output sum: f32[1024] = [1, 3, 5")) << result.out;
+  EXPECT_NE(std::string::npos, result.out.find("device npu-sim-plugin")) << result.out;
+  result = run(model + " --driver-plugin " + NURI_BAD_ABI_PLUGIN + " --input " + file("x.npy") +
+               " --input " + file("y.pb"));
+  EXPECT_EQ(1, result.exitCode);
+  EXPECT_NE(std::string::npos, result.err.find("driver ABI version 999")) << result.err;
+  EXPECT_EQ("", result.out);
+  ASSERT_EQ(0, setenv("NURI_DRIVER_PATH", "/nonexistent/plugins", 1));
+  result = run(model + " --input " + file("x.npy") + " --input " + file("y.pb"));
+  unsetenv("NURI_DRIVER_PATH");
+  EXPECT_EQ(1, result.exitCode);
+  EXPECT_NE(std::string::npos, result.err.find("/nonexistent/plugins")) << result.err;
+  EXPECT_EQ(2, run(model + " --driver-plugin").exitCode);
+}
+
 TEST_F(NuriRunTest, ProfileFilesNeedADeviceWithCounters) {
   RunResult result = run(model + " --device cpu --input " + file("x.npy") +
                          " --input " + file("y.pb") + " --stats-json " +

@@ -16,7 +16,6 @@
 // real silicon has the same formats and ABI; its counters are optional.
 #include "drivers/npu-sim/simulator.h"
 #include "hal/guard.h"
-#include "hal/objects.h"
 
 #include <algorithm>
 #include <chrono>
@@ -27,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -586,11 +586,26 @@ nuri_status_t createDevice(const nuri_device_options_t *options,
   return nullptr;
 }
 
+#ifdef NURI_NPU_SIM_AS_PLUGIN
+// The same driver built as a plugin (libnuri_npu_sim_plugin.so), under its
+// own name so it sits beside the built-in one: the proof that a driver
+// needs nothing but nuri/driver_plugin.h.
+const nuri_driver_vtable_t kDriverVtable = {"npu-sim-plugin", createDevice};
+#else
 const nuri_driver_vtable_t kDriverVtable = {"npu-sim", createDevice};
+#endif
 
 } // namespace
 } // namespace nuri
 
+#ifdef NURI_NPU_SIM_AS_PLUGIN
+NURI_DRIVER_PLUGIN_EXPORT const nuri_driver_plugin_t *nuri_driver_plugin(void) {
+  static const nuri_driver_plugin_t plugin = {NURI_DRIVER_PLUGIN_ABI_VERSION,
+                                              sizeof(nuri_driver_plugin_t), &nuri::kDriverVtable};
+  return &plugin;
+}
+#else
 extern "C" const nuri_driver_vtable_t *nuri_npu_sim_driver_vtable(void) {
   return &nuri::kDriverVtable;
 }
+#endif

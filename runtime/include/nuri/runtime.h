@@ -90,7 +90,7 @@ typedef struct nuri_semaphore_s *nuri_semaphore_t;
 typedef struct nuri_module_s *nuri_module_t;
 typedef struct nuri_session_s *nuri_session_t;
 
-// Defined in runtime/hal/driver.h; drivers implement it.
+// Defined in nuri/driver_plugin.h; drivers implement it.
 typedef struct nuri_driver_vtable_s nuri_driver_vtable_t;
 
 //===----------------------------------------------------------------------===//
@@ -105,6 +105,20 @@ NURI_API void nuri_instance_release(nuri_instance_t instance);
 // instance. Fails with ALREADY_EXISTS for a name already registered.
 NURI_API nuri_status_t nuri_instance_register_driver(
     nuri_instance_t instance, const nuri_driver_vtable_t *vtable);
+// Loads a driver plugin (a shared library exporting nuri_driver_plugin, see
+// nuri/driver_plugin.h) and registers its driver; *out_name (may be NULL)
+// receives the driver's name, valid while the instance lives. Errors name
+// the file: NOT_FOUND (no such file, no entry point), FAILED_PRECONDITION
+// (built for another driver ABI version: both are named), INVALID_ARGUMENT
+// (not a loadable library, an incomplete vtable), ALREADY_EXISTS (a driver
+// of that name is registered). The library stays loaded for the process.
+NURI_API nuri_status_t nuri_instance_load_driver_plugin(nuri_instance_t instance,
+                                                        const char *path,
+                                                        const char **out_name);
+// Loads every driver plugin NURI_DRIVER_PATH names: a colon-separated list
+// of plugin files and of directories, whose *.so files are loaded in name
+// order. Unset or empty: nothing. Stops at the first error.
+NURI_API nuri_status_t nuri_instance_load_driver_path(nuri_instance_t instance);
 NURI_API size_t nuri_instance_driver_count(nuri_instance_t instance);
 // NULL when index is out of range.
 NURI_API const char *nuri_instance_driver_name(nuri_instance_t instance,
