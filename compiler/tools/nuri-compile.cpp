@@ -1,5 +1,6 @@
 //===- nuri-compile.cpp - ONNX model to .nuri artifact --------------------===//
 #include "compiler/pipeline/Pipeline.h"
+#include "compiler/pipeline/TargetPlugin.h"
 
 #include "mlir/Pass/PassRegistry.h"
 
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 #include <sys/stat.h>
+#include <vector>
 
 namespace {
 
@@ -60,6 +62,10 @@ options:
                            vulkan kernels' spirv.modules split by '// -----', for
                            mlir-translate --split-input-file --serialize-spirv; ptx:
                            each cuda kernel after a '// ----- dispatch_N' line)
+  --plugin FILE            load a target backend from a shared library (a vendor's
+                           target: compiler/pipeline/TargetPlugin.h; repeatable), then
+                           name it in --target; NURI_PLUGIN_PATH (colon-separated plugin
+                           files and directories) loads more
   --dump-ir-after PASS     print the IR after the pass with this name (or 'all') to stderr
   -h, --help               show this help
   --version                show the version
@@ -76,6 +82,7 @@ int main(int argc, char **argv) {
   nuri::CompileOptions options;
   std::string input, output;
   bool report = false;
+  std::vector<std::string> plugins;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *flag) -> const char * {
@@ -93,6 +100,8 @@ int main(int argc, char **argv) {
       return 0;
     } else if (a == "-o" || a == "--output") {
       output = value("-o");
+    } else if (a == "--plugin") {
+      plugins.push_back(value("--plugin"));
     } else if (a == "--target") {
       options.targets.clear();
       std::stringstream ss(value("--target"));
@@ -158,6 +167,15 @@ int main(int argc, char **argv) {
   }
   if (input.empty())
     return usageError("no model given");
+  // Plugins first: the registry is read once, by the passes' registration.
+  std::string pluginError;
+  bool loaded = nuri::loadTargetPluginPath(pluginError);
+  for (size_t p = 0; loaded && p < plugins.size(); ++p)
+    loaded = nuri::loadTargetPlugin(plugins[p], pluginError);
+  if (!loaded) {
+    std::cerr << "nuri-compile: error: " << pluginError << "\n";
+    return 1;
+  }
   nuri::registerCompilerPasses();
   if (!options.dumpIrAfter.empty() && options.dumpIrAfter != "all" &&
       !mlir::PassInfo::lookup(options.dumpIrAfter))
