@@ -11,7 +11,7 @@
 // before anything else, checks both versions, and adds the factory's
 // target to the registry, where --target finds it like an in-tree one.
 // The interface it sees is TargetBackend (TargetBackend.h) and what that
-// header includes; docs/targets.md, "Target plugins".
+// header includes; targets/README.md, "Out of tree: a target plugin".
 //
 //===----------------------------------------------------------------------===//
 #ifndef NURI_COMPILER_PIPELINE_TARGETPLUGIN_H
