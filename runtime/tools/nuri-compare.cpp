@@ -2,6 +2,7 @@
 // results with a reference device's, and reports the first divergent kernel.
 #include "compare/compare.h"
 #include "compare/report.h"
+#include "process.h"
 
 #include <algorithm>
 #include <climits>
@@ -19,6 +20,8 @@
 
 namespace fs = std::filesystem;
 using namespace nuri::compare;
+using nuri::runCommand;
+using nuri::sibling;
 
 namespace {
 
@@ -38,6 +41,13 @@ const char *const kUsage =
     "                          vulkan for vulkan, e.g. vulkan,npu,cpu)\n"
     "  --npu-preset NAME|FILE  nuri-compile --npu-preset (default datacenter)\n"
     "  --vulkan-target NAME    nuri-compile --vulkan-target (default lavapipe)\n"
+    "  --plugin FILE           nuri-compile --plugin: a target plugin (repeatable)\n"
+    "  --driver-plugin FILE    load a HAL driver plugin, so --devices can name it\n"
+    "                          (repeatable; added to NURI_DRIVER_PATH)\n"
+    "  --placement FILE        write, per model or case and device, where its\n"
+    "                          dispatches ran: native (all on the device), partial,\n"
+    "                          fallback (all host code) or wrong (outside tolerance);\n"
+    "                          tab-separated: name, device, status, native, total\n"
     "  --suite FILE.json       kernel-suite mode: single-op cases (see docs/ci.md)\n"
     "  --report DIR            write report.json, report.md and report.html to DIR\n"
     "  --baseline FILE.json    flag error growth and time regressions against it\n"
@@ -86,49 +96,11 @@ double number(const char *flag, const std::string &v) {
   return d;
 }
 
-/// The tool next to this one (nuri-compile).
-std::string sibling(const char *name) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0)
-    return name;
-  self[n] = 0;
-  return (fs::path(self).parent_path() / name).string();
-}
-
-/// Runs a command without a shell; returns its exit status (127: not run).
-int runCommand(const std::vector<std::string> &argv, std::string &output) {
-  int pipefd[2];
-  if (pipe(pipefd) != 0)
-    return 127;
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipefd[1], 1);
-    dup2(pipefd[1], 2);
-    close(pipefd[0]);
-    std::vector<char *> args;
-    for (const std::string &a : argv)
-      args.push_back(const_cast<char *>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(pipefd[1]);
-  char buffer[4096];
-  ssize_t got;
-  while ((got = read(pipefd[0], buffer, sizeof buffer)) > 0)
-    output.append(buffer, size_t(got));
-  close(pipefd[0]);
-  int status = 0;
-  if (pid < 0 || waitpid(pid, &status, 0) < 0)
-    return 127;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 struct Options {
   std::string model, suite, reportDir, baseline, writeBaseline, reference, target;
   std::string npuPreset = "datacenter", vulkanTarget = "lavapipe";
-  std::vector<std::string> devices, inputs;
+  std::vector<std::string> devices, inputs, plugins;
+  std::string placement;
   Tolerance tolerance;
   Fault fault;
   double errorGrowth = 0.5, timeGrowth = 0.5;
@@ -143,6 +115,10 @@ std::string compileModel(const std::string &model, const Options &o, const fs::p
   std::vector<std::string> argv{sibling("nuri-compile"), model, "-o", artifact.string(),
                                 "--target", o.target, "--npu-preset", o.npuPreset,
                                 "--vulkan-target", o.vulkanTarget};
+  for (const std::string &plugin : o.plugins) {
+    argv.push_back("--plugin");
+    argv.push_back(plugin);
+  }
   std::string output;
   int rc = runCommand(argv, output);
   if (rc != 0) {
@@ -185,6 +161,28 @@ ModelReport compareArtifact(const std::string &name, const std::string &artifact
   return r;
 }
 
+/// Where each model's dispatches ran on each compared device (--placement).
+std::string placementTsv(const std::vector<ModelReport> &reports) {
+  std::string out;
+  for (const ModelReport &r : reports) {
+    for (size_t k = 1; k < r.runs.size(); ++k) {
+      size_t native = 0, total = r.runs[k].dispatches.size();
+      for (const DispatchRun &d : r.runs[k].dispatches)
+        native += d.format != "elf-x86_64-so";
+      bool pass = k - 1 < r.compared.size() && r.compared[k - 1].pass;
+      const char *status = !r.error.empty() ? "error"
+                           : !pass         ? "wrong"
+                           : native == total && total ? "native"
+                           : native ? "partial" : "fallback";
+      out += r.name + "\t" + r.runs[k].device + "\t" + status + "\t" + std::to_string(native) +
+             "\t" + std::to_string(total) + "\n";
+    }
+    if (r.runs.size() < 2 && !r.error.empty())
+      out += r.name + "\t-\terror\t0\t0\n";
+  }
+  return out;
+}
+
 bool writeFile(const fs::path &path, const std::string &text) {
   std::ofstream f(path, std::ios::binary);
   return f && f.write(text.data(), text.size());
@@ -224,6 +222,15 @@ int main(int argc, char **argv) {
       o.npuPreset = value();
     } else if (a == "--vulkan-target") {
       o.vulkanTarget = value();
+    } else if (a == "--plugin") {
+      o.plugins.push_back(value());
+    } else if (a == "--driver-plugin") {
+      std::string file = value();
+      const char *path = std::getenv("NURI_DRIVER_PATH");
+      std::string joined = path && *path ? std::string(path) + ":" + file : file;
+      setenv("NURI_DRIVER_PATH", joined.c_str(), 1);
+    } else if (a == "--placement") {
+      o.placement = value();
     } else if (a == "--suite") {
       o.suite = value();
     } else if (a == "--report") {
@@ -343,6 +350,8 @@ int main(int argc, char **argv) {
        !writeFile(workDir / "report.md", toMarkdown(reports, mode)) ||
        !writeFile(workDir / "report.html", toHtml(reports, mode))))
     fail("cannot write the reports in " + o.reportDir);
+  if (!o.placement.empty() && !writeFile(o.placement, placementTsv(reports)))
+    fail("cannot write " + o.placement);
   if (o.reportDir.empty())
     fs::remove_all(workDir, ec);
 

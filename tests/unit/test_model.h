@@ -12,7 +12,7 @@
 
 namespace nuri::test {
 
-constexpr int64_t kElements = 1024; // matches test_kernels.c
+constexpr int64_t kElements = 1024; // matches runtime/tools/cts/cts_kernels.c
 
 /// A status's code, the status freed (for EXPECT_EQ on error codes).
 inline nuri_status_code_t codeOf(nuri_status_t status) {
@@ -73,7 +73,7 @@ struct TestModel {
   std::vector<uint8_t> serialize() const;
 };
 
-// The bytes of test_kernels.c's shared object.
+// The bytes of runtime/tools/cts/cts_kernels.c's shared object.
 std::vector<uint8_t> kernelLibrary();
 
 // inputs x, y: f32[1024]; constant c[i] = i; outputs
@@ -106,7 +106,7 @@ TestModel fallbackModel(const std::string &target, const std::string &format,
                         std::vector<uint8_t> primary);
 
 // An npu-isa-v1 program (npu_sim_driver_test.cpp) with kernels "add_f32"
-// and "scale2_f32" that compute what test_kernels.c's entries do; with
+// and "scale2_f32" that compute what runtime/tools/cts/cts_kernels.c's entries do; with
 // fallbackModel("npu", "npu-isa-v1", ...) it makes an npu,cpu artifact.
 std::vector<uint8_t> npuAddScaleProgram();
 

@@ -278,6 +278,9 @@ bool runOnDevice(const std::string &artifact, const std::string &device,
   };
   if (nuri_status_t s = nuri_instance_create(&rt.instance))
     return fail(s, "instance");
+  // Driver plugins (nuri-compare --driver-plugin puts them on the path).
+  if (nuri_status_t s = nuri_instance_load_driver_path(rt.instance))
+    return fail(s, "driver plugins");
   nuri_device_options_t options;
   nuri_device_options_init(&options);
   options.thread_count = 1; // comparable per-dispatch times

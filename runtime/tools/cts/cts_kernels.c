@@ -1,4 +1,4 @@
-/* Kernels with the cpu executable ABI, for the runtime tests. Tensors are
+/* Kernels with the cpu executable ABI, for nuri-cts and the runtime tests. Tensors are
    kTestElements f32 values; each workgroup handles one contiguous chunk. */
 #include <stdint.h>
 
