@@ -196,6 +196,21 @@ nuri_status_t nuri_instance_load_driver_plugin(nuri_instance_t instance, const c
   });
 }
 
+const nuri_driver_vtable_t *nuri_builtin_driver(const char *name) {
+  if (!name)
+    return nullptr;
+  std::vector<const nuri_driver_vtable_t *> builtins{nuri_cpu_driver_vtable(),
+                                                     nuri_npu_sim_driver_vtable(),
+#ifdef NURI_HAVE_VULKAN
+                                                     nuri_vulkan_driver_vtable(),
+#endif
+                                                     nuri_cuda_driver_vtable()};
+  for (const nuri_driver_vtable_t *driver : builtins)
+    if (std::strcmp(driver->name, name) == 0)
+      return driver;
+  return nullptr;
+}
+
 nuri_status_t nuri_instance_load_driver_path(nuri_instance_t instance) {
   NURI_CHECK_ARG(instance, "nuri_instance_load_driver_path: NULL instance");
   const char *value = std::getenv("NURI_DRIVER_PATH");

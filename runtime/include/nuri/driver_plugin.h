@@ -113,6 +113,11 @@ NURI_API nuri_status_t nuri_make_status(nuri_status_code_t code,
                                         const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+// A driver built into this runtime ("cpu", "npu-sim", "vulkan", "cuda"), or
+// NULL: a vendor's driver may wrap one (a host fallback over the cpu
+// driver; the example vendor driver stands in for its chip with npu-sim).
+NURI_API const nuri_driver_vtable_t *nuri_builtin_driver(const char *name);
+
 // What a driver plugin's entry point returns.
 typedef struct nuri_driver_plugin_s {
   uint32_t abi_version; // NURI_DRIVER_PLUGIN_ABI_VERSION it was built with

@@ -245,11 +245,13 @@ int main(int argc, char **argv) {
   }
   if (o.target.device.empty())
     usage("give --device NAME (or one --driver-plugin)");
+  // Installed (cmake --install), the suite and kernels are beside the tools.
+  fs::path prefix = fs::path(nuri::sibling("nuri-cts")).parent_path().parent_path();
+  if (o.suite == NURI_CTS_SUITE && !fs::exists(o.suite))
+    o.suite = (prefix / "share" / "nuri" / "kernels.json").string();
   o.target.kernels = NURI_CTS_KERNELS;
   if (!fs::exists(o.target.kernels)) {
-    fs::path beside = fs::path(nuri::sibling("nuri-cts")).parent_path().parent_path() / "lib" /
-                      "nuri_cts_kernels.so";
-    o.target.kernels = beside.string();
+    o.target.kernels = (prefix / "lib" / "nuri_cts_kernels.so").string();
   }
 
   std::string report = "# nuri-cts: device " + o.target.device;
