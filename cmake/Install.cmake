@@ -8,6 +8,9 @@ install(TARGETS nuri_cts_kernels nuri_npu_sim_plugin LIBRARY DESTINATION lib)
 install(FILES runtime/include/nuri/runtime.h runtime/include/nuri/driver_plugin.h
         DESTINATION include/nuri)
 install(FILES tests/compare/kernels.json DESTINATION share/nuri)
+# The ONNX node suite's runner and expectations (nuri-cts --node-suite).
+install(DIRECTORY tests/conformance/ DESTINATION share/nuri/conformance
+        PATTERN "__pycache__" EXCLUDE)
 if(NURI_BUILD_COMPILER)
   install(TARGETS NuriPipeline NuriTargetRegistry NuriImporter NuriTransforms NuriDialect
                   NpuDialect NuriSerialize NuriCpuTarget NuriNpuTarget NuriGpuCommon

@@ -45,6 +45,13 @@ const char *const kUsage =
     "                         device, compared with the cpu\n"
     "  --plugin FILE          a target plugin providing --target (repeatable)\n"
     "  --suite FILE.json      the kernel suite (default: tests/compare/kernels.json)\n"
+    "  --node-suite           with --target, also run the ONNX backend node suite\n"
+    "                         (tests/conformance/run.py, libonnx-testdata) compiled for\n"
+    "                         NAME,cpu on the device; a case the cpu passes must pass\n"
+    "  --node-filter REGEX    only the node-suite cases matching REGEX\n"
+    "  --metric f32|bf16      the node suite's float tolerance: f32 (default) or bf16\n"
+    "                         for a device that computes in bf16 (cosine >= 0.999,\n"
+    "                         relative L2 <= 3e-2)\n"
     "  --only LIST            run only these HAL checks (comma-separated names)\n"
     "  --timeout SECONDS      per HAL check (default 60)\n"
     "  --report FILE          also write the report (Markdown) to FILE\n"
@@ -61,6 +68,8 @@ struct Options {
   Target target;
   std::string compileTarget, suite = NURI_CTS_SUITE, report;
   std::vector<std::string> targetPlugins, only;
+  bool nodeSuite = false;
+  std::string nodeFilter, metric = "f32", conformance = NURI_CTS_CONFORMANCE;
   int timeout = 60;
 };
 
@@ -189,6 +198,66 @@ bool kernelSuite(const Options &o, std::vector<CaseResult> &cases, std::string &
   return true;
 }
 
+struct NodeSuite {
+  bool pass = false;
+  std::string line;                  // run.py's summary
+  std::vector<std::string> failures; // cases the cpu passes that failed here
+};
+
+/// The ONNX backend node suite through tests/conformance/run.py with the
+/// cpu's expected failures: a case the cpu passes must pass on the device.
+NodeSuite nodeSuite(const Options &o, const fs::path &prefix) {
+  NodeSuite n;
+  char pattern[] = "/tmp/nuri-cts-nodes.XXXXXX";
+  if (!mkdtemp(pattern)) {
+    n.line = "cannot create a temporary folder";
+    return n;
+  }
+  fs::path runner = fs::path(o.conformance) / "run.py";
+  std::vector<std::string> argv{"/usr/bin/python3", runner.string(), "--build", prefix.string(),
+                                "--out", pattern, "--target", o.compileTarget + ",cpu", "--device",
+                                o.target.device, "--expected-failures",
+                                (fs::path(o.conformance) / "expected_failures.txt").string(), "-j", "2",
+                                "--metric", o.metric};
+  if (!o.nodeFilter.empty()) {
+    argv.push_back("--filter");
+    argv.push_back(o.nodeFilter);
+  }
+  for (const std::string &p : o.targetPlugins) {
+    argv.push_back("--plugin");
+    argv.push_back(p);
+  }
+  for (const std::string &p : o.target.driverPlugins) {
+    argv.push_back("--driver-plugin");
+    argv.push_back(p);
+  }
+  std::string output;
+  nuri::runCommand(argv, output);
+  std::error_code ec;
+  fs::remove_all(pattern, ec);
+  std::stringstream lines(output);
+  std::string line;
+  int failed = -1;
+  while (std::getline(lines, line)) {
+    if (line.rfind("FAIL ", 0) == 0 && n.failures.size() < 20)
+      n.failures.push_back(line.substr(5));
+    if (line.rfind("conformance: ", 0) == 0) {
+      n.line = line.substr(13);
+      size_t at = line.find(" failed unexpectedly");
+      size_t start = line.rfind(' ', at - 1);
+      if (at != std::string::npos && start != std::string::npos)
+        failed = std::atoi(line.c_str() + start + 1);
+    }
+  }
+  if (n.line.empty()) {
+    n.line = "run.py did not run: " + output.substr(0, 400);
+    return n;
+  }
+  // Cases the cpu is expected to fail that pass here are no fault of the device.
+  n.pass = failed == 0;
+  return n;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -213,6 +282,14 @@ int main(int argc, char **argv) {
       o.targetPlugins.push_back(value());
     } else if (a == "--suite") {
       o.suite = value();
+    } else if (a == "--node-suite") {
+      o.nodeSuite = true;
+    } else if (a == "--node-filter") {
+      o.nodeFilter = value();
+    } else if (a == "--metric") {
+      o.metric = value();
+      if (o.metric != "f32" && o.metric != "bf16")
+        usage("--metric must be f32 or bf16");
     } else if (a == "--only") {
       o.only = split(value(), ',');
     } else if (a == "--timeout") {
@@ -249,6 +326,10 @@ int main(int argc, char **argv) {
   fs::path prefix = fs::path(nuri::sibling("nuri-cts")).parent_path().parent_path();
   if (o.suite == NURI_CTS_SUITE && !fs::exists(o.suite))
     o.suite = (prefix / "share" / "nuri" / "kernels.json").string();
+  if (!fs::exists(o.conformance))
+    o.conformance = (prefix / "share" / "nuri" / "conformance").string();
+  if (o.nodeSuite && o.compileTarget.empty())
+    usage("--node-suite needs --target");
   o.target.kernels = NURI_CTS_KERNELS;
   if (!fs::exists(o.target.kernels)) {
     o.target.kernels = (prefix / "lib" / "nuri_cts_kernels.so").string();
@@ -302,6 +383,20 @@ int main(int argc, char **argv) {
                  std::to_string(counts["native"]) + " native, " + std::to_string(counts["partial"]) +
                  " partial, " + std::to_string(counts["fallback"]) + " fall back, " +
                  std::to_string(counts["wrong"] + counts["error"]) + " wrong";
+  }
+  if (o.nodeSuite) {
+    std::printf("\nONNX node suite compiled for %s,cpu, run on %s\n", o.compileTarget.c_str(),
+                o.target.device.c_str());
+    NodeSuite n = nodeSuite(o, prefix);
+    std::printf("  %s  %s\n", n.pass ? "PASS" : "FAIL", n.line.c_str());
+    for (const std::string &f : n.failures)
+      std::printf("        %s\n", f.c_str());
+    report += "\n## ONNX node suite (`--target " + o.compileTarget + ",cpu`)\n\n" +
+              (n.pass ? "PASS: " : "FAIL: ") + n.line + "\n";
+    for (const std::string &f : n.failures)
+      report += "- " + f + "\n";
+    summary += "; node suite: " + n.line;
+    required += !n.pass;
   }
   std::printf("\nsummary: %s\nnuri-cts: %s\n", summary.c_str(),
               required ? ("FAIL (" + std::to_string(required) + " required checks failed)").c_str()
