@@ -65,6 +65,17 @@ def main():
     check("a hang" in results.get("semaphore.signal", ("", ""))[1], "the hang is reported as a hang")
     check("expected 0 (zero-filled)" in results.get("buffer.allocate", ("", ""))[1],
           "the report says what was expected")
+    # The node suite through the kit: the NPU's matmuls pass at the bf16
+    # tolerance and fail the f32 one (the kit reports which cases).
+    nodes = ["--device", "npu-sim", "--target", "npu", "--node-suite", "--only", "device.create",
+             "--node-filter", "node/test_(relu|add|softmax|matmul)"]
+    rc, _, log = cts(build, *nodes, "--metric", "bf16")
+    m = re.search(r"node suite: (\d+) run in \d+s: (\d+) passed", log)
+    check(rc == 0 and m is not None and int(m.group(1)) > 10 and m.group(1) == m.group(2),
+          f"node suite on npu-sim at the bf16 tolerance: exit {rc}, {m.group(0) if m else 'no summary'}", log)
+    rc, _, log = cts(build, *nodes, "--metric", "f32")
+    check(rc == 1 and "node/test_matmul_2d [compare]" in log,
+          f"node suite on npu-sim at the f32 tolerance fails the matmuls, named (exit {rc})", log)
     rc, _, log = cts(build, "--only", "no.such.check", "--device", "cpu")
     check(rc == 2 and "no check named" in log, f"an unknown --only check is a usage error (exit {rc})")
     print(f"nuri-cts checks: {len(failures)} failures")
