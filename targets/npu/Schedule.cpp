@@ -228,12 +228,16 @@ Geometry chooseGeometry(const KernelPlan &plan, const nuri::npu::TargetDescripti
     // Merged rows read the input once unless dilated, so they win over a
     // matmul per tap; the whole window (2) trades DMA for fewer passes.
     bool undilated = wide && mm.conv->dw == 1 && mm.conv->dh == 1;
+    // A matrix too small for every core (one filter of a few rows: no
+    // pm x pn grid of whole output rows fits) takes fewer cores, down to
+    // one, rather than no geometry.
+    for (int64_t cap = share; cap >= 1 && bestTime == 0; cap /= 2)
     for (int merge = undilated ? 1 : 0; merge <= (undilated && mm.conv->kh > 1 ? 2 : wide ? 1 : 0);
          ++merge)
-      for (int64_t pm = 1; pm <= share; ++pm) {
-        if (share % pm)
+      for (int64_t pm = 1; pm <= cap; ++pm) {
+        if (cap % pm)
           continue;
-        int64_t pn = share / pm;
+        int64_t pn = cap / pm;
         for (int64_t split = 1; split <= (mm.batch == 1 ? 4 : 1); ++split)
           for (int64_t chunks : {0, 1, 2, 4}) {
             if (pm * split * quantum > mm.m || pn > mm.n)

@@ -202,3 +202,25 @@ func.func private @scores(%q: tensor<1x4x8x16xf32>, %k: tensor<1x4x16x8xf32>) ->
 // Core 2 has matrix 1's first rows: A from row 8, B from matrix 1 (offset 128).
 // CHECK-NEXT: npu.dma_load {binding = 0 : i64, dram_type = "f32", offset = 128 : i64
 // CHECK-NEXT: npu.dma_load {binding = 1 : i64, dram_type = "f32", offset = 128 : i64
+
+// ONNX's basic convolution: one channel, one filter, a 3x3 output (9 rows of
+// 3 pixels, 1 column). No 8-core grid of whole output rows fits, so fewer
+// cores take it (it used to get no geometry at all, and a zero-byte A slot
+// the kernel verifier refused; found by nuri-cts --node-suite).
+func.func private @single(%x: tensor<1x1x5x5xf32>, %w: tensor<1x3x3x1xf32>) -> tensor<1x1x3x3xf32> attributes {nuri.nodes = ["basic"]} {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x1x3x3xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32>
+  %c = linalg.generic {indexing_maps = [#x, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%x, %w : tensor<1x1x5x5xf32>, tensor<1x3x3x1xf32>) outs(%f : tensor<1x1x3x3xf32>) attrs = {nuri.conv} {
+  ^bb0(%a: f32, %k: f32, %o: f32):
+    %m = arith.mulf %a, %k : f32
+    %s = arith.addf %o, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x1x3x3xf32>
+  return %c : tensor<1x1x3x3xf32>
+}
+// CHECK-LABEL: npu.kernel @single
+// CHECK-NOT: size 0
+// CHECK: npu.sram_buffer "a0" at 0 size {{[1-9][0-9]*}}
+// CHECK: npu.core 0 {
+// CHECK: npu.matmul
