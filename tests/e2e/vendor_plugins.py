@@ -85,8 +85,12 @@ def main():
         check(cos >= 0.999 and rel <= 3e-2, f"npu-sim vs cpu: cosine {cos:.6f}, relative L2 {rel:.2e}")
 
     # Bad plugins and a target nobody loaded.
+    text = os.path.join(work, "not_a_plugin.so")
+    with open(text, "w") as f:
+        f.write("not a shared library\n")
     for args, says in [
         (["--plugin", "/nonexistent/libfoo_target.so"], "no such file"),
+        (["--plugin", text], "does not load"),
         (["--plugin", bad], "target ABI version 999"),
         (["--plugin", os.path.join(libs, "libnuri_npu_sim_plugin.so")], "exports no nuri_target_plugin"),
         ([], "unknown target 'vendor-npu'"),
