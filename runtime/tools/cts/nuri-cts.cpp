@@ -403,6 +403,9 @@ int main(int argc, char **argv) {
                        : "PASS");
   report += "\nSummary: " + summary + ". " + (required ? "FAIL" : "PASS") + "\n";
   if (!o.report.empty()) {
+    std::error_code ec;
+    if (fs::path(o.report).has_parent_path())
+      fs::create_directories(fs::path(o.report).parent_path(), ec);
     std::ofstream f(o.report);
     if (!f || !(f << report)) {
       std::fprintf(stderr, "nuri-cts: error: cannot write %s\n", o.report.c_str());
