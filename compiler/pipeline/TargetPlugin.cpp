@@ -1,13 +1,11 @@
 //===- TargetPlugin.cpp - loading target backends from shared libraries ---===//
 #include "compiler/pipeline/TargetPlugin.h"
+#include "runtime/hal/plugin_path.h"
 
 #include "llvm/Config/llvm-config.h"
 
-#include <algorithm>
 #include <cstdlib>
-#include <vector>
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <sys/stat.h>
 
@@ -60,35 +58,9 @@ bool loadTargetPluginPath(std::string &error) {
   const char *value = std::getenv("NURI_PLUGIN_PATH");
   if (!value || !*value)
     return true;
-  std::string list = value;
-  for (size_t start = 0; start <= list.size();) {
-    size_t end = list.find(':', start);
-    if (end == std::string::npos)
-      end = list.size();
-    std::string entry = list.substr(start, end - start);
-    start = end + 1;
-    if (entry.empty())
-      continue;
-    struct stat st;
-    if (::stat(entry.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      if (!loadTargetPlugin(entry, error))
-        return false;
-      continue;
-    }
-    std::vector<std::string> files;
-    if (DIR *dir = ::opendir(entry.c_str())) {
-      while (dirent *e = ::readdir(dir)) {
-        std::string name = e->d_name;
-        if (name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0)
-          files.push_back(entry + "/" + name);
-      }
-      ::closedir(dir);
-    }
-    std::sort(files.begin(), files.end());
-    for (const std::string &file : files)
-      if (!loadTargetPlugin(file, error))
-        return false;
-  }
+  for (const std::string &file : pluginFiles(value))
+    if (!loadTargetPlugin(file, error))
+      return false;
   return true;
 }
 

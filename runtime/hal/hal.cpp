@@ -2,6 +2,7 @@
 // drivers only see validated calls through nuri_device_vtable_t.
 #include "hal/guard.h"
 #include "hal/objects.h"
+#include "hal/plugin_path.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <sys/stat.h>
 
@@ -217,34 +217,8 @@ nuri_status_t nuri_instance_load_driver_path(nuri_instance_t instance) {
   if (!value || !*value)
     return nullptr;
   return guard([&]() -> nuri_status_t {
-    std::string list = value;
-    size_t start = 0;
-    while (start <= list.size()) {
-      size_t end = list.find(':', start);
-      if (end == std::string::npos)
-        end = list.size();
-      std::string entry = list.substr(start, end - start);
-      start = end + 1;
-      if (entry.empty())
-        continue;
-      struct stat st;
-      if (::stat(entry.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-        std::vector<std::string> files;
-        if (DIR *dir = ::opendir(entry.c_str())) {
-          while (dirent *e = ::readdir(dir)) {
-            std::string name = e->d_name;
-            if (name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0)
-              files.push_back(entry + "/" + name);
-          }
-          ::closedir(dir);
-        }
-        std::sort(files.begin(), files.end());
-        for (const std::string &file : files)
-          NURI_RETURN_IF_ERROR(nuri_instance_load_driver_plugin(instance, file.c_str(), nullptr));
-      } else {
-        NURI_RETURN_IF_ERROR(nuri_instance_load_driver_plugin(instance, entry.c_str(), nullptr));
-      }
-    }
+    for (const std::string &file : pluginFiles(value))
+      NURI_RETURN_IF_ERROR(nuri_instance_load_driver_plugin(instance, file.c_str(), nullptr));
     return nullptr;
   });
 }

@@ -147,6 +147,14 @@ Outcome isolated(const HalCheck &check, const Target &target, int timeoutSeconds
   return o;
 }
 
+/// The plugins under test, passed on to nuri-compare or run.py.
+void appendPlugins(const Options &o, std::vector<std::string> &argv) {
+  for (const std::string &p : o.targetPlugins)
+    argv.insert(argv.end(), {"--plugin", p});
+  for (const std::string &p : o.target.driverPlugins)
+    argv.insert(argv.end(), {"--driver-plugin", p});
+}
+
 struct CaseResult {
   std::string name, status;
   int native = 0, total = 0;
@@ -166,14 +174,7 @@ bool kernelSuite(const Options &o, std::vector<CaseResult> &cases, std::string &
                                 "cpu," + o.target.device, "--target", o.compileTarget + ",cpu",
                                 "--report", (work / "report").string(), "--placement",
                                 placement.string(), "--quiet"};
-  for (const std::string &p : o.targetPlugins) {
-    argv.push_back("--plugin");
-    argv.push_back(p);
-  }
-  for (const std::string &p : o.target.driverPlugins) {
-    argv.push_back("--driver-plugin");
-    argv.push_back(p);
-  }
+  appendPlugins(o, argv);
   std::string output;
   int rc = nuri::runCommand(argv, output);
   std::ifstream f(placement);
@@ -223,14 +224,7 @@ NodeSuite nodeSuite(const Options &o, const fs::path &prefix) {
     argv.push_back("--filter");
     argv.push_back(o.nodeFilter);
   }
-  for (const std::string &p : o.targetPlugins) {
-    argv.push_back("--plugin");
-    argv.push_back(p);
-  }
-  for (const std::string &p : o.target.driverPlugins) {
-    argv.push_back("--driver-plugin");
-    argv.push_back(p);
-  }
+  appendPlugins(o, argv);
   std::string output;
   nuri::runCommand(argv, output);
   std::error_code ec;
