@@ -94,6 +94,17 @@ nuri_executable_t wrapExecutable(nuri_device_t device, void *impl,
   return executable;
 }
 
+/// The drivers compiled into the runtime, registered by every instance.
+const std::vector<const nuri_driver_vtable_t *> &builtinDrivers() {
+  static const std::vector<const nuri_driver_vtable_t *> all = {
+      nuri_cpu_driver_vtable(), nuri_npu_sim_driver_vtable(),
+#ifdef NURI_HAVE_VULKAN
+      nuri_vulkan_driver_vtable(),
+#endif
+      nuri_cuda_driver_vtable()};
+  return all;
+}
+
 } // namespace nuri
 
 extern "C" {
@@ -105,13 +116,8 @@ nuri_status_t nuri_instance_create(nuri_instance_t *out_instance) {
   *out_instance = nullptr;
   return guard([&]() -> nuri_status_t {
     auto instance = std::make_unique<nuri_instance_s>();
-    instance->drivers.push_back(nuri_cpu_driver_vtable());
-    // The simulator is opt-in: registered, but not in "auto"'s list.
-    instance->drivers.push_back(nuri_npu_sim_driver_vtable());
-#ifdef NURI_HAVE_VULKAN
-    instance->drivers.push_back(nuri_vulkan_driver_vtable());
-#endif
-    instance->drivers.push_back(nuri_cuda_driver_vtable());
+    // The simulator is registered too, but not in "auto"'s list.
+    instance->drivers = builtinDrivers();
     *out_instance = instance.release();
     return nullptr;
   });
@@ -199,13 +205,7 @@ nuri_status_t nuri_instance_load_driver_plugin(nuri_instance_t instance, const c
 const nuri_driver_vtable_t *nuri_builtin_driver(const char *name) {
   if (!name)
     return nullptr;
-  std::vector<const nuri_driver_vtable_t *> builtins{nuri_cpu_driver_vtable(),
-                                                     nuri_npu_sim_driver_vtable(),
-#ifdef NURI_HAVE_VULKAN
-                                                     nuri_vulkan_driver_vtable(),
-#endif
-                                                     nuri_cuda_driver_vtable()};
-  for (const nuri_driver_vtable_t *driver : builtins)
+  for (const nuri_driver_vtable_t *driver : builtinDrivers())
     if (std::strcmp(driver->name, name) == 0)
       return driver;
   return nullptr;

@@ -193,31 +193,39 @@ std::vector<bool> hostTouched(nuri_session_t session) {
   return host;
 }
 
-/// Replaces host-visible `buffer` with a device-local copy where the
-/// device has memory of its own (uploaded once, at session creation);
-/// leaves it where the device has none.
-nuri_status_t moveToDevice(nuri_device_t device, nuri_buffer_t &buffer) {
-  uint64_t size = nuri_buffer_size(buffer);
-  nuri_buffer_t local = nullptr;
-  NURI_RETURN_IF_ERROR(nuri_allocator_allocate_typed(nuri_device_allocator(device), size,
-                                                     NURI_MEMORY_DEVICE_LOCAL, &local));
-  if (nuri_buffer_memory_type(local) != NURI_MEMORY_DEVICE_LOCAL) {
-    nuri_buffer_release(local);
+/// Replaces the host-visible `buffers` with device-local copies where the
+/// device has memory of its own, uploaded by one submission at session
+/// creation; leaves them where the device has none.
+nuri_status_t moveToDevice(nuri_device_t device, const std::vector<nuri_buffer_t *> &buffers) {
+  struct Held {
+    std::vector<nuri_buffer_t> local;
+    nuri_command_buffer_t cb = nullptr;
+    ~Held() {
+      for (nuri_buffer_t b : local)
+        nuri_buffer_release(b);
+      nuri_command_buffer_release(cb);
+    }
+  } held;
+  for (nuri_buffer_t *buffer : buffers) {
+    nuri_buffer_t local = nullptr;
+    NURI_RETURN_IF_ERROR(nuri_allocator_allocate_typed(
+        nuri_device_allocator(device), nuri_buffer_size(*buffer), NURI_MEMORY_DEVICE_LOCAL, &local));
+    held.local.push_back(local);
+    if (nuri_buffer_memory_type(local) != NURI_MEMORY_DEVICE_LOCAL)
+      return nullptr; // no memory of its own: the host copies stay
+  }
+  if (buffers.empty())
     return nullptr;
+  NURI_RETURN_IF_ERROR(nuri_command_buffer_create(device, &held.cb));
+  for (size_t i = 0; i < buffers.size(); ++i)
+    NURI_RETURN_IF_ERROR(nuri_command_buffer_copy(held.cb, *buffers[i], 0, held.local[i], 0,
+                                                  nuri_buffer_size(*buffers[i])));
+  NURI_RETURN_IF_ERROR(nuri_device_submit(device, held.cb, nullptr, 0, nullptr, 0));
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    nuri_buffer_release(*buffers[i]);
+    *buffers[i] = held.local[i];
   }
-  nuri_command_buffer_t cb = nullptr;
-  nuri_status_t status = nuri_command_buffer_create(device, &cb);
-  if (!status)
-    status = nuri_command_buffer_copy(cb, buffer, 0, local, 0, size);
-  if (!status)
-    status = nuri_device_submit(device, cb, nullptr, 0, nullptr, 0);
-  nuri_command_buffer_release(cb);
-  if (status) {
-    nuri_buffer_release(local);
-    return status;
-  }
-  nuri_buffer_release(buffer);
-  buffer = local;
+  held.local.clear();
   return nullptr;
 }
 
@@ -234,6 +242,7 @@ nuri_status_t bindBuffers(nuri_session_t session) {
     if (buffers->Get(id)->kind() == BufferKind::Constant && host[id] &&
         buffers->Get(id)->index() < hostConstants.size())
       hostConstants[buffers->Get(id)->index()] = true;
+  std::vector<nuri_buffer_t *> toDevice; // weights only the device reads
   session->transients.assign(buffers->size(), nullptr);
   for (uint32_t id = 0; id < buffers->size(); ++id) {
     const Buffer *buffer = buffers->Get(id);
@@ -257,10 +266,10 @@ nuri_status_t bindBuffers(nuri_session_t session) {
                                           constant->data()->size(),
                                           session->module->storage, &bound));
       if (!hostConstants[buffer->index()])
-        NURI_RETURN_IF_ERROR(moveToDevice(session->device, bound));
+        toDevice.push_back(&bound);
     }
   }
-  return nullptr;
+  return moveToDevice(session->device, toDevice);
 }
 
 /// Reads the dimensions of data-dependent outputs and checks that they fit the

@@ -42,9 +42,7 @@ constexpr int64_t kWorkgroupBytes = 16384;
 
 bool hasTileOp(func::FuncOp fn) {
   bool found = false;
-  fn.walk([&](linalg::LinalgOp op) {
-    found |= op->hasAttr("nuri.conv") || linalg::isaContractionOpInterface(op);
-  });
+  fn.walk([&](linalg::LinalgOp op) { found |= computesTiles(op); });
   return found;
 }
 

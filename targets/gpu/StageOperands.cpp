@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "targets/gpu/Passes.h"
+#include "targets/gpu/Tiling.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -39,10 +40,6 @@ constexpr int64_t kMaxChunk = 16;
 /// invocation at each), so an operand whose part would allow fewer steps
 /// per chunk stays where it is.
 constexpr int64_t kMinChunk = 4;
-
-bool isTileOp(linalg::LinalgOp op) {
-  return op->hasAttr("nuri.conv") || linalg::isaContractionOpInterface(op);
-}
 
 /// The kernel binding a view is a subview (chain) of, or null.
 BlockArgument bindingOf(Value v) {
@@ -113,7 +110,7 @@ struct StagePass : mlir::nuri::gpu_common::impl::NuriGpuStageOperandsBase<StageP
     for (gpu::LaunchOp launch : launches) {
       SmallVector<linalg::LinalgOp> ops;
       launch.walk([&](linalg::LinalgOp op) {
-        if (isTileOp(op) && op.hasPureBufferSemantics())
+        if (mlir::nuri::gpu_common::computesTiles(op) && op.hasPureBufferSemantics())
           ops.push_back(op);
       });
       for (linalg::LinalgOp op : ops)

@@ -80,12 +80,12 @@ LogicalResult normalizeLoops(RewriterBase &rewriter, func::FuncOp fn) {
 } // namespace mlir::nuri::gpu_common
 
 
-namespace {
-
-bool computesTiles(Operation *op) {
+bool mlir::nuri::gpu_common::computesTiles(Operation *op) {
   return op->hasAttr("nuri.conv") || (isa<linalg::LinalgOp>(op) &&
                                       linalg::isaContractionOpInterface(cast<linalg::LinalgOp>(op)));
 }
+
+namespace {
 
 /// A padded copy (`insert_slice %x into fill(%c)`, what a Pad or a
 /// convolution's padding becomes) as a linalg.generic over the result: each

@@ -14,6 +14,10 @@ namespace mlir::nuri::gpu_common {
 /// vulkan presets' resource limits and every CUDA device 256 or more.
 constexpr int64_t kMaxThreads = 256;
 
+/// A matmul or convolution: the ops that get register tiles, and whose
+/// operands are staged in workgroup memory.
+bool computesTiles(Operation *op);
+
 /// The largest divisor of `extent` that is at most `limit` (1 if none).
 int64_t divisorAtMost(int64_t extent, int64_t limit);
 

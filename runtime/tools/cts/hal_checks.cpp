@@ -450,36 +450,50 @@ Outcome concurrentSubmissions(const Device &d) {
   return Outcome::ok();
 }
 
+/// A check run on a freshly opened device; a device that does not open
+/// fails it with the reason.
+std::function<Outcome(const Target &)> onDevice(std::function<Outcome(const Device &)> check) {
+  return [check](const Target &t) {
+    Device d(t);
+    return d.error.empty() ? check(d) : Outcome::fail(d.error);
+  };
+}
+
+std::function<Outcome(const Target &)> onDevice(
+    std::function<Outcome(const Device &, const Target &)> check) {
+  return [check](const Target &t) {
+    Device d(t);
+    return d.error.empty() ? check(d, t) : Outcome::fail(d.error);
+  };
+}
+
 } // namespace
 
 std::vector<HalCheck> halChecks() {
   return {
-      {"device.create", "the device opens", [](const Target &t) {
-         Device d(t);
-         return d.error.empty() ? Outcome::ok() : Outcome::fail(d.error);
-       }},
+      {"device.create", "the device opens", onDevice([](const Device &) { return Outcome::ok(); })},
       {"buffer.allocate", "sizes kept, 64-byte aligned mappings, zero-filled",
-       [](const Target &t) { Device d(t); return d.error.empty() ? allocationSizes(d) : Outcome::fail(d.error); }},
+       onDevice(allocationSizes)},
       {"buffer.out_of_memory", "an impossible allocation is RESOURCE_EXHAUSTED, not a crash",
-       [](const Target &t) { Device d(t); return d.error.empty() ? outOfMemory(d) : Outcome::fail(d.error); }},
+       onDevice(outOfMemory)},
       {"buffer.device_local", "device-local memory: not mapped, zero-filled, reached by copies",
-       [](const Target &t) { Device d(t); return d.error.empty() ? deviceLocal(d) : Outcome::fail(d.error); }},
+       onDevice(deviceLocal)},
       {"copy.offsets", "copies honour source and target offsets and sizes",
-       [](const Target &t) { Device d(t); return d.error.empty() ? copyOffsets(d) : Outcome::fail(d.error); }},
+       onDevice(copyOffsets)},
       {"command_buffer.order", "commands run in order, each seeing the one before",
-       [](const Target &t) { Device d(t); return d.error.empty() ? commandOrder(d) : Outcome::fail(d.error); }},
+       onDevice(commandOrder)},
       {"semaphore.signal", "a submission signals its semaphore after its work",
-       [](const Target &t) { Device d(t); return d.error.empty() ? semaphoreSignal(d) : Outcome::fail(d.error); }},
+       onDevice(semaphoreSignal)},
       {"semaphore.timeout", "a wait that cannot be met times out with DEADLINE_EXCEEDED",
-       [](const Target &t) { Device d(t); return d.error.empty() ? semaphoreTimeout(d) : Outcome::fail(d.error); }},
+       onDevice(semaphoreTimeout)},
       {"semaphore.submit_waits", "a submission waits for its wait semaphore",
-       [](const Target &t) { Device d(t); return d.error.empty() ? submissionWaits(d) : Outcome::fail(d.error); }},
+       onDevice(submissionWaits)},
       {"executable.load_errors", "garbage executables and unknown formats are errors",
-       [](const Target &t) { Device d(t); return d.error.empty() ? executableErrors(d) : Outcome::fail(d.error); }},
+       onDevice(executableErrors)},
       {"executable.host_kernels", "cpu code (the fallback format) dispatches with the right results",
-       [](const Target &t) { Device d(t); return d.error.empty() ? hostKernels(d, t.kernels) : Outcome::fail(d.error); }},
+       onDevice([](const Device &d, const Target &t) { return hostKernels(d, t.kernels); })},
       {"submit.concurrent", "4 threads submitting at once each get their own results",
-       [](const Target &t) { Device d(t); return d.error.empty() ? concurrentSubmissions(d) : Outcome::fail(d.error); }},
+       onDevice(concurrentSubmissions)},
   };
 }
 
